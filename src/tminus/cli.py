@@ -1,0 +1,174 @@
+"""The `tminus` command line. Exit codes: 0 fine, 1 checks failed, 2 bad input."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from tminus import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"tminus: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="tminus", description="The launch commander's console.")
+    p.add_argument("--version", action="version", version=f"tminus {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    s = sub.add_parser("validate", help="check a plan file and report every problem")
+    s.add_argument("plan", metavar="PLAN")
+
+    s = sub.add_parser("init", help="write the default plan, pointed at real backends, to edit")
+    s.add_argument("path", metavar="PATH", nargs="?", default="tminus-plan.toml")
+    s.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    s = sub.add_parser("plan", help="plan tools")
+    plan_sub = s.add_subparsers(dest="plan_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    show = plan_sub.add_parser("show", help="print the normalized plan (default: the embedded one)")
+    show.add_argument("plan", metavar="PLAN", nargs="?")
+    show.add_argument("--json", action="store_true", help="print JSON")
+
+    s = sub.add_parser("sessions", help="list recorded sessions")
+    s.add_argument("--json", action="store_true", help="print JSON")
+
+    s = sub.add_parser("demo", help="the default plan on the embedded demo world")
+    s.add_argument("--scenario", choices=["healthy", "bad-release", "flaky-dns"], default="healthy")
+    s.add_argument("--speed", type=float, default=1.0)
+    s.add_argument("--seed", type=int, default=1)
+    return p
+
+
+def _load(path: str | None):  # type: ignore[no-untyped-def]
+    from tminus.plan.loader import default_plan, load_plan
+
+    return default_plan() if path is None else load_plan(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    plan = _load(args.plan)
+    checks = sum(1 for _, _, i in plan.items() if i.check is not None)
+    manual = sum(1 for _, _, i in plan.items() if i.manual)
+    print(
+        f"{args.plan}: ok: {len(plan.phases)} phases, {checks} checks, {manual} manual items, "
+        f"{len(plan.metrics)} metrics, {len(plan.triggers)} triggers"
+    )
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from tminus.plan.loader import default_plan
+    from tminus.plan.writer import init_text
+
+    target = Path(args.path)
+    if target.exists() and not args.force:
+        raise UsageError(f"{target}: already exists (use --force to overwrite)")
+    text = init_text(default_plan(), str(target))
+    try:
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror}") from None
+    print(f"wrote {target}: edit the backends, then `tminus validate {target}`")
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    if args.plan_command != "show":
+        raise UsageError("plan needs a subcommand: show")
+    plan = _load(args.plan)
+    data = plan.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        from tminus.plan.serialize import to_raw
+        from tminus.plan.writer import dump_dict
+
+        print(dump_dict(to_raw(plan)), end="")
+    return EXIT_OK
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from tminus.sessions import list_sessions
+
+    infos = list_sessions()
+    if args.json:
+        print(json.dumps([i.to_dict() for i in infos], indent=2))
+        return EXIT_OK
+    if not infos:
+        print("no sessions yet")
+        return EXIT_OK
+    rows = [("ID", "PLAN", "STARTED", "LAST EVENT", "STATE", "PATH")]
+    for i in infos:
+        state = "closed" if i.closed else (f"open ({i.holder})" if i.holder else "unfinished")
+        rows.append((i.id, i.plan, i.started, f"{i.last_event} {i.last_type}", state, i.path))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
+    for r in rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1])
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    plan = _load(None)
+    print(f"{plan.launch.name}: T-0 {plan.launch.t0.isoformat()} ({plan.launch.environment})")
+    from tminus.plan.durations import format_offset
+
+    for phase in plan.phases:
+        print(f"  {format_offset(phase.at):>5}  {phase.title}")
+        for section in phase.sections:
+            print(f"         {section.title}: {len(section.items)} items")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "init": cmd_init,
+    "plan": cmd_plan,
+    "sessions": cmd_sessions,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from tminus.plan.loader import PlanError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return COMMANDS[args.command](args)
+    except PlanError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        n = len(exc.problems)
+        print(f"tminus: {n} problem{'s' if n != 1 else ''} in the plan", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as exc:
+        print(f"tminus: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `tminus plan show | head`: the reader left, that is fine
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,350 @@
+"""The one small condition grammar shared by checks, metrics, triggers and criteria.
+
+Parsed into a tiny AST and evaluated by walking it; plan text is never passed to eval.
+
+    expr   := or
+    or     := and ("or" and)*
+    and    := not ("and" not)*
+    not    := "not" not | cmp
+    cmp    := atom [op atom]         op: == != < <= > >= contains
+    atom   := number[unit] | string | true | false | path | len(expr) | abs(expr) | "(" expr ")"
+    path   := name ("." segment | "[" integer "]")*      segments may contain '-' (headers.x-cache)
+
+A condition that starts with an operator compares `value`: "< 0.001" means "value < 0.001".
+Units: ms s m h d w convert to seconds; % divides by 100 ("0.1%" is 0.001).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
+_OPS = ("==", "!=", "<=", ">=", "<", ">")
+_KEYWORDS = {"and", "or", "not", "true", "false", "contains"}
+_FUNCS = {"len", "abs"}
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)(?P<unit>ms|%|s|m|h|d|w)?(?![A-Za-z0-9_])
+  | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+  | (?P<op>==|!=|<=|>=|<|>)
+  | (?P<punct>[().\[\],-])
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
+    """,
+    re.VERBOSE,
+)
+
+
+class ConditionError(ValueError):
+    """The condition text does not parse, or names a field the check does not produce."""
+
+
+class EvalError(ValueError):
+    """The condition could not be evaluated against these values (wrong type, missing field)."""
+
+
+class MissingValue(EvalError):
+    """A field the condition reads is absent from the result (e.g. a JSON field not returned)."""
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str
+    text: str
+    pos: int
+    value: Any = None
+
+
+def _tokenize(text: str) -> list[Tok]:
+    toks: list[Tok] = []
+    pos = 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ConditionError(f"unexpected character {text[pos]!r} at column {pos + 1}")
+        kind = m.lastgroup or ""
+        if kind == "unit":  # the unit group closes last when a number carries one
+            kind = "num"
+        if kind == "num":
+            number = float(m.group("num"))
+            unit = m.group("unit")
+            if unit == "%":
+                number /= 100.0
+            elif unit:
+                number *= _DURATION_UNITS[unit]
+            toks.append(Tok("num", m.group(0), pos, number))
+        elif kind == "str":
+            raw = m.group("str")[1:-1]
+            toks.append(Tok("str", m.group(0), pos, re.sub(r"\\(.)", r"\1", raw)))
+        elif kind == "name":
+            word = m.group("name")
+            toks.append(Tok("kw" if word in _KEYWORDS else "name", word, pos))
+        elif kind != "ws":
+            toks.append(Tok(kind, m.group(0), pos))
+        pos = m.end()
+    return toks
+
+
+# AST nodes are plain tuples: ("lit", v) ("path", (seg, ...)) ("call", f, node)
+# ("cmp", op, l, r) ("and", l, r) ("or", l, r) ("not", node)
+Node = tuple[Any, ...]
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = _tokenize(text)
+        self.i = 0
+
+    def peek(self) -> Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self) -> Tok:
+        tok = self.peek()
+        if tok is None:
+            raise ConditionError("unexpected end of condition")
+        self.i += 1
+        return tok
+
+    def expect(self, text: str) -> None:
+        tok = self.take()
+        if tok.text != text:
+            raise ConditionError(f"expected {text!r} at column {tok.pos + 1}, found {tok.text!r}")
+
+    def parse(self) -> Node:
+        first = self.peek()
+        if first is None:
+            raise ConditionError("empty condition")
+        if first.kind == "op":  # shorthand: "< 0.001" compares `value`
+            op = self.take().text
+            node: Node = ("cmp", op, ("path", ("value",)), self.atom())
+            node = self._continue_bool(node)
+        else:
+            node = self.or_()
+        extra = self.peek()
+        if extra is not None:
+            raise ConditionError(f"unexpected {extra.text!r} at column {extra.pos + 1}")
+        return node
+
+    def _continue_bool(self, left: Node) -> Node:
+        while (tok := self.peek()) is not None and tok.text in ("and", "or"):
+            self.take()
+            right = self.and_() if tok.text == "or" else self.not_()
+            left = (tok.text, left, right)
+        return left
+
+    def or_(self) -> Node:
+        node = self.and_()
+        while (tok := self.peek()) is not None and tok.text == "or":
+            self.take()
+            node = ("or", node, self.and_())
+        return node
+
+    def and_(self) -> Node:
+        node = self.not_()
+        while (tok := self.peek()) is not None and tok.text == "and":
+            self.take()
+            node = ("and", node, self.not_())
+        return node
+
+    def not_(self) -> Node:
+        tok = self.peek()
+        if tok is not None and tok.text == "not":
+            self.take()
+            return ("not", self.not_())
+        return self.cmp()
+
+    def cmp(self) -> Node:
+        left = self.atom()
+        tok = self.peek()
+        if tok is not None and (tok.kind == "op" or tok.text == "contains"):
+            self.take()
+            return ("cmp", tok.text, left, self.atom())
+        return left
+
+    def atom(self) -> Node:
+        tok = self.take()
+        if tok.kind == "num":
+            return ("lit", tok.value)
+        if tok.text == "-":
+            num_tok = self.take()
+            if num_tok.kind != "num":
+                raise ConditionError(f"expected a number after '-' at column {tok.pos + 1}")
+            return ("lit", -num_tok.value)
+        if tok.kind == "str":
+            return ("lit", tok.value)
+        if tok.text in ("true", "false"):
+            return ("lit", tok.text == "true")
+        if tok.text == "(":
+            node = self.or_()
+            self.expect(")")
+            return node
+        if tok.kind == "name":
+            if tok.text in _FUNCS and (nxt := self.peek()) is not None and nxt.text == "(":
+                self.take()
+                arg = self.or_()
+                self.expect(")")
+                return ("call", tok.text, arg)
+            if "-" in tok.text:
+                raise ConditionError(f"bad field name {tok.text!r} at column {tok.pos + 1}")
+            segs: list[str | int] = [tok.text]
+            while (nxt := self.peek()) is not None and nxt.text in (".", "["):
+                self.take()
+                if nxt.text == ".":
+                    seg: Tok = self.take()
+                    if seg.kind not in ("name", "kw", "num"):
+                        raise ConditionError(f"expected a field name at column {seg.pos + 1}")
+                    segs.append(seg.text)
+                else:
+                    idx: Tok = self.take()
+                    if idx.kind != "num" or not float(idx.value).is_integer():
+                        raise ConditionError(f"expected an index at column {idx.pos + 1}")
+                    segs.append(int(idx.value))
+                    self.expect("]")
+            return ("path", tuple(segs))
+        raise ConditionError(f"unexpected {tok.text!r} at column {tok.pos + 1}")
+
+
+def _roots(node: Node) -> Iterable[str]:
+    kind = node[0]
+    if kind == "path":
+        yield str(node[1][0])
+    elif kind == "call":
+        yield from _roots(node[2])
+    elif kind == "not":
+        yield from _roots(node[1])
+    elif kind in ("and", "or"):
+        yield from _roots(node[1])
+        yield from _roots(node[2])
+    elif kind == "cmp":
+        yield from _roots(node[2])
+        yield from _roots(node[3])
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition; `text` is what the plan said."""
+
+    text: str
+    ast: Node
+
+    @classmethod
+    def parse(cls, text: str, fields: Iterable[str] | None = None) -> Condition:
+        """Parse; when `fields` is given, every name the condition reads must be one of them."""
+        if not isinstance(text, str):
+            raise ConditionError(f"expected a condition string, got {type(text).__name__}")
+        ast = _Parser(text).parse()
+        if fields is not None:
+            allowed = set(fields)
+            for root in _roots(ast):
+                if root not in allowed:
+                    known = ", ".join(sorted(allowed))
+                    raise ConditionError(f"unknown field {root!r} (known: {known})")
+        return cls(text, ast)
+
+    @property
+    def names(self) -> set[str]:
+        return set(_roots(self.ast))
+
+    def evaluate(self, values: Mapping[str, Any]) -> bool:
+        result = _eval(self.ast, values)
+        if not isinstance(result, bool):
+            raise EvalError(f"condition {self.text!r} is not true or false (got {result!r})")
+        return result
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _lookup(values: Mapping[str, Any], segs: tuple[str | int, ...]) -> Any:
+    cur: Any = values
+    walked: list[str] = []
+    for seg in segs:
+        walked.append(str(seg))
+        if isinstance(cur, Mapping):
+            if seg in cur:
+                cur = cur[seg]
+                continue
+            # header names and similar are case-insensitive in practice
+            lowered = {str(k).lower(): v for k, v in cur.items()}
+            if isinstance(seg, str) and seg.lower() in lowered:
+                cur = lowered[seg.lower()]
+                continue
+        elif isinstance(cur, list | tuple) and isinstance(seg, int) and -len(cur) <= seg < len(cur):
+            cur = cur[seg]
+            continue
+        raise MissingValue(f"{'.'.join(walked)} is missing")
+    return cur
+
+
+def _num(v: Any) -> Any:
+    # numeric strings from JSON bodies or headers compare as numbers
+    if isinstance(v, str):
+        try:
+            return float(v)
+        except ValueError:
+            return v
+    return v
+
+
+def _eval(node: Node, values: Mapping[str, Any]) -> Any:
+    kind = node[0]
+    if kind == "lit":
+        return node[1]
+    if kind == "path":
+        return _lookup(values, node[1])
+    if kind == "not":
+        return not _truth(_eval(node[1], values))
+    if kind == "and":
+        return _truth(_eval(node[1], values)) and _truth(_eval(node[2], values))
+    if kind == "or":
+        return _truth(_eval(node[1], values)) or _truth(_eval(node[2], values))
+    if kind == "call":
+        arg = _eval(node[2], values)
+        try:
+            return len(arg) if node[1] == "len" else abs(arg)
+        except TypeError:
+            raise EvalError(f"{node[1]}() cannot take {type(arg).__name__}") from None
+    if kind == "cmp":
+        return _compare(node[1], _eval(node[2], values), _eval(node[3], values))
+    raise EvalError(f"bad node {kind}")  # pragma: no cover - parser makes no other nodes
+
+
+def _truth(v: Any) -> bool:
+    if isinstance(v, bool):
+        return v
+    raise EvalError(f"expected true or false, got {v!r}")
+
+
+def _compare(op: str, left: Any, right: Any) -> bool:
+    if op == "contains":
+        if isinstance(left, str | list | tuple | dict):
+            return bool(right in left)
+        raise EvalError(f"'contains' needs text or a list on the left, got {left!r}")
+    if isinstance(left, bool) or isinstance(right, bool):
+        if op in ("==", "!="):
+            return bool(left == right) == (op == "==")
+        raise EvalError(f"cannot order true/false with {op}")
+    if isinstance(left, int | float) or isinstance(right, int | float):
+        left, right = _num(left), _num(right)
+    if isinstance(left, float) and math.isnan(left):
+        raise EvalError("value is NaN")
+    if op == "==":
+        return bool(left == right)
+    if op == "!=":
+        return bool(left != right)
+    try:
+        if op == "<":
+            return bool(left < right)
+        if op == "<=":
+            return bool(left <= right)
+        if op == ">":
+            return bool(left > right)
+        return bool(left >= right)
+    except TypeError:
+        raise EvalError(f"cannot compare {left!r} {op} {right!r}") from None

@@ -1,0 +1,49 @@
+"""Keep secrets out of the session log.
+
+Two nets: keys that name a secret are blanked wherever they appear, and every value read
+from an environment variable the plan names as a secret is registered here and replaced
+wherever it shows up in text (an error message that echoes a header, say).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+REDACTED = "[redacted]"
+_SECRET_KEY = re.compile(
+    r"(authorization|password|passwd|secret|token|api[_-]?key|cookie|credential)", re.I
+)
+_lock = threading.Lock()
+_values: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value; very short values are skipped (they would blank common text)."""
+    if value and len(value) >= 4:
+        with _lock:
+            _values.add(value)
+
+
+def is_secret_key(key: str) -> bool:
+    # *_env fields hold the *name* of a variable, not its value: those are fine to log
+    return bool(_SECRET_KEY.search(key)) and not key.endswith("_env")
+
+
+def scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: (REDACTED if is_secret_key(str(k)) and v not in (None, "") else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        with _lock:
+            secrets = sorted(_values, key=len, reverse=True)
+        for s in secrets:
+            if s in value:
+                value = value.replace(s, REDACTED)
+        return value
+    return value

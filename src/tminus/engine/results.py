@@ -1,0 +1,98 @@
+"""Check outcomes and results, as the engine produces them and the session log stores them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    WARN = "warn"
+    ERROR = "error"  # could not evaluate: timeout, refused, bad response
+    INCONCLUSIVE = "inconclusive"  # no data, too few samples
+    SKIPPED = "skipped"  # cancelled or not run
+
+    @property
+    def ok(self) -> bool:
+        """Only a pass (or a warn, which passed its condition) counts as green."""
+        return self in (Outcome.PASS, Outcome.WARN)
+
+
+# worst first: what an aggregate of several parts reports
+SEVERITY = [
+    Outcome.ERROR,
+    Outcome.FAIL,
+    Outcome.INCONCLUSIVE,
+    Outcome.WARN,
+    Outcome.SKIPPED,
+    Outcome.PASS,
+]
+
+
+def worst(outcomes: list[Outcome]) -> Outcome:
+    for o in SEVERITY:
+        if o in outcomes:
+            return o
+    return Outcome.SKIPPED
+
+
+@dataclass(frozen=True)
+class Part:
+    """One context's share of a result (a region, a DNS answer set...)."""
+
+    name: str
+    outcome: Outcome
+    message: str = ""
+    value: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "outcome": str(self.outcome),
+            "message": self.message,
+            "value": self.value,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Part:
+        return cls(
+            str(d.get("name", "")),
+            Outcome(d.get("outcome", "error")),
+            str(d.get("message", "")),
+            d.get("value"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    outcome: Outcome
+    message: str = ""
+    value: Any = None  # the headline value shown beside the item
+    values: dict[str, Any] = field(default_factory=dict)  # what the condition could read
+    parts: tuple[Part, ...] = ()
+    duration_ms: float = 0.0
+    attempts: int = 1
+    output: str = ""  # bounded tail of command output
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["outcome"] = str(self.outcome)
+        d["parts"] = [p.to_dict() for p in self.parts]
+        d["duration_ms"] = round(self.duration_ms, 1)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CheckResult:
+        return cls(
+            outcome=Outcome(d.get("outcome", "error")),
+            message=str(d.get("message", "")),
+            value=d.get("value"),
+            values=dict(d.get("values") or {}),
+            parts=tuple(Part.from_dict(p) for p in d.get("parts") or ()),
+            duration_ms=float(d.get("duration_ms") or 0.0),
+            attempts=int(d.get("attempts") or 1),
+            output=str(d.get("output") or ""),
+        )

@@ -1,0 +1,202 @@
+"""What each check kind accepts in a plan. Pure data: the runners live in tminus.checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, ClassVar, Literal
+
+from tminus.engine.conditions import Condition
+from tminus.plan.schema import Path, Tagged, condition_field, duration_field
+
+Issues = Iterator[tuple[Path, str]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckSpec(Tagged):
+    """Fields every check kind shares."""
+
+    KINDS: ClassVar[dict[str, type]] = {}
+    KIND: ClassVar[str] = ""
+    DEFAULT_EXPECT: ClassVar[str | None] = None
+
+    kind: str
+    timeout: timedelta | None = duration_field(optional=True)
+    retries: int = 0
+    backoff: timedelta = duration_field(timedelta(seconds=1))
+    consecutive_errors: int = 1
+    exclusive: bool = False
+    expect: Condition | None = condition_field()
+    warn_if: Condition | None = condition_field()
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.KIND:
+            CheckSpec.KINDS[cls.KIND] = cls
+
+    def validate(self) -> Issues:
+        if self.retries < 0:
+            yield ("retries",), "must be 0 or more"
+        if self.consecutive_errors < 1:
+            yield ("consecutive_errors",), "must be 1 or more"
+        if self.timeout is not None and self.timeout <= timedelta(0):
+            yield ("timeout",), "must be more than 0"
+
+    @property
+    def condition(self) -> Condition | None:
+        """The condition that decides pass/fail: the plan's, or the kind's default."""
+        if self.expect is not None:
+            return self.expect
+        return Condition.parse(self.DEFAULT_EXPECT) if self.DEFAULT_EXPECT else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpCheck(CheckSpec):
+    KIND = "http"
+    FIELDS = (
+        "status",
+        "response_time",
+        "headers",
+        "body",
+        "text",
+        "rate_limited",
+        "statuses",
+        "count",
+    )
+    DEFAULT_EXPECT = "status == 200"
+
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+    headers_env: dict[str, str] = field(default_factory=dict)  # header -> env var (secrets)
+    body: str | None = None
+    json: dict[str, Any] | None = None
+    ca_bundle: str | None = None
+    verify: bool = True
+    follow_redirects: bool = False
+    burst: int = 0  # > 0: send this many requests; `rate_limited` counts the 429s
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if not self.url.startswith(("http://", "https://")):
+            yield ("url",), f"must start with http:// or https://, got {self.url!r}"
+        if self.body is not None and self.json is not None:
+            yield ("json",), "give either body or json, not both"
+        if not 0 <= self.burst <= 10_000:
+            yield ("burst",), "must be between 0 and 10000"
+
+    @property
+    def condition(self) -> Condition | None:
+        if self.expect is None and self.burst:
+            return Condition.parse("rate_limited > 0")
+        return super().condition
+
+
+@dataclass(frozen=True, kw_only=True)
+class TlsCheck(CheckSpec):
+    KIND = "tls"
+    FIELDS = ("days_left", "hostname_ok", "chain_ok", "subject", "issuer", "not_after")
+    DEFAULT_EXPECT = "days_left > 30"
+
+    host: str
+    port: int = 443
+    sni: str | None = None
+    ca_bundle: str | None = None
+    verify: bool = True  # false: skip chain and hostname verification, still read dates
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if not 0 < self.port < 65536:
+            yield ("port",), "must be a TCP port (1-65535)"
+
+
+DNS_TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DnsCheck(CheckSpec):
+    KIND = "dns"
+    FIELDS = ("answers", "count", "ttl")
+
+    name: str
+    type: Literal["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS"] = "A"
+    values: tuple[str, ...] = ()  # expected answers, compared as a set
+    resolver: str | None = None
+    port: int = 53
+
+    @property
+    def condition(self) -> Condition | None:
+        if self.expect is not None:
+            return self.expect
+        return None if self.values else Condition.parse("count > 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TcpCheck(CheckSpec):
+    KIND = "tcp"
+    FIELDS = ("connect_time",)
+
+    host: str
+    port: int
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if not 0 < self.port < 65536:
+            yield ("port",), "must be a TCP port (1-65535)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrometheusCheck(CheckSpec):
+    KIND = "prometheus"
+    FIELDS = ("value", "samples")
+
+    query: str
+    min_samples_query: str | None = None  # e.g. request count; below min_samples: inconclusive
+    min_samples: float = 0.0
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if self.expect is None:
+            yield ("expect",), 'a prometheus check needs a condition, e.g. expect = "value < 0.001"'
+        if self.min_samples and not self.min_samples_query:
+            yield ("min_samples_query",), "required when min_samples is set"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubernetesCheck(CheckSpec):
+    KIND = "kubernetes"
+    FIELDS = ("nodes_not_ready", "unavailable", "crashlooping", "missing_hpas", "nodes")
+
+    contexts: tuple[str, ...] = ()  # empty: every context of backends.kubernetes
+    namespaces: tuple[str, ...] = ()  # empty: all namespaces
+    nodes: bool = True
+    workloads: bool = True
+    crashloop: bool = True
+    hpas: tuple[str, ...] = ()  # workloads ("ns/name" or "name") that must have an autoscaler
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandCheck(CheckSpec):
+    KIND = "command"
+    FIELDS = ("exit_code", "stdout", "stderr")
+    DEFAULT_EXPECT = "exit_code == 0"
+
+    argv: tuple[str, ...] = ()
+    command: str | None = None  # only with shell = true
+    shell: bool = False
+    cwd: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    env_from: dict[str, str] = field(default_factory=dict)  # child var -> our env var (secrets)
+    output_limit: int = 4096
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if self.shell and not self.command:
+            yield ("command",), 'shell = true needs command = "..."'
+        if not self.shell and self.command:
+            yield ("command",), "command runs through a shell: set shell = true, or use argv"
+        if not self.shell and not self.argv:
+            yield ("argv",), 'required: the program and its arguments, e.g. ["make", "test"]'
+        if self.output_limit < 0:
+            yield ("output_limit",), "must be 0 or more"

@@ -1,0 +1,261 @@
+"""Load and validate a plan; every problem is reported with file, line and field path."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any
+
+from tminus.plan.checkspecs import KubernetesCheck, PrometheusCheck
+from tminus.plan.locate import line_for, locate_lines
+from tminus.plan.model import (
+    GatewayApiActuator,
+    IngressNginxActuator,
+    KubernetesPatchAction,
+    Plan,
+    RolloutAction,
+)
+from tminus.plan.schema import Converter, Path, Problem, format_path
+
+DEFAULT_PLAN_RESOURCE = "default_plan.toml"
+
+
+@dataclass(frozen=True)
+class PlanProblem:
+    source: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+class PlanError(Exception):
+    """A plan that cannot be used; `problems` holds one entry per problem found."""
+
+    def __init__(self, problems: list[PlanProblem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60].rstrip("-") or "item"
+
+
+def load_plan(path: str | FsPath) -> Plan:
+    p = FsPath(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError([PlanProblem(str(p), None, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise PlanError(
+            [PlanProblem(str(p), None, "", "is a directory, not a plan file")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError([PlanProblem(str(p), None, "", f"cannot read: {exc}")]) from None
+    return parse_plan(text, str(p))
+
+
+def default_plan_text() -> str:
+    return resources.files("tminus.plan").joinpath(DEFAULT_PLAN_RESOURCE).read_text("utf-8")
+
+
+def default_plan() -> Plan:
+    return parse_plan(default_plan_text(), "<default plan>")
+
+
+def parse_plan(text: str, source: str = "plan.toml") -> Plan:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlanError([_syntax_problem(source, text, exc)]) from None
+    lines = locate_lines(text)
+    conv = Converter()
+    _assign_ids(raw, conv)
+    plan = conv.table(Plan, raw, ())
+    if plan is not None and not conv.problems:
+        conv.problems.extend(_cross_check(plan))
+    if conv.problems or plan is None:
+        problems = [
+            PlanProblem(source, line_for(lines, p.path), format_path(p.path), p.message)
+            for p in conv.problems
+        ]
+        problems.sort(key=lambda p: p.line or 0)
+        raise PlanError(problems or [PlanProblem(source, None, "", "not a valid plan")])
+    return _with_source(plan, source)
+
+
+def _with_source(plan: Plan, source: str) -> Plan:
+    from dataclasses import replace
+
+    return replace(plan, source=source)
+
+
+def _syntax_problem(source: str, text: str, exc: tomllib.TOMLDecodeError) -> PlanProblem:
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+    line: int | None = int(m.group(1)) if m else None
+    col: int | None = int(m.group(2)) if m else None
+    if m is None and "end of document" in msg:
+        lines = text.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+    reason = re.sub(r"\s*\((at line \d+, column \d+|at end of document)\)", "", msg)
+    where = f"column {col}: " if col else ""
+    return PlanProblem(source, line, "", f"TOML syntax error: {where}{reason}")
+
+
+def _assign_ids(raw: dict[str, Any], conv: Converter) -> None:
+    """Give items, sections, steps and criteria a stable id derived from their title.
+
+    Done on the raw tables so a duplicate can be reported at its own path. A derived id
+    that collides is prefixed with its phase id; an explicit duplicate is an error.
+    """
+    phases = raw.get("phases")
+    seen_items: dict[str, Path] = {}
+    if isinstance(phases, list):
+        seen_phases: set[str] = set()
+        for pi, phase in enumerate(phases):
+            if not isinstance(phase, dict):
+                continue
+            pid = phase.get("id")
+            if isinstance(pid, str):
+                if pid in seen_phases:
+                    conv.fail(("phases", pi, "id"), f"duplicate phase id {pid!r}")
+                seen_phases.add(pid)
+            sections = phase.get("sections")
+            if not isinstance(sections, list):
+                continue
+            seen_sections: set[str] = set()
+            for si, section in enumerate(sections):
+                if not isinstance(section, dict):
+                    continue
+                _derive(section, ("phases", pi, "sections", si), seen_sections, conv, None)
+                items = section.get("items")
+                if not isinstance(items, list):
+                    continue
+                for ii, item in enumerate(items):
+                    if isinstance(item, dict):
+                        path = ("phases", pi, "sections", si, "items", ii)
+                        prefix = pid if isinstance(pid, str) else f"phase{pi}"
+                        _derive(item, path, seen_items, conv, prefix)
+    rollback = raw.get("rollback")
+    if isinstance(rollback, dict) and isinstance(rollback.get("steps"), list):
+        seen: dict[str, Path] = {}
+        for i, step in enumerate(rollback["steps"]):
+            if isinstance(step, dict):
+                _derive(step, ("rollback", "steps", i), seen, conv, None)
+    criteria = raw.get("success_criteria")
+    if isinstance(criteria, list):
+        seen_c: dict[str, Path] = {}
+        for i, crit in enumerate(criteria):
+            if isinstance(crit, dict):
+                _derive(crit, ("success_criteria", i), seen_c, conv, None)
+    for table in ("metrics", "triggers"):
+        entries = raw.get(table)
+        if isinstance(entries, list):
+            ids: set[str] = set()
+            for i, entry in enumerate(entries):
+                eid = entry.get("id") if isinstance(entry, dict) else None
+                if isinstance(eid, str):
+                    if eid in ids:
+                        conv.fail((table, i, "id"), f"duplicate id {eid!r}")
+                    ids.add(eid)
+
+
+def _derive(
+    table: dict[str, Any],
+    path: Path,
+    seen: dict[str, Path] | set[str],
+    conv: Converter,
+    prefix: str | None,
+) -> None:
+    given = table.get("id")
+    if isinstance(given, str):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", given):
+            conv.fail(
+                (*path, "id"), f"bad id {given!r}: use lowercase letters, digits, '-', '_', '.'"
+            )
+        if given in seen:
+            conv.fail((*path, "id"), f"duplicate id {given!r}")
+        _remember(seen, given, path)
+        return
+    if given is not None or not isinstance(table.get("title"), str):
+        return  # the converter reports the wrong type or the missing title
+    slug = slugify(table["title"])
+    if slug in seen and prefix:
+        slug = f"{prefix}.{slug}"
+    if slug in seen:
+        conv.fail((*path, "id"), f"the id derived from the title, {slug!r}, is taken: set id")
+    table["id"] = slug
+    _remember(seen, slug, path)
+
+
+def _remember(seen: dict[str, Path] | set[str], key: str, path: Path) -> None:
+    if isinstance(seen, dict):
+        seen[key] = path
+    else:
+        seen.add(key)
+
+
+def _cross_check(plan: Plan) -> list[Problem]:
+    """References between tables: metrics, contexts, and the backends checks need."""
+    out: list[Problem] = []
+    metric_ids = {m.id for m in plan.metrics}
+    demo = plan.backends.demo is not None
+    kube = plan.backends.kubernetes
+    contexts = set(kube.contexts) if kube else set()
+
+    def need_context(path: Path, ctx: str) -> None:
+        if demo:
+            return
+        if kube is None:
+            out.append(Problem(path, "needs [backends.kubernetes] (or [backends.demo])"))
+        elif ctx not in contexts:
+            known = ", ".join(sorted(contexts))
+            out.append(
+                Problem(path, f"unknown context {ctx!r} (backends.kubernetes.contexts: {known})")
+            )
+
+    for i, trig in enumerate(plan.triggers):
+        if trig.metric and trig.metric not in metric_ids:
+            out.append(Problem(("triggers", i, "metric"), f"no metric with id {trig.metric!r}"))
+    for i, crit in enumerate(plan.success_criteria):
+        if crit.metric and crit.metric not in metric_ids:
+            out.append(
+                Problem(("success_criteria", i, "metric"), f"no metric with id {crit.metric!r}")
+            )
+    needs_prom = bool(plan.metrics) or any(c.query for c in plan.success_criteria)
+    if needs_prom and not demo and plan.backends.prometheus is None:
+        path: Path = ("metrics",) if plan.metrics else ("success_criteria",)
+        out.append(Problem(path, "metrics need [backends.prometheus] (or [backends.demo])"))
+    for pi, phase in enumerate(plan.phases):
+        for si, section in enumerate(phase.sections):
+            for ii, item in enumerate(section.items):
+                base: Path = ("phases", pi, "sections", si, "items", ii, "check")
+                check = item.check
+                if isinstance(check, PrometheusCheck) and not demo and not plan.backends.prometheus:
+                    out.append(Problem((*base, "kind"), "needs [backends.prometheus]"))
+                if isinstance(check, KubernetesCheck):
+                    if not check.contexts:
+                        need_context((*base, "kind"), next(iter(contexts), ""))
+                    for ci, ctx in enumerate(check.contexts):
+                        need_context((*base, "contexts", ci), ctx)
+    if plan.rollout is not None:
+        act = plan.rollout.actuator
+        if isinstance(act, IngressNginxActuator | GatewayApiActuator):
+            need_context(("rollout", "actuator", "context"), act.context)
+    for i, step in enumerate(plan.rollback.steps):
+        if isinstance(step.action, KubernetesPatchAction):
+            need_context(("rollback", "steps", i, "action", "context"), step.action.context)
+        if isinstance(step.action, RolloutAction) and plan.rollout is None:
+            out.append(Problem(("rollback", "steps", i, "action"), "needs a [rollout] section"))
+    return out

@@ -1,0 +1,405 @@
+"""The plan: an immutable checklist-as-code, loaded from TOML by tminus.plan.loader."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Literal
+
+from tminus.engine.conditions import Condition
+from tminus.plan.checkspecs import CheckSpec, Issues
+from tminus.plan.durations import parse_duration
+from tminus.plan.schema import Tagged, condition_field, duration_field, offset_field
+
+
+@dataclass(frozen=True, kw_only=True)
+class Launch:
+    name: str
+    t0: datetime
+    environment: str = "production"
+    description: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrometheusBackend:
+    url: str
+    token_env: str | None = None  # bearer token read from this environment variable
+    username_env: str | None = None  # basic auth
+    password_env: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. X-Scope-OrgID for Mimir
+    headers_env: dict[str, str] = field(default_factory=dict)
+    ca_bundle: str | None = None
+    verify: bool = True
+    timeout: timedelta = duration_field(timedelta(seconds=10))
+
+    def validate(self) -> Issues:
+        if not self.url.startswith(("http://", "https://")):
+            yield ("url",), f"must start with http:// or https://, got {self.url!r}"
+        if bool(self.username_env) != bool(self.password_env):
+            yield ("password_env",), "basic auth needs both username_env and password_env"
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubernetesBackend:
+    contexts: tuple[str, ...]  # one kubeconfig context per region
+    kubeconfig: str | None = None  # default: $KUBECONFIG or ~/.kube/config
+
+    def validate(self) -> Issues:
+        if not self.contexts:
+            yield ("contexts",), "name at least one kubeconfig context"
+        if len(set(self.contexts)) != len(self.contexts):
+            yield ("contexts",), "contexts are listed twice"
+
+
+DEMO_SCENARIOS = ("healthy", "bad-release", "flaky-dns")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoBackend:
+    """The embedded simulated world; only plans that name it ever use it."""
+
+    scenario: Literal["healthy", "bad-release", "flaky-dns"] = "healthy"
+    seed: int = 1
+    speed: float = 1.0
+
+    def validate(self) -> Issues:
+        if self.speed <= 0:
+            yield ("speed",), "must be more than 0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Backends:
+    prometheus: PrometheusBackend | None = None
+    kubernetes: KubernetesBackend | None = None
+    demo: DemoBackend | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    concurrency: int = 8
+    check_timeout: timedelta = duration_field(timedelta(seconds=10))
+    poll_interval: timedelta = duration_field(timedelta(seconds=5))
+    sample_every: timedelta = duration_field(timedelta(seconds=60))  # metric.sample log rate
+
+    def validate(self) -> Issues:
+        if not 1 <= self.concurrency <= 1000:
+            yield ("concurrency",), "must be between 1 and 1000"
+        if self.poll_interval < timedelta(milliseconds=100):
+            yield ("poll_interval",), "must be at least 100ms"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Item:
+    title: str
+    id: str = ""  # derived from the title when not given
+    manual: bool = False
+    check: CheckSpec | None = None
+    owner: str = ""
+    blocking: bool = True
+    runbook: str = ""  # text or a link
+
+    def validate(self) -> Issues:
+        if self.manual and self.check is not None:
+            yield ("manual",), "an item is either manual = true or has a check, not both"
+        if not self.manual and self.check is None:
+            yield (), "needs either manual = true or check = { kind = ... }"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    title: str
+    id: str = ""
+    at: timedelta | None = offset_field(optional=True)
+    items: tuple[Item, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Phase:
+    id: str
+    title: str
+    at: timedelta = offset_field()
+    sections: tuple[Section, ...] = ()
+
+    def items(self) -> Iterator[tuple[Section, Item]]:
+        for section in self.sections:
+            for item in section.items:
+                yield section, item
+
+
+METRIC_UNITS = ("ratio", "seconds", "per_second", "count", "bytes", "none")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metric:
+    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+
+    id: str
+    title: str
+    query: str
+    unit: Literal["ratio", "seconds", "per_second", "count", "bytes", "none"] = "none"
+    ok: Condition | None = condition_field()
+    warn: Condition | None = condition_field()  # outside ok but inside warn: warn; else bad
+    interval: timedelta | None = duration_field(optional=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trigger:
+    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+
+    id: str
+    title: str
+    metric: str | None = None
+    when: Condition | None = condition_field()
+    hold: timedelta = field(
+        default=timedelta(0), metadata={"parse": parse_duration, "key": "for", "doc": "duration"}
+    )
+    manual: bool = False  # declared by a person, with a note
+
+    def validate(self) -> Issues:
+        if self.manual and (self.metric or self.when):
+            yield ("manual",), "a manual trigger has no metric or when"
+        if not self.manual and not (self.metric and self.when):
+            yield (), 'needs metric and when (e.g. when = "> 0.05"), or manual = true'
+
+
+class Actuator(Tagged):
+    KINDS: ClassVar[dict[str, type]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressNginxActuator(Actuator):
+    kind: str
+    context: str
+    namespace: str
+    ingress: str  # the canary Ingress whose canary-weight annotation is set
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayApiActuator(Actuator):
+    kind: str
+    context: str
+    namespace: str
+    route: str  # HTTPRoute name
+    stable: str  # backendRef names
+    canary: str
+    rule: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandActuator(Actuator):
+    kind: str
+    argv: tuple[str, ...]  # "{weight}" in an argument is replaced with the percentage
+    env_from: dict[str, str] = field(default_factory=dict)
+    timeout: timedelta = duration_field(timedelta(seconds=60))
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookActuator(Actuator):
+    kind: str
+    url: str
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    headers_env: dict[str, str] = field(default_factory=dict)
+    timeout: timedelta = duration_field(timedelta(seconds=30))
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoActuator(Actuator):
+    kind: str
+
+
+Actuator.KINDS.update(
+    {
+        "ingress-nginx": IngressNginxActuator,
+        "gateway-api": GatewayApiActuator,
+        "command": CommandActuator,
+        "webhook": WebhookActuator,
+        "demo": DemoActuator,
+    }
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rollout:
+    steps: tuple[int, ...] = (5, 25, 50, 100)
+    bake: timedelta = duration_field(timedelta(minutes=10))
+    actuator: Actuator
+
+    def validate(self) -> Issues:
+        if not self.steps:
+            yield ("steps",), "needs at least one step"
+        elif any(not 0 < s <= 100 for s in self.steps):
+            yield ("steps",), "each step is a percentage between 1 and 100"
+        elif list(self.steps) != sorted(set(self.steps)):
+            yield ("steps",), "steps must increase, e.g. [5, 25, 50, 100]"
+
+
+class Action(Tagged):
+    KINDS: ClassVar[dict[str, type]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandAction(Action):
+    kind: str
+    argv: tuple[str, ...] = ()
+    command: str | None = None
+    shell: bool = False
+    cwd: str | None = None
+    env_from: dict[str, str] = field(default_factory=dict)
+    timeout: timedelta = duration_field(timedelta(minutes=5))
+
+    def validate(self) -> Issues:
+        if self.shell != bool(self.command):
+            yield ("command",), "use command with shell = true, or argv without a shell"
+        if not self.shell and not self.argv:
+            yield ("argv",), "required: the program and its arguments"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookAction(Action):
+    kind: str
+    url: str
+    method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    headers_env: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    timeout: timedelta = duration_field(timedelta(seconds=30))
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubernetesPatchAction(Action):
+    kind: str
+    context: str
+    namespace: str
+    api_version: str  # e.g. "apps/v1"
+    resource: str  # plural, e.g. "deployments"
+    name: str
+    patch: dict[str, Any]
+    patch_type: Literal["merge", "strategic"] = "merge"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutAction(Action):
+    kind: str
+    weight: int = 0  # route this share of traffic to the new version (0: all to previous)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoAction(Action):
+    kind: str
+    effect: str = ""  # what the demo world does, e.g. "maintenance-on", "clear-caches"
+    fail_times: int = 0  # the demo step fails this many times first (to show retry)
+
+
+Action.KINDS.update(
+    {
+        "command": CommandAction,
+        "webhook": WebhookAction,
+        "kubernetes-patch": KubernetesPatchAction,
+        "rollout": RolloutAction,
+        "demo": DemoAction,
+    }
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackStep:
+    title: str
+    id: str = ""
+    action: Action | None = None  # none: a person does it and confirms
+    dangerous: bool = False  # asks again before it runs
+    optional: bool = False  # "if needed": the commander may skip it without a failure
+    runbook: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rollback:
+    steps: tuple[RollbackStep, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    role: str
+    name: str = ""
+    via: str = ""  # PagerDuty, phone, Slack...
+    details: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Channel:
+    name: str
+    target: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Comms:
+    internal: tuple[Channel, ...] = ()
+    external: tuple[Channel, ...] = ()
+    status_every: timedelta | None = duration_field(optional=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SuccessCriterion:
+    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+
+    title: str
+    id: str = ""
+    metric: str | None = None  # a [[metrics]] id
+    query: str | None = None  # or a query of its own
+    target: Condition | None = condition_field()
+    manual: bool = False  # not measurable: a person confirms
+
+    def validate(self) -> Issues:
+        measured = bool(self.metric or self.query)
+        if self.metric and self.query:
+            yield ("query",), "give metric or query, not both"
+        if self.manual and measured:
+            yield ("manual",), "a manual criterion has no metric or query"
+        if not self.manual and not measured:
+            yield (), "needs metric or query with a target, or manual = true"
+        if measured and self.target is None:
+            yield ("target",), 'required with metric or query, e.g. target = "< 0.001"'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    launch: Launch
+    backends: Backends = field(default_factory=Backends)
+    settings: Settings = field(default_factory=Settings)
+    phases: tuple[Phase, ...] = ()
+    metrics: tuple[Metric, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    rollout: Rollout | None = None
+    rollback: Rollback = field(default_factory=Rollback)
+    contacts: tuple[Contact, ...] = ()
+    comms: Comms = field(default_factory=Comms)
+    success_criteria: tuple[SuccessCriterion, ...] = ()
+    source: str = field(default="<plan>", metadata={"internal": True})
+
+    def items(self) -> Iterator[tuple[Phase, Section, Item]]:
+        for phase in self.phases:
+            for section, item in phase.items():
+                yield phase, section, item
+
+    def item(self, item_id: str) -> tuple[Phase, Section, Item]:
+        for triple in self.items():
+            if triple[2].id == item_id:
+                return triple
+        raise KeyError(item_id)
+
+    def metric(self, metric_id: str) -> Metric:
+        for m in self.metrics:
+            if m.id == metric_id:
+                return m
+        raise KeyError(metric_id)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.backends.demo is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        from tminus.plan.serialize import plan_to_dict
+
+        return plan_to_dict(self)
