@@ -1,3 +1,4 @@
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -55,7 +56,7 @@ def test_unknown_field_named_with_the_known_ones():
 
 
 def test_missing_and_mistyped_values_are_eval_errors():
-    with pytest.raises(MissingValue, match="body.status is missing"):
+    with pytest.raises(MissingValue, match=r"body\.status is missing"):
         Condition.parse('body.status == "UP"').evaluate({"body": {}})
     with pytest.raises(EvalError):
         Condition.parse("value < 5").evaluate({"value": "abc"})
@@ -72,10 +73,8 @@ def test_parser_never_raises_anything_but_condition_error(text):
         cond = Condition.parse(text)
     except ConditionError:
         return
-    try:
+    with contextlib.suppress(EvalError):
         cond.evaluate({"value": 1.0, "status": 200})
-    except EvalError:
-        pass
 
 
 def test_durations_and_offsets():

@@ -100,7 +100,8 @@ def test_reference_problems():
         MINIMAL
         + '\n[[phases]]\nid = "d"\ntitle = "D"\nat = "0"\n[[phases.sections]]\ntitle = "S"\n'
     )
-    text += '[[phases.sections.items]]\ntitle = "K"\ncheck = { kind = "kubernetes", contexts = ["prod-mars"] }\n'
+    text += '[[phases.sections.items]]\ntitle = "K"\n'
+    text += 'check = { kind = "kubernetes", contexts = ["prod-mars"] }\n'
     (msg,) = problems(text)
     assert "contexts[0]: unknown context 'prod-mars'" in msg
 

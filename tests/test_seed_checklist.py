@@ -79,7 +79,7 @@ def test_triggers_steps_contacts_comms_and_criteria():
         "Rollback Procedures/Immediate Rollback Triggers"
     ]
     assert [s.title for s in plan.rollback.steps] == seed["Rollback Procedures/Rollback Steps"]
-    contacts = [f"**{c.role}**: {c.via and 'Via ' + c.via or c.details}" for c in plan.contacts]
+    contacts = [f"**{c.role}**: {(c.via and 'Via ' + c.via) or c.details}" for c in plan.contacts]
     assert contacts == seed["Emergency Contacts"]
     internal = [f"{c.name}: {c.target}" for c in plan.comms.internal]
     external = [f"{c.name}: {c.target}" for c in plan.comms.external]
