@@ -43,6 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("plan", metavar="PLAN", nargs="?")
     show.add_argument("--json", action="store_true", help="print JSON")
 
+    s = sub.add_parser("run", help="open the console on a plan; resumes its unfinished session")
+    s.add_argument("plan", metavar="PLAN")
+    s.add_argument("--read-only", action="store_true", help="change nothing; follow the session")
+    s.add_argument("--new", action="store_true", help="start a new session instead of resuming")
+
+    s = sub.add_parser("check", help="run the plan's automated checks headless (CI, cron)")
+    s.add_argument("plan", metavar="PLAN")
+    s.add_argument("--phase", metavar="ID", help="only this phase's items")
+    s.add_argument("--item", metavar="ID", action="append", help="only this item (repeatable)")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
+    s.add_argument("--concurrency", metavar="N", type=int, help="checks at once (plan default)")
+    s.add_argument("--no-record", action="store_true", help="do not record a session")
+
     s = sub.add_parser("sessions", help="list recorded sessions")
     s.add_argument("--json", action="store_true", help="print JSON")
 
@@ -101,6 +115,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from tminus.commands.check import main as check_main
+
+    return check_main(_load(args.plan), args)
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     from tminus.sessions import list_sessions
 
@@ -122,23 +142,26 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    plan = _load(None)
-    print(f"{plan.launch.name}: T-0 {plan.launch.t0.isoformat()} ({plan.launch.environment})")
-    from tminus.plan.durations import format_offset
+    from tminus.commands.console import run_demo
 
-    for phase in plan.phases:
-        print(f"  {format_offset(phase.at):>5}  {phase.title}")
-        for section in phase.sections:
-            print(f"         {section.title}: {len(section.items)} items")
-    return EXIT_OK
+    return run_demo(args.scenario, args.speed, args.seed)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tminus.commands.console import run_plan
+
+    plan = _load(args.plan)
+    return run_plan(plan, str(Path(args.plan).resolve()), read_only=args.read_only, new=args.new)
 
 
 COMMANDS = {
     "validate": cmd_validate,
     "init": cmd_init,
     "plan": cmd_plan,
+    "check": cmd_check,
     "sessions": cmd_sessions,
     "demo": cmd_demo,
+    "run": cmd_run,
 }
 
 

@@ -1,0 +1,208 @@
+"""The interfaces checks and pollers talk to. Each has a real and a demo-world implementation.
+
+Results are plain dataclasses so the check logic (tminus.checks) is the same for both, and
+the real implementations keep heavy imports (kubernetes, dnspython) inside their modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+import httpx
+
+
+class BackendError(Exception):
+    """The backend could not answer: an error outcome, never a failed check.
+
+    `kind` tells apart what the user must fix: "unreachable", "timeout", "auth",
+    "query" (a bad request such as invalid PromQL), "not_found", "protocol".
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+# ---------------------------------------------------------------- HTTP
+class HttpBackend(Protocol):
+    def client(
+        self, *, verify: bool, ca_bundle: str | None, follow_redirects: bool, timeout: float
+    ) -> httpx.AsyncClient:
+        """An httpx client; the demo world answers through its own transport."""
+        ...
+
+
+# ---------------------------------------------------------------- TLS
+@dataclass(frozen=True)
+class CertInfo:
+    subject: str
+    issuer: str
+    not_after: datetime
+    hostname_ok: bool
+    chain_ok: bool
+    chain_error: str = ""  # why the chain did not verify
+    hostname_error: str = ""
+
+
+class TlsBackend(Protocol):
+    async def certificate(
+        self, host: str, port: int, *, sni: str | None, ca_bundle: str | None, timeout: float
+    ) -> CertInfo: ...
+
+
+# ---------------------------------------------------------------- DNS
+@dataclass(frozen=True)
+class DnsAnswer:
+    values: tuple[str, ...]  # normalized text: "1.2.3.4", "target.example.", "v=spf1 -all"
+    ttl: int | None = None
+
+
+class DnsBackend(Protocol):
+    async def resolve(
+        self, name: str, rdtype: str, *, resolver: str | None, port: int, timeout: float
+    ) -> DnsAnswer:
+        """Raises BackendError("not_found") for NXDOMAIN; an empty answer is DnsAnswer(())."""
+        ...
+
+
+# ---------------------------------------------------------------- TCP
+class TcpBackend(Protocol):
+    async def connect(self, host: str, port: int, *, timeout: float) -> float:
+        """Seconds the connection took; raises BackendError when it cannot connect."""
+        ...
+
+
+# ---------------------------------------------------------------- Prometheus
+@dataclass(frozen=True)
+class QueryResult:
+    """An instant query's answer: `value` is None when the result was empty (no data)."""
+
+    value: float | None
+    series: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RangeResult:
+    points: tuple[tuple[float, float], ...]  # (unix time, value)
+
+
+class MetricsBackend(Protocol):
+    async def query(self, promql: str, *, timeout: float) -> QueryResult: ...
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, timeout: float
+    ) -> RangeResult: ...
+
+
+# ---------------------------------------------------------------- Kubernetes
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    ready: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WorkloadInfo:
+    kind: str  # Deployment, StatefulSet
+    namespace: str
+    name: str
+    desired: int
+    available: int
+
+
+@dataclass(frozen=True)
+class PodInfo:
+    namespace: str
+    name: str
+    crashloop: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class HpaInfo:
+    namespace: str
+    name: str
+    target_kind: str
+    target_name: str
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    context: str
+    nodes: tuple[NodeInfo, ...] = ()
+    workloads: tuple[WorkloadInfo, ...] = ()
+    pods: tuple[PodInfo, ...] = ()
+    hpas: tuple[HpaInfo, ...] = ()
+
+
+class KubernetesBackend(Protocol):
+    @property
+    def contexts(self) -> Sequence[str]: ...
+
+    async def snapshot(
+        self,
+        context: str,
+        *,
+        namespaces: Sequence[str],
+        nodes: bool,
+        workloads: bool,
+        pods: bool,
+        hpas: bool,
+        timeout: float,
+    ) -> ClusterSnapshot:
+        """What the check needs from one cluster; BackendError("auth") on 401/403."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# ---------------------------------------------------------------- commands
+@dataclass(frozen=True)
+class CommandOutput:
+    exit_code: int | None  # None when killed on timeout
+    stdout: str  # bounded tails
+    stderr: str
+    timed_out: bool = False
+    duration: float = 0.0
+
+
+class CommandBackend(Protocol):
+    async def run(
+        self,
+        argv: Sequence[str] | None,
+        *,
+        command: str | None,
+        shell: bool,
+        cwd: str | None,
+        env: Mapping[str, str],
+        timeout: float,
+        output_limit: int,
+    ) -> CommandOutput: ...
+
+
+# ---------------------------------------------------------------- the set
+@dataclass
+class Backends:
+    """What one plan's checks run against: the real world or the demo world."""
+
+    http: HttpBackend
+    tls: TlsBackend
+    dns: DnsBackend
+    tcp: TcpBackend
+    commands: CommandBackend
+    metrics: MetricsBackend | None = None
+    kubernetes: KubernetesBackend | None = None
+    env: Mapping[str, str] = field(default_factory=dict)  # where *_env names are read
+
+    async def close(self) -> None:
+        """Release pooled connections; safe to call more than once."""
+        aclose = getattr(self.http, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        if self.kubernetes is not None:
+            await self.kubernetes.close()

@@ -1,0 +1,100 @@
+"""What every check kind shares: the call signature, the registry, and condition evaluation."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tminus.backends.base import BackendError, Backends
+from tminus.engine.conditions import Condition, EvalError, MissingValue
+from tminus.engine.redact import register_secret
+from tminus.engine.results import CheckResult, Outcome, Part
+from tminus.plan.checkspecs import CheckSpec
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    backends: Backends
+    timeout: float  # seconds for the whole check (the runner also enforces it)
+
+
+CheckFn = Callable[[Any, CheckContext], Awaitable[CheckResult]]
+
+# kind -> "module:function", imported on first use so that no check's dependencies
+# (dnspython, kubernetes) load before a check of that kind runs
+REGISTRY: dict[str, str] = {
+    "http": "tminus.checks.http:run_http",
+    "tls": "tminus.checks.tls:run_tls",
+    "dns": "tminus.checks.dns:run_dns",
+    "tcp": "tminus.checks.tcp:run_tcp",
+    "prometheus": "tminus.checks.prometheus:run_prometheus",
+    "kubernetes": "tminus.checks.kubernetes:run_kubernetes",
+    "command": "tminus.checks.command:run_command",
+}
+_loaded: dict[str, CheckFn] = {}
+
+
+def check_function(kind: str) -> CheckFn:
+    fn = _loaded.get(kind)
+    if fn is None:
+        module, _, name = REGISTRY[kind].partition(":")
+        fn = getattr(importlib.import_module(module), name)
+        _loaded[kind] = fn
+    return fn
+
+
+def secret_from_env(env: Mapping[str, str], var: str) -> str | None:
+    """Read a secret named by the plan, and make sure it can never reach the session log."""
+    value = env.get(var)
+    register_secret(value)
+    return value
+
+
+def judge(
+    spec: CheckSpec,
+    values: Mapping[str, Any],
+    *,
+    value: Any = None,
+    message: str = "",
+    started: float | None = None,
+    parts: tuple[Part, ...] = (),
+    condition: Condition | None = None,
+) -> CheckResult:
+    """Apply the spec's condition (and warn_if) to the values a check observed."""
+    cond = condition if condition is not None else spec.condition
+    duration = (time.monotonic() - started) * 1000 if started is not None else 0.0
+    outcome = Outcome.PASS
+    detail = message
+    try:
+        if cond is not None and not cond.evaluate(values):
+            outcome = Outcome.FAIL
+            detail = f"{message}; expected {cond.text}" if message else f"expected {cond.text}"
+        elif spec.warn_if is not None and spec.warn_if.evaluate(values):
+            outcome = Outcome.WARN
+            detail = (
+                f"{message}; warn: {spec.warn_if.text}" if message else f"warn: {spec.warn_if.text}"
+            )
+    except MissingValue as exc:
+        outcome, detail = Outcome.FAIL, f"{message}; {exc}" if message else str(exc)
+    except EvalError as exc:
+        outcome, detail = Outcome.ERROR, f"cannot evaluate {cond}: {exc}"
+    return CheckResult(
+        outcome=outcome,
+        message=detail,
+        value=value,
+        values=dict(values),
+        parts=parts,
+        duration_ms=duration,
+    )
+
+
+def error_result(message: str, started: float | None = None, **kw: Any) -> CheckResult:
+    duration = (time.monotonic() - started) * 1000 if started is not None else 0.0
+    return CheckResult(outcome=Outcome.ERROR, message=message, duration_ms=duration, **kw)
+
+
+def backend_error_result(exc: BackendError, started: float | None = None) -> CheckResult:
+    return error_result(f"{exc.kind}: {exc}", started)

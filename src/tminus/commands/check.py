@@ -1,0 +1,235 @@
+"""`tminus check`: the plan's automated checks, headless, for CI and cron."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from tminus import __version__
+from tminus.engine.results import CheckResult, Outcome
+from tminus.plan.model import Item, Phase, Plan, Section
+
+COLOURS = {
+    "pass": "32",
+    "warn": "33",
+    "fail": "31",
+    "error": "31;1",
+    "inconclusive": "35",
+    "skipped": "2",
+    "manual": "36",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    phase: Phase
+    section: Section
+    item: Item
+    result: CheckResult | None  # None: a manual item
+
+    @property
+    def outcome(self) -> str:
+        return "manual" if self.result is None else str(self.result.outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "id": self.item.id,
+            "title": self.item.title,
+            "phase": self.phase.id,
+            "section": self.section.title,
+            "kind": self.item.check.kind if self.item.check else "manual",
+            "outcome": self.outcome,
+            "value": r.value if r else None,
+            "message": r.message if r else "confirmed by a person in the console",
+            "duration_ms": round(r.duration_ms, 1) if r else 0,
+            "attempts": r.attempts if r else 0,
+            "parts": [p.to_dict() for p in r.parts] if r else [],
+        }
+
+
+def select_items(
+    plan: Plan, phase: str | None, items: list[str]
+) -> list[tuple[Phase, Section, Item]]:
+    from tminus.cli import UsageError
+
+    chosen = list(plan.items())
+    if phase is not None:
+        ids = [p.id for p in plan.phases]
+        if phase not in ids:
+            raise UsageError(f"no phase {phase!r} in the plan (phases: {', '.join(ids)})")
+        chosen = [t for t in chosen if t[0].id == phase]
+    if items:
+        known = {t[2].id for t in chosen}
+        for i in items:
+            if i not in known:
+                where = f" in phase {phase!r}" if phase else ""
+                raise UsageError(f"no item {i!r}{where} (see `tminus plan show`)")
+        chosen = [t for t in chosen if t[2].id in items]
+    return chosen
+
+
+async def run_checks(
+    plan: Plan,
+    chosen: list[tuple[Phase, Section, Item]],
+    *,
+    concurrency: int | None,
+    record: bool,
+    plan_path: str,
+) -> tuple[list[Row], str | None]:
+    from tminus.backends.factory import build_backends
+    from tminus.engine.runner import CheckRunner
+    from tminus.engine.session import create_session, current_actor
+
+    session = None
+    if record:
+        session = create_session(plan.launch.name)
+        await session.emit(
+            "session.started",
+            actor=current_actor(),
+            session=session.session_id,
+            mode="check",
+            plan_name=plan.launch.name,
+            plan_path=plan_path,
+            launch=plan.launch.name,
+            t0=plan.launch.t0.isoformat(),
+            environment=plan.launch.environment,
+            version=__version__,
+        )
+    backends = build_backends(plan)
+    runner = CheckRunner(plan, backends, session=session, concurrency=concurrency)
+    reason = "check finished"
+    try:
+        results = await runner.run([t[2].id for t in chosen if t[2].check is not None])
+    except asyncio.CancelledError:
+        runner.cancel()
+        reason = "interrupted"
+        raise
+    finally:
+        await backends.close()
+        if session is not None:
+            await asyncio.to_thread(session.close, reason=reason)
+    rows = [Row(p, s, i, results.get(i.id) if i.check else None) for p, s, i in chosen]
+    return rows, session.session_id if session else None
+
+
+def exit_code(rows: list[Row]) -> int:
+    bad = {"fail", "error", "inconclusive", "skipped"}
+    return 1 if any(r.outcome in bad for r in rows) else 0
+
+
+def summary(rows: list[Row]) -> dict[str, int]:
+    counts = Counter(r.outcome for r in rows)
+    return {
+        k: counts.get(k, 0)
+        for k in ("pass", "warn", "fail", "error", "inconclusive", "skipped", "manual")
+    }
+
+
+def print_human(rows: list[Row], session_id: str | None, out: TextIO) -> None:
+    colour = out.isatty() and not os.environ.get("NO_COLOR")
+
+    def paint(text: str, outcome: str) -> str:
+        return f"\x1b[{COLOURS[outcome]}m{text}\x1b[0m" if colour else text
+
+    for r in rows:
+        label = paint(f"{r.outcome.upper():<12}", r.outcome)
+        detail = ""
+        if r.result is not None:
+            detail = f"  {r.result.message}" if r.result.message else ""
+            detail += f"  ({r.result.duration_ms:.0f} ms)"
+        print(f"{label} {r.item.id}{detail}", file=out)
+        if r.result is not None:
+            for part in r.result.parts:
+                if part.outcome is not Outcome.PASS:
+                    print(f"{'':12}   {part.name}: {part.outcome}: {part.message}", file=out)
+    s = summary(rows)
+    automated = len(rows) - s["manual"]
+    parts = ", ".join(f"{n} {k}" for k, n in s.items() if n and k != "manual")
+    line = f"{automated} checks: {parts or 'none run'}; {s['manual']} manual items not run"
+    if session_id:
+        line += f"; session {session_id}"
+    print(line, file=out)
+
+
+def to_json(plan: Plan, rows: list[Row], session_id: str | None) -> str:
+    return json.dumps(
+        {
+            "plan": plan.launch.name,
+            "source": plan.source,
+            "session": session_id,
+            "results": [r.to_dict() for r in rows],
+            "summary": summary(rows),
+        },
+        indent=2,
+        default=str,
+    )
+
+
+def write_junit(plan: Plan, rows: list[Row], path: Path) -> None:
+    s = summary(rows)
+    suite = ET.Element(
+        "testsuite",
+        name=plan.launch.name,
+        tests=str(len(rows)),
+        failures=str(s["fail"] + s["inconclusive"]),
+        errors=str(s["error"]),
+        skipped=str(s["skipped"] + s["manual"]),
+        time=f"{sum(r.result.duration_ms for r in rows if r.result) / 1000:.3f}",
+    )
+    for r in rows:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{r.phase.id}.{r.section.id}",
+            name=r.item.title,
+            time=f"{(r.result.duration_ms if r.result else 0) / 1000:.3f}",
+        )
+        msg = r.result.message if r.result else "manual item: confirmed in the console"
+        if r.outcome in ("fail", "inconclusive"):
+            ET.SubElement(case, "failure", message=msg, type=r.outcome).text = msg
+        elif r.outcome == "error":
+            ET.SubElement(case, "error", message=msg, type="error").text = msg
+        elif r.outcome in ("skipped", "manual"):
+            ET.SubElement(case, "skipped", message=msg)
+        if r.result and r.result.output:
+            ET.SubElement(case, "system-out").text = r.result.output
+    root = ET.Element("testsuites")
+    root.append(suite)
+    tree = ET.ElementTree(root)
+    ET.indent(tree)
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+def main(plan: Plan, args: Any) -> int:
+    from tminus.cli import UsageError
+
+    chosen = select_items(plan, args.phase, args.item or [])
+    if args.concurrency is not None and not 1 <= args.concurrency <= 1000:
+        raise UsageError("--concurrency must be between 1 and 1000")
+    rows, session_id = asyncio.run(
+        run_checks(
+            plan,
+            chosen,
+            concurrency=args.concurrency,
+            record=not args.no_record,
+            plan_path=str(Path(args.plan).resolve()),
+        )
+    )
+    if args.json:
+        print(to_json(plan, rows, session_id))
+    else:
+        print_human(rows, session_id, sys.stdout)
+    if args.junit:
+        try:
+            write_junit(plan, rows, Path(args.junit))
+        except OSError as exc:
+            raise UsageError(f"{args.junit}: cannot write: {exc.strerror}") from None
+    return exit_code(rows)

@@ -1,0 +1,189 @@
+"""Runs a plan's checks: bounded concurrency, timeouts, retries, and a durable record.
+
+Each check's start and finish are session events. A cancelled check is recorded as
+skipped. Errors, timeouts and no data are never reported as a pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from tminus.backends.base import BackendError, Backends
+from tminus.checks.base import CheckContext, backend_error_result, check_function, error_result
+from tminus.engine.gate import Gate
+from tminus.engine.results import CheckResult, Outcome
+from tminus.plan.checkspecs import CheckSpec
+from tminus.plan.model import Item, Phase, Plan, Section
+
+if TYPE_CHECKING:
+    from tminus.engine.session import SessionWriter
+    from tminus.engine.state import SessionState
+
+MAX_BACKOFF = 30.0
+Listener = Callable[[str, CheckResult | None], None]  # item id, result (None: started)
+
+
+class CheckRunner:
+    def __init__(
+        self,
+        plan: Plan,
+        backends: Backends,
+        *,
+        session: SessionWriter | None = None,
+        concurrency: int | None = None,
+        state: SessionState | None = None,
+        listener: Listener | None = None,
+    ) -> None:
+        self.plan = plan
+        self.backends = backends
+        self.session = session
+        self.gate = Gate(concurrency or plan.settings.concurrency)
+        self.listener = listener
+        self._tasks: set[asyncio.Task[CheckResult]] = set()
+        self._index: dict[str, tuple[Phase, Section, Item]] = {
+            item.id: (phase, section, item) for phase, section, item in plan.items()
+        }
+        # consecutive errors per item, carried over from a resumed session
+        self._errors: dict[str, int] = {}
+        if state is not None:
+            for item_id, st in state.items.items():
+                n = 0
+                for _, res in reversed(st.history):
+                    if res.outcome is not Outcome.ERROR and "consecutive" not in res.message:
+                        break
+                    n += 1
+                self._errors[item_id] = n
+
+    def automated(self, item_ids: Iterable[str] | None = None) -> list[str]:
+        ids = list(self._index) if item_ids is None else list(item_ids)
+        for i in ids:
+            if i not in self._index:
+                raise KeyError(i)
+        return [i for i in ids if self._index[i][2].check is not None]
+
+    async def run(self, item_ids: Iterable[str] | None = None) -> dict[str, CheckResult]:
+        """Run the automated checks among `item_ids` (default: all) and return their results."""
+        run_id = secrets.token_hex(4)
+        ids = self.automated(item_ids)
+        tasks = [asyncio.create_task(self._run_item(i, run_id)) for i in ids]
+        self._tasks.update(tasks)
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            self._tasks.difference_update(tasks)
+        out: dict[str, CheckResult] = {}
+        for item_id, res in zip(ids, results, strict=True):
+            if isinstance(res, CheckResult):
+                out[item_id] = res
+            elif isinstance(res, asyncio.CancelledError):
+                out[item_id] = CheckResult(Outcome.SKIPPED, "cancelled")
+            else:  # _run_item turns every exception into a result; this is a last net
+                out[item_id] = CheckResult(Outcome.ERROR, f"internal error: {res!r}")
+        return out
+
+    async def run_one(self, item_id: str) -> CheckResult:
+        return (await self.run([item_id]))[item_id]
+
+    def cancel(self) -> None:
+        """Stop every running check promptly; each is recorded as skipped."""
+        for task in list(self._tasks):
+            task.cancel()
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    async def _run_item(self, item_id: str, run_id: str) -> CheckResult:
+        phase, _, item = self._index[item_id]
+        spec = item.check
+        assert spec is not None
+        gate = self.gate.exclusive() if spec.exclusive else self.gate.shared()
+        try:
+            async with gate:
+                await self._record(
+                    "check.started", item=item_id, run=run_id, kind=spec.kind, phase=phase.id
+                )
+                if self.listener:
+                    self.listener(item_id, None)
+                result = await self._attempts(spec)
+                result = self._apply_consecutive(item_id, spec, result)
+        except asyncio.CancelledError:
+            skipped = CheckResult(Outcome.SKIPPED, "cancelled before it finished")
+            if self.session is not None and not self.session.closed:
+                # no await while being cancelled: queue it, the writer thread makes it durable
+                self.session.submit(
+                    "check.finished",
+                    item=item_id,
+                    run=run_id,
+                    kind=spec.kind,
+                    result=skipped.to_dict(),
+                )
+            if self.listener:
+                self.listener(item_id, skipped)
+            raise
+        await self._record(
+            "check.finished", item=item_id, run=run_id, kind=spec.kind, result=result.to_dict()
+        )
+        if self.listener:
+            self.listener(item_id, result)
+        return result
+
+    async def _record(self, type_: str, **data: Any) -> None:
+        if self.session is not None:
+            await self.session.emit(type_, **data)
+
+    def _timeout(self, spec: CheckSpec) -> float:
+        td = spec.timeout or self.plan.settings.check_timeout
+        return td.total_seconds()
+
+    async def _attempts(self, spec: CheckSpec) -> CheckResult:
+        attempts = 1 + spec.retries
+        delay = spec.backoff.total_seconds()
+        result = CheckResult(Outcome.SKIPPED)
+        for n in range(1, attempts + 1):
+            result = await self._attempt(spec)
+            if result.outcome.ok or n == attempts:
+                return dataclasses.replace(result, attempts=n)
+            await asyncio.sleep(min(delay * 2 ** (n - 1), MAX_BACKOFF))
+        return result
+
+    async def _attempt(self, spec: CheckSpec) -> CheckResult:
+        timeout = self._timeout(spec)
+        ctx = CheckContext(backends=self.backends, timeout=timeout)
+        started = time.monotonic()
+        try:
+            fn = check_function(spec.kind)
+            async with asyncio.timeout(timeout):
+                return await fn(spec, ctx)
+        except TimeoutError:
+            return error_result(f"timed out after {timeout:g}s", started)
+        except BackendError as exc:
+            return backend_error_result(exc, started)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug in a check must not take the console down
+            return error_result(
+                f"internal error in {spec.kind} check: {type(exc).__name__}: {exc}", started
+            )
+
+    def _apply_consecutive(self, item_id: str, spec: CheckSpec, result: CheckResult) -> CheckResult:
+        if result.outcome is not Outcome.ERROR:
+            self._errors[item_id] = 0
+            return result
+        n = self._errors.get(item_id, 0) + 1
+        self._errors[item_id] = n
+        if n < spec.consecutive_errors:
+            return dataclasses.replace(
+                result,
+                outcome=Outcome.INCONCLUSIVE,
+                message=(
+                    f"error {n} of {spec.consecutive_errors} consecutive before it counts: "
+                    f"{result.message}"
+                ),
+            )
+        return result
