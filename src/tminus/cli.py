@@ -10,12 +10,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from tminus import __version__
+from tminus.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):

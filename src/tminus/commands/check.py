@@ -58,7 +58,7 @@ class Row:
 def select_items(
     plan: Plan, phase: str | None, items: list[str]
 ) -> list[tuple[Phase, Section, Item]]:
-    from tminus.cli import UsageError
+    from tminus.errors import UsageError
 
     chosen = list(plan.items())
     if phase is not None:
@@ -209,7 +209,7 @@ def write_junit(plan: Plan, rows: list[Row], path: Path) -> None:
 
 
 def main(plan: Plan, args: Any) -> int:
-    from tminus.cli import UsageError
+    from tminus.errors import UsageError
 
     chosen = select_items(plan, args.phase, args.item or [])
     if args.concurrency is not None and not 1 <= args.concurrency <= 1000:
