@@ -13,6 +13,8 @@ from typing import Protocol
 
 import httpx
 
+from tminus.engine.clock import Clock, SystemClock
+
 
 class BackendError(Exception):
     """The backend could not answer: an error outcome, never a failed check.
@@ -198,6 +200,7 @@ class Backends:
     metrics: MetricsBackend | None = None
     kubernetes: KubernetesBackend | None = None
     env: Mapping[str, str] = field(default_factory=dict)  # where *_env names are read
+    clock: Clock = field(default_factory=SystemClock)  # "now" for checks (days_left...)
 
     async def close(self) -> None:
         """Release pooled connections; safe to call more than once."""

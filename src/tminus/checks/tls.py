@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from tminus.backends.base import BackendError
@@ -32,7 +32,7 @@ async def run_tls(spec: TlsCheck, ctx: CheckContext) -> CheckResult:
     not_after = info.not_after
     if not_after.tzinfo is None:  # certificates state UTC; a naive time means UTC
         not_after = not_after.replace(tzinfo=UTC)
-    days_left = (not_after - datetime.now(UTC)).total_seconds() / 86400
+    days_left = (not_after - ctx.backends.clock.now()).total_seconds() / 86400
     values: dict[str, Any] = {
         "days_left": days_left,
         "hostname_ok": info.hostname_ok,

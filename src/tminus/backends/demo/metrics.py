@@ -1,0 +1,73 @@
+"""DemoMetrics: the MetricsBackend of the demo world, answering PromQL like Prometheus would.
+
+Queries are parsed (promql.py) and evaluated against the world's series (evaluate.py)
+rather than matched as text, so a plan edited to use another window, aggregation or
+label still gets a coherent answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from tminus.backends.base import BackendError, QueryResult, RangeResult
+from tminus.backends.demo.evaluate import Evaluator
+from tminus.backends.demo.promql import Node, QueryError, parse
+from tminus.backends.demo.world import DemoWorld
+
+MAX_POINTS = 11_000  # Prometheus refuses range queries with more points than this
+QUERY_LATENCY = 0.002  # seconds: yields to the loop like a real round trip would
+
+
+class DemoMetrics:
+    def __init__(self, world: DemoWorld) -> None:
+        self.world = world
+        self._eval = Evaluator(world)
+
+    async def query(self, promql: str, *, timeout: float) -> QueryResult:
+        node = _parse(promql)
+        await asyncio.sleep(QUERY_LATENCY)
+        return self.instant(promql, node, self.world.time())
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, timeout: float
+    ) -> RangeResult:
+        node = _parse(promql)
+        if step <= 0 or end < start:
+            raise BackendError("query", "query_range needs step > 0 and end >= start")
+        if (end - start) / step >= MAX_POINTS:
+            raise BackendError("query", f"more than {MAX_POINTS} points: raise the step")
+        await asyncio.sleep(QUERY_LATENCY)
+        end = min(end, self.world.time())  # the world has no future samples
+        points: list[tuple[float, float]] = []
+        for i in range(math.floor((end - start) / step) + 1 if end >= start else 0):
+            if i and i % 50 == 0:
+                await asyncio.sleep(0)  # long ranges must not stall the UI's event loop
+            at = start + i * step
+            result = self.instant(promql, node, at)
+            if result.value is not None:
+                points.append((at, result.value))
+        return RangeResult(tuple(points))
+
+    def instant(self, promql: str, node: Node, t: float) -> QueryResult:
+        try:
+            value = self._eval.instant(node, t)
+        except QueryError as exc:
+            raise _bad(promql, exc) from None
+        if isinstance(value, float):
+            return QueryResult(value, series=1)
+        if not value:
+            return QueryResult(None, series=0)
+        labels, first = sorted(value)[0]
+        return QueryResult(first, series=len(value), labels=dict(labels))
+
+
+def _parse(promql: str) -> Node:
+    try:
+        return parse(promql)
+    except QueryError as exc:
+        raise _bad(promql, exc) from None
+
+
+def _bad(promql: str, exc: QueryError) -> BackendError:
+    return BackendError("query", f"the demo world has no series for this query: {promql} ({exc})")

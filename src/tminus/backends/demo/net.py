@@ -1,0 +1,106 @@
+"""The demo world's network: HTTP through httpx's MockTransport, and TLS, DNS and TCP answered
+from the world's zone. Nothing here opens a socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tminus.backends.base import BackendError, CertInfo, DnsAnswer
+from tminus.backends.demo.site import Site
+from tminus.backends.demo.topology import APEX, KNOWN_IPS, STALE_IP, ZONE
+from tminus.backends.demo.world import DemoWorld
+
+OPEN_PORTS = (80, 443)
+DNS_TTL = 300
+STALE_TTL = 60
+
+
+class DemoHttp:
+    def __init__(self, world: DemoWorld) -> None:
+        self.site = Site(world)  # one per backend: the rate limiter spans every client
+        self._transport = httpx.MockTransport(self.site.handle)
+
+    def client(
+        self, *, verify: bool, ca_bundle: str | None, follow_redirects: bool, timeout: float
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            transport=self._transport, follow_redirects=follow_redirects, timeout=timeout
+        )
+
+
+def _normal(name: str) -> str:
+    return name.strip().lower().rstrip(".")
+
+
+def _resolvable(host: str) -> bool:
+    records = ZONE.get(_normal(host), {})
+    return "A" in records or "CNAME" in records or _normal(host) in KNOWN_IPS
+
+
+def _delay(world: DemoWorld, what: str) -> float:
+    return 0.002 + 0.002 * (1 + world.noise(what, world.time(), 5.0))
+
+
+class DemoTls:
+    def __init__(self, world: DemoWorld) -> None:
+        self.world = world
+
+    async def certificate(
+        self, host: str, port: int, *, sni: str | None, ca_bundle: str | None, timeout: float
+    ) -> CertInfo:
+        if not _resolvable(host):
+            raise BackendError("unreachable", f"cannot resolve {host}")
+        if port != 443:
+            raise BackendError("unreachable", f"{host}:{port}: connection refused")
+        await asyncio.sleep(_delay(self.world, f"tls:{host}"))
+        name = _normal(sni or host)
+        covered = name == APEX or (name.endswith(f".{APEX}") and name.count(".") == 2)
+        return CertInfo(
+            subject=f"CN={APEX}",
+            issuer="CN=Demo Issuing CA R3, O=Demo Trust Services",
+            not_after=self.world.cert_not_after,
+            hostname_ok=covered,
+            chain_ok=True,
+            hostname_error="" if covered else f"certificate is for {APEX}, *.{APEX}, not {name}",
+        )
+
+
+class DemoDns:
+    def __init__(self, world: DemoWorld) -> None:
+        self.world = world
+
+    async def resolve(
+        self, name: str, rdtype: str, *, resolver: str | None, port: int, timeout: float
+    ) -> DnsAnswer:
+        await asyncio.sleep(_delay(self.world, f"dns:{name}"))
+        return self.answer(name, rdtype.upper())
+
+    def answer(self, name: str, rdtype: str, depth: int = 0) -> DnsAnswer:
+        fqdn = _normal(name)
+        records = ZONE.get(fqdn)
+        if records is None:
+            raise BackendError("not_found", f"NXDOMAIN: {fqdn} does not exist")
+        if rdtype == "A" and fqdn == APEX and self.world.stale_dns(self.world.time()):
+            return DnsAnswer((STALE_IP,), STALE_TTL)
+        if rdtype in records:
+            return DnsAnswer(records[rdtype], DNS_TTL)
+        if "CNAME" in records and depth < 8:  # resolvers follow the alias for other types
+            return self.answer(records["CNAME"][0], rdtype, depth + 1)
+        return DnsAnswer((), DNS_TTL)  # the name exists, without this type (NODATA)
+
+
+class DemoTcp:
+    def __init__(self, world: DemoWorld) -> None:
+        self.world = world
+
+    async def connect(self, host: str, port: int, *, timeout: float) -> float:
+        if not _resolvable(host):
+            raise BackendError("unreachable", f"cannot resolve {host}")
+        if port not in OPEN_PORTS:
+            raise BackendError("unreachable", f"{host}:{port}: connection refused")
+        seconds = _delay(self.world, f"tcp:{host}:{port}")
+        await asyncio.sleep(seconds)
+        return seconds
