@@ -59,7 +59,7 @@ async def test_exclusive_check_runs_alone(http_server):
     async def watch() -> None:
         while True:
             st = runner.gate
-            if st._exclusive:
+            if st.exclusive_active:
                 in_flight_during.append(st.active)
             await asyncio.sleep(0.01)
 

@@ -1,4 +1,5 @@
-"""The real network backends: HTTP (httpx), TLS and TCP (asyncio streams), DNS (dnspython).
+"""The real network backends: HTTP (httpx over aiohttp), TLS and TCP (asyncio streams),
+DNS (dnspython).
 
 Everything here is asyncio-native; the only blocking work (loading CA files, reading
 /etc/resolv.conf) runs in a worker thread or once per client. dnspython is imported inside
@@ -26,6 +27,7 @@ import httpx
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from tminus.backends.aiohttp_transport import AiohttpTransport
 from tminus.backends.base import BackendError, CertInfo, DnsAnswer
 
 # OpenSSL verify codes that mean "the certificate is fine, just not for this name"
@@ -88,10 +90,9 @@ class RealHttp:
             # Reads one small PEM file, once per bundle: cheap enough to do inline.
             tls = ssl.create_default_context(cafile=ca_bundle)
         client = httpx.AsyncClient(
-            verify=tls,
+            transport=AiohttpTransport(verify=tls, limit=self._limits.max_connections or 100),
             follow_redirects=follow_redirects,
             timeout=timeout,
-            limits=self._limits,
         )
         self._clients[key] = client
         self._loops[key] = loop

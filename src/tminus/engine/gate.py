@@ -1,13 +1,15 @@
 """A concurrency gate: up to N checks at once, or one `exclusive` check alone.
 
-Exclusive checks (timing-sensitive ones such as a rate-limit burst) wait for the running
-checks to finish and keep new ones out while they run; waiting exclusives go first so
-they are not starved by a steady stream of shared ones.
+Waiters are admitted in arrival order from a FIFO, so a release wakes only the waiters it
+admits (a condition variable's notify_all would wake all thousand queued checks on every
+release). An exclusive waiter at the head holds back the shared ones behind it, so it is
+never starved; it runs once the checks already running have finished.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,38 +20,64 @@ class Gate:
             raise ValueError("limit must be at least 1")
         self.limit = limit
         self.active = 0
-        self._exclusive = False
-        self._exclusive_waiting = 0
-        self._cond = asyncio.Condition()
+        self.exclusive_active = False
+        self._waiters: deque[tuple[asyncio.Future[None], bool]] = deque()
+
+    def _can_admit(self, exclusive: bool) -> bool:
+        if self.exclusive_active:
+            return False
+        return self.active == 0 if exclusive else self.active < self.limit
+
+    def _admit(self, exclusive: bool) -> None:
+        if exclusive:
+            self.exclusive_active = True
+        else:
+            self.active += 1
+
+    def _wake(self) -> None:
+        while self._waiters:
+            fut, exclusive = self._waiters[0]
+            if fut.done():  # cancelled while waiting
+                self._waiters.popleft()
+                continue
+            if not self._can_admit(exclusive):
+                return
+            self._waiters.popleft()
+            self._admit(exclusive)
+            fut.set_result(None)
+
+    async def _acquire(self, exclusive: bool) -> None:
+        if not self._waiters and self._can_admit(exclusive):
+            self._admit(exclusive)
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((fut, exclusive))
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():  # admitted, then cancelled: give it back
+                self._release(exclusive)
+            raise
+
+    def _release(self, exclusive: bool) -> None:
+        if exclusive:
+            self.exclusive_active = False
+        else:
+            self.active -= 1
+        self._wake()
 
     @asynccontextmanager
     async def shared(self) -> AsyncIterator[None]:
-        async with self._cond:
-            await self._cond.wait_for(
-                lambda: (
-                    not self._exclusive and not self._exclusive_waiting and self.active < self.limit
-                )
-            )
-            self.active += 1
+        await self._acquire(False)
         try:
             yield
         finally:
-            async with self._cond:
-                self.active -= 1
-                self._cond.notify_all()
+            self._release(False)
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
-        async with self._cond:
-            self._exclusive_waiting += 1
-            try:
-                await self._cond.wait_for(lambda: not self._exclusive and self.active == 0)
-            finally:
-                self._exclusive_waiting -= 1
-            self._exclusive = True
+        await self._acquire(True)
         try:
             yield
         finally:
-            async with self._cond:
-                self._exclusive = False
-                self._cond.notify_all()
+            self._release(True)
