@@ -84,3 +84,8 @@ def format_tminus(delta_seconds: float) -> str:
     m, s = divmod(rem, 60)
     day_part = f"{days}d " if days else ""
     return f"T{sign}{day_part}{h:02d}:{m:02d}:{s:02d}"
+
+
+def phase_label(td: timedelta) -> str:
+    """How a phase's offset reads in the console: 'T-7d', 'T-0', 'T+1d'."""
+    return "T-0" if td == timedelta(0) else f"T{format_offset(td)}"

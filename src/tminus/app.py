@@ -1,0 +1,115 @@
+"""The Textual App: wires the engine to the main screen and holds global bindings only."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import BindingType
+from textual.screen import Screen
+
+from tminus.config import load_config, save_config
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import Event
+from tminus.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
+from tminus.messages import SessionEvent
+from tminus.screens.help import HelpScreen
+from tminus.screens.main import MainScreen
+from tminus.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
+
+
+class TminusApp(App[None]):
+    CSS_PATH = "tminus.tcss"
+    TITLE = "tminus"
+    BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
+
+    def __init__(
+        self,
+        engine: ConsoleEngine,
+        *,
+        remember_theme: bool = True,
+        on_start: Callable[[], Awaitable[None]] | None = None,
+        notice: str = "",
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.on_start = on_start
+        self.notice = notice
+        self.remember_theme = remember_theme
+        self._theme_ready = False  # set before `theme`: its watcher reads this
+        for theme in THEMES:
+            self.register_theme(theme)
+        if os.environ.get("NO_COLOR"):
+            self.theme = NO_COLOR_THEME
+        else:
+            saved = load_config().get("theme") if remember_theme else None
+            self.theme = saved if saved in self.available_themes else DEFAULT_THEME
+
+    async def on_mount(self) -> None:
+        self.engine.subscribe(self._on_engine_event)
+        self.engine.attach_loop(asyncio.get_running_loop())
+        await self.push_screen(MainScreen(self.engine))
+        self._theme_ready = True
+        if self.notice:
+            self.notify(self.notice, severity="warning", timeout=10)
+        if self.on_start is not None:
+            await self.on_start()
+
+    def _on_engine_event(self, event: Event) -> None:
+        # runs on this loop's thread (the engine folds there); a message keeps views in order
+        screen = self.screen
+        if isinstance(screen, MainScreen):
+            screen.post_message(SessionEvent(event))
+        else:
+            main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+            if main is not None:
+                main.post_message(SessionEvent(event))
+
+    def watch_theme(self, theme: str) -> None:
+        if not self._theme_ready:  # the initial choice, made before any screen exists
+            return
+        if self.remember_theme and not os.environ.get("NO_COLOR"):
+            self.run_worker(
+                partial(save_config, {"theme": theme}), thread=True, exit_on_error=False
+            )
+        for view in self.screen.query("Checklist"):
+            view.rebuild()  # type: ignore[attr-defined]  # symbol colours follow the theme
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        for b in CONSOLE_BINDINGS:
+            if self.engine.read_only and b.action in MUTATING:
+                continue
+            if main is not None:
+                yield SystemCommand(
+                    f"{b.description} ({b.key_display or b.key})",
+                    b.tooltip,
+                    partial(main.run_action, b.action),
+                )
+        yield SystemCommand(
+            "Help: keys and symbols (?)", "Every key and status symbol", self.action_help
+        )
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.engine.read_only))
+
+    def action_switch_tab(self, n: int) -> None:
+        from textual.widgets import TabbedContent
+
+        main = self.screen
+        if not isinstance(main, MainScreen):
+            return
+        tabs = main.query_one(TabbedContent)
+        panes = [p.id for p in tabs.query("TabPane")]
+        if 1 <= n <= len(panes) and panes[n - 1]:
+            tabs.active = str(panes[n - 1])
+
+    async def action_quit(self) -> None:
+        await self.engine.shutdown()
+        self.exit()

@@ -1,0 +1,112 @@
+"""`tminus demo` and `tminus run`: open the console on a plan and its session."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import SessionLocked, create_session, load_events, open_session
+from tminus.engine.state import fold
+from tminus.plan.model import DemoBackend, Plan
+
+
+def demo_plan(scenario: str, speed: float, seed: int) -> Plan:
+    from tminus.plan.loader import default_plan
+
+    plan = default_plan()
+    demo = DemoBackend(scenario=scenario, seed=seed, speed=speed)  # type: ignore[arg-type]
+    return dataclasses.replace(plan, backends=dataclasses.replace(plan.backends, demo=demo))
+
+
+def unfinished_session(plan_path: str) -> Path | None:
+    """The newest session of this plan that was never closed."""
+    from tminus.sessions import list_sessions
+
+    candidates = [s for s in list_sessions() if s.plan == plan_path and not s.closed]
+    return Path(candidates[-1].path) if candidates else None
+
+
+def open_console(
+    engine: ConsoleEngine, start: Callable[[], Awaitable[None]] | None, notice: str = ""
+) -> int:
+    from tminus.app import TminusApp
+
+    app = TminusApp(engine, on_start=start, notice=notice)
+    app.run()
+    return 0
+
+
+def run_demo(scenario: str, speed: float, seed: int) -> int:
+    from tminus.backends.demo import make_world
+    from tminus.backends.factory import build_backends
+
+    if speed <= 0:
+        from tminus.errors import UsageError
+
+        raise UsageError("--speed must be more than 0")
+    plan = demo_plan(scenario, speed, seed)
+    assert plan.backends.demo is not None
+    world = make_world(plan.backends.demo, plan.launch.t0)
+    backends = build_backends(plan, world=world)
+    session = create_session(f"{plan.launch.name}-demo")
+    engine = ConsoleEngine(plan, backends, session=session, clock=world.clock)
+
+    async def start() -> None:
+        await engine.start(
+            mode="demo",
+            plan_path="<default plan>",
+            resumed=False,
+            scenario=scenario,
+            speed=speed,
+            seed=seed,
+        )
+
+    return open_console(engine, start)
+
+
+def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
+    from tminus.backends.factory import build_backends
+
+    path = None if new else unfinished_session(plan_path)
+    backends = build_backends(plan)
+    notice = ""
+    if path is not None and not read_only:
+        try:
+            writer = open_session(path)
+        except SessionLocked as exc:
+            read_only, notice = True, f"{exc}. Opened read-only, following it live."
+        else:
+            loaded = load_events(path)
+            engine = ConsoleEngine(plan, backends, session=writer, state=fold(loaded.events))
+            if writer.recovered:
+                notice = "; ".join(writer.recovered)
+
+            async def resume() -> None:
+                await engine.start(mode="run", plan_path=plan_path, resumed=True)
+
+            return open_console(engine, resume, notice)
+    if read_only:
+        state = fold(load_events(path).events) if path is not None else None
+        engine = ConsoleEngine(plan, backends, session=None, state=state, read_only=True)
+        if path is None:
+            notice = "No session of this plan yet: nothing to follow."
+            return open_console(engine, None, notice)
+        followed = path
+
+        async def follow_live() -> None:
+            from tminus.engine.follow import follow
+
+            size = followed.stat().st_size
+            asyncio.get_running_loop().create_task(follow(followed, size, engine.ingest))
+
+        return open_console(engine, follow_live, notice)
+    writer = create_session(plan.launch.name)
+    engine = ConsoleEngine(plan, backends, session=writer)
+
+    async def begin() -> None:
+        await engine.start(mode="run", plan_path=plan_path, resumed=False)
+
+    return open_console(engine, begin, notice)

@@ -1,0 +1,218 @@
+"""The engine behind the console: one plan, one session, the runner, and live state.
+
+Views call intents (run, confirm, sign off, note) and subscribe to changes. Every change
+arrives as a session event, folded on the event loop's thread, so views never race the
+writer thread and every view sees the same state. No Textual here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tminus import __version__
+from tminus.backends.base import Backends
+from tminus.engine.clock import Clock, SystemClock
+from tminus.engine.results import CheckResult, Outcome
+from tminus.engine.runner import CheckRunner
+from tminus.engine.session import Event, SessionWriter, current_actor
+from tminus.engine.state import ItemState, SessionState, apply
+from tminus.plan.model import Item, Phase, Plan
+
+EventListener = Callable[[Event], None]
+
+
+class ReadOnlyError(Exception):
+    """An intent that would change the world or the session, refused in read-only mode."""
+
+
+@dataclass(frozen=True)
+class Blocker:
+    item: Item
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.item.title}: {self.reason}"
+
+
+def item_status(item: Item, st: ItemState | None) -> str:
+    """One word for an item's state: pass, fail, warn, error, inconclusive, skipped,
+    running, pending (never run), manual (awaiting a person), confirmed."""
+    if item.manual:
+        return "confirmed" if st is not None and st.confirmed else "manual"
+    if st is None:
+        return "pending"
+    if st.running:
+        return "running"
+    if st.last is None:
+        return "pending"
+    return str(st.last.outcome)
+
+
+def is_green(item: Item, st: ItemState | None) -> bool:
+    return item_status(item, st) in ("pass", "warn", "confirmed")
+
+
+class ConsoleEngine:
+    def __init__(
+        self,
+        plan: Plan,
+        backends: Backends,
+        *,
+        session: SessionWriter | None,
+        state: SessionState | None = None,
+        clock: Clock | None = None,
+        read_only: bool = False,
+        actor: str | None = None,
+    ) -> None:
+        self.plan = plan
+        self.backends = backends
+        self.session = session
+        self.state = state or SessionState()
+        self.clock: Clock = clock or SystemClock()  # the launch's time: T-minus, holds
+        self.wall_now: Callable[[], datetime] = lambda: datetime.now(UTC)  # event time
+        self.read_only = read_only or session is None
+        self.actor = actor or current_actor()
+        self._listeners: list[EventListener] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._run_tasks: set[asyncio.Task[dict[str, CheckResult]]] = set()
+        self.runner = CheckRunner(plan, backends, session=session, state=self.state)
+
+    # ------------------------------------------------------------ wiring
+    def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Start delivering events; call once from the loop that drives the views."""
+        self._loop = loop
+        if self.session is not None:
+            self.session.subscribe(self._from_writer)
+
+    def subscribe(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def _from_writer(self, event: Event) -> None:
+        # writer thread -> event loop thread; state is only ever touched there
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.ingest, event)
+
+    def ingest(self, event: Event) -> None:
+        """Fold one event into the live state and tell the views (event loop thread only)."""
+        if event.seq <= self.state.last_seq:
+            return  # already folded (a follower may deliver an event twice)
+        apply(self.state, event)
+        for listener in list(self._listeners):
+            listener(event)
+
+    async def start(self, *, mode: str, plan_path: str, resumed: bool, **extra: Any) -> None:
+        if self.session is None:
+            return
+        if resumed:
+            await self.session.emit("session.resumed", actor=self.actor, version=__version__)
+        else:
+            await self.session.emit(
+                "session.started",
+                actor=self.actor,
+                session=self.session.session_id,
+                mode=mode,
+                plan_name=self.plan.launch.name,
+                plan_path=plan_path,
+                launch=self.plan.launch.name,
+                t0=self.plan.launch.t0.isoformat(),
+                environment=self.plan.launch.environment,
+                version=__version__,
+                **extra,
+            )
+
+    async def shutdown(self) -> None:
+        for task in list(self._run_tasks):
+            task.cancel()
+        if self._run_tasks:
+            await asyncio.gather(*self._run_tasks, return_exceptions=True)
+        await self.backends.close()
+        if self.session is not None and not self.session.closed:
+            # the session stays unfinished (resumable); only the lock is released
+            await asyncio.to_thread(self.session.close, mark_closed=False)
+
+    # ------------------------------------------------------------ queries
+    def item_state(self, item_id: str) -> ItemState | None:
+        return self.state.items.get(item_id)
+
+    def status(self, item: Item) -> str:
+        return item_status(item, self.state.items.get(item.id))
+
+    def blockers(self, phase: Phase) -> list[Blocker]:
+        out = []
+        for _, item in phase.items():
+            if not item.blocking:
+                continue
+            status = self.status(item)
+            if status in ("pass", "warn", "confirmed"):
+                continue
+            reason = {
+                "manual": "not confirmed yet",
+                "pending": "not run yet",
+                "running": "still running",
+            }.get(status, status)
+            st = self.state.items.get(item.id)
+            if st and st.last and status not in ("pending", "running"):
+                reason = f"{status}: {st.last.message}" if st.last.message else status
+            out.append(Blocker(item, reason))
+        return out
+
+    def progress(self, items: Iterable[Item]) -> tuple[int, int]:
+        items = list(items)
+        return sum(1 for i in items if is_green(i, self.state.items.get(i.id))), len(items)
+
+    # ------------------------------------------------------------ intents
+    def _writable(self) -> SessionWriter:
+        if self.read_only or self.session is None:
+            raise ReadOnlyError("read-only: this console cannot change the session")
+        return self.session
+
+    def run_checks(self, item_ids: Iterable[str]) -> asyncio.Task[dict[str, CheckResult]]:
+        """Start checks in the background; the views follow them through events."""
+        self._writable()
+        ids = self.runner.automated(item_ids)
+        task = asyncio.get_running_loop().create_task(self.runner.run(ids))
+        self._run_tasks.add(task)
+        task.add_done_callback(self._run_tasks.discard)
+        return task
+
+    async def confirm(self, item_id: str, note: str = "") -> Event:
+        session = self._writable()
+        _, _, item = self.plan.item(item_id)
+        if not item.manual:
+            raise ValueError(f"{item.title} is an automated check; run it instead")
+        return await session.emit("item.confirmed", actor=self.actor, item=item_id, note=note)
+
+    async def add_note(self, text: str, item_id: str | None = None) -> Event:
+        session = self._writable()
+        data: dict[str, Any] = {"text": text}
+        if item_id:
+            data["item"] = item_id
+        return await session.emit("note.added", actor=self.actor, **data)
+
+    async def sign_off(self, phase_id: str, note: str = "") -> list[Blocker]:
+        """Sign a phase off (go). Refused, returning the blockers, while any blocking
+        item is not green."""
+        session = self._writable()
+        phase = next(p for p in self.plan.phases if p.id == phase_id)
+        blockers = self.blockers(phase)
+        if blockers:
+            return blockers
+        await session.emit("phase.signed_off", actor=self.actor, phase=phase_id, note=note)
+        return []
+
+    @property
+    def any_running(self) -> bool:
+        return any(st.running for st in self.state.items.values())
+
+    def failing(self) -> list[str]:
+        """Items whose last result is not green, in plan order."""
+        return [
+            item.id
+            for _, _, item in self.plan.items()
+            if self.status(item)
+            in (str(Outcome.FAIL), str(Outcome.ERROR), str(Outcome.INCONCLUSIVE))
+        ]

@@ -1,0 +1,95 @@
+"""The one binding table: footer, help screen and command palette all read it.
+
+`MUTATING` actions change the world or the session; read-only consoles do not offer them.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+CONSOLE_BINDINGS: list[Binding] = [
+    Binding(
+        "r",
+        "run_selected",
+        "Run",
+        id="run-selected",
+        tooltip="Run the selected check, or every check of the selected section",
+    ),
+    Binding(
+        "a",
+        "run_phase",
+        "All",
+        id="run-phase",
+        tooltip="Run every automated check of this phase",
+    ),
+    Binding(
+        "c",
+        "confirm",
+        "Confirm",
+        id="confirm",
+        tooltip="Confirm the selected manual item, with an optional note",
+    ),
+    Binding("n", "note", "Note", id="note", tooltip="Add a note to the selected item"),
+    Binding(
+        "g",
+        "sign_off",
+        "Sign off",
+        id="sign-off",
+        tooltip="Sign this phase off (go/no-go) once its blocking items are green",
+    ),
+    Binding(
+        "slash",
+        "filter",
+        "Filter",
+        id="filter",
+        key_display="/",
+        tooltip="Show only items matching text or a status (fail, manual...)",
+    ),
+    Binding(
+        "f",
+        "next_failing",
+        "Next fail",
+        id="next-failing",
+        tooltip="Jump to the next item that failed, errored or is inconclusive",
+    ),
+]
+
+APP_BINDINGS: list[Binding] = [
+    Binding(
+        "question_mark",
+        "help",
+        "Help",
+        id="help",
+        key_display="?",
+        tooltip="Keys and what the symbols mean",
+    ),
+    Binding(
+        "q", "quit", "Quit", id="quit", show=False, tooltip="Leave; the session stays resumable"
+    ),
+    *[
+        Binding(
+            str(n),
+            f"switch_tab({n})",
+            f"Tab {n}",
+            id=f"tab-{n}",
+            show=False,
+            tooltip=f"Switch to tab {n}",
+        )
+        for n in range(1, 10)
+    ],
+]
+
+MUTATING = frozenset({"run_selected", "run_phase", "confirm", "note", "sign_off"})
+
+STATUS_SYMBOLS = {
+    "pass": ("✔", "pass"),
+    "warn": ("▲", "warn"),
+    "fail": ("✘", "fail"),
+    "error": ("!", "error"),
+    "inconclusive": ("?", "inconclusive: no data or too few samples"),
+    "skipped": ("-", "skipped"),
+    "running": ("⟳", "running"),
+    "pending": ("·", "automated, not run yet"),
+    "manual": ("○", "manual, waiting for a person"),
+    "confirmed": ("●", "manual, confirmed"),
+}

@@ -1,0 +1,15 @@
+"""Messages the console's views exchange. Small and in one place."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from tminus.engine.session import Event
+
+
+class SessionEvent(Message):
+    """A session event was made durable and folded into the live state."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event

@@ -1,0 +1,243 @@
+"""The console: header, one tab per phase, Rollback and Contacts & Comms tabs, footer."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from tminus.engine.console import ConsoleEngine, ReadOnlyError
+from tminus.keys import CONSOLE_BINDINGS, MUTATING
+from tminus.messages import SessionEvent
+from tminus.plan.durations import phase_label
+from tminus.screens.note_prompt import NotePrompt
+from tminus.screens.signoff import SignOffScreen
+from tminus.widgets.contacts_view import ContactsView
+from tminus.widgets.launch_header import LaunchHeader
+from tminus.widgets.phase_view import PhaseView
+from tminus.widgets.rollback_view import RollbackView
+
+NARROW = 110  # below this width the detail pane goes under the list
+ITEM_EVENTS = {
+    "check.started",
+    "check.finished",
+    "item.confirmed",
+    "item.unconfirmed",
+    "note.added",
+}
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [*CONSOLE_BINDINGS]
+
+    def __init__(self, engine: ConsoleEngine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.phase_views = {
+            p.id: PhaseView(engine, p, id=f"view-{p.id}") for p in engine.plan.phases
+        }
+
+    def compose(self) -> ComposeResult:
+        yield LaunchHeader(self.engine, id="launch-header")
+        with TabbedContent(id="tabs"):
+            for n, phase in enumerate(self.engine.plan.phases, 1):
+                label = f"{n} {phase_label(phase.at)} {phase.title}"
+                with TabPane(label, id=f"phase-{phase.id}"):
+                    yield self.phase_views[phase.id]
+            n = len(self.engine.plan.phases)
+            with TabPane(f"{n + 1} Rollback", id="rollback"):
+                yield RollbackView(self.engine, id="rollback-view")
+            with TabPane(f"{n + 2} Contacts & Comms", id="contacts"):
+                yield ContactsView(self.engine.plan, id="contacts-view")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.set_interval(20.0, self._refresh_ages)
+        self._apply_width(self.size.width)
+        self.call_after_refresh(self._focus_list)
+
+    def _focus_list(self) -> None:
+        view = self.active_phase_view()
+        if view is not None:
+            view.checklist.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self._apply_width(event.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        for view in self.phase_views.values():
+            view.set_class(width < NARROW, "narrow")
+
+    def _refresh_ages(self) -> None:
+        view = self.active_phase_view()
+        if view is not None:
+            view.checklist.refresh_ages()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        view = self.active_phase_view()
+        if view is not None:
+            view.checklist.refresh_ages()
+            view.checklist.focus()
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------ events
+    def on_session_event(self, message: SessionEvent) -> None:
+        ev = message.event
+        item_id = ev.data.get("item")
+        if ev.type in ITEM_EVENTS and isinstance(item_id, str):
+            for view in self.phase_views.values():
+                if view.has_item(item_id):
+                    view.refresh_item(item_id)
+        elif ev.type == "phase.signed_off":
+            signed = self.phase_views.get(str(ev.data.get("phase")))
+            if signed is not None:
+                signed.refresh_status()
+        if ev.type.startswith("trigger."):
+            self.query_one(RollbackView).refresh_view()
+
+    # ------------------------------------------------------------ helpers
+    def active_phase_view(self) -> PhaseView | None:
+        active = self.query_one(TabbedContent).active
+        if active.startswith("phase-"):
+            return self.phase_views.get(active.removeprefix("phase-"))
+        return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MUTATING and self.engine.read_only:
+            return False  # not offered at all: hidden from footer, help and palette
+        phase_only = MUTATING | {"filter", "next_failing"}
+        if action in phase_only and action != "next_failing" and self.active_phase_view() is None:
+            return None  # shown disabled outside a phase tab
+        return True
+
+    def _guard(self) -> PhaseView | None:
+        view = self.active_phase_view()
+        if view is None:
+            self.notify("Open a phase tab first (1-3).", severity="warning")
+        return view
+
+    # ------------------------------------------------------------ actions
+    def action_run_selected(self) -> None:
+        view = self._guard()
+        if view is None:
+            return
+        item = view.selected_item()
+        if item is not None:
+            if item.manual:
+                self.notify(f"{item.title} is manual: press c to confirm it.")
+                return
+            self._start([item.id], item.title)
+            return
+        section = view.checklist.selected_section()
+        if section is not None:
+            self._start([i.id for i in section.items], section.title)
+
+    def action_run_phase(self) -> None:
+        view = self._guard()
+        if view is not None:
+            self._start([i.id for _, i in view.phase.items()], view.phase.title)
+
+    def _start(self, item_ids: list[str], what: str) -> None:
+        try:
+            ids = self.engine.runner.automated(item_ids)
+        except KeyError:
+            return
+        if not ids:
+            self.notify(f"{what}: no automated checks to run.")
+            return
+        try:
+            self.engine.run_checks(ids)
+        except ReadOnlyError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        n = len(ids)
+        self.notify(f"Running {n} check{'s' if n != 1 else ''}: {what}", timeout=3)
+
+    def action_confirm(self) -> None:
+        view = self._guard()
+        item = view.selected_item() if view else None
+        if item is None:
+            return
+        if not item.manual:
+            self.notify(f"{item.title} is automated: press r to run it.")
+            return
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.run_worker(
+                    self.engine.confirm(item.id, note), group="intents", exit_on_error=False
+                )
+
+        self.app.push_screen(NotePrompt(f"Confirm: {item.title}", "note (optional)"), done)
+
+    def action_note(self) -> None:
+        view = self._guard()
+        item = view.selected_item() if view else None
+        if item is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text:
+                self.run_worker(
+                    self.engine.add_note(text, item.id), group="intents", exit_on_error=False
+                )
+
+        self.app.push_screen(
+            NotePrompt(f"Note on: {item.title}", "what happened", required=True), done
+        )
+
+    def action_sign_off(self) -> None:
+        view = self._guard()
+        if view is None:
+            return
+        phase = view.phase
+        if phase.id in self.engine.state.signoffs:
+            self.notify(f"{phase.title} is already signed off.")
+            return
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.run_worker(
+                    self._sign_off(phase.id, note), group="intents", exit_on_error=False
+                )
+
+        self.app.push_screen(SignOffScreen(phase, self.engine.blockers(phase)), done)
+
+    async def _sign_off(self, phase_id: str, note: str) -> None:
+        blockers = await self.engine.sign_off(phase_id, note)
+        if blockers:  # something turned red while the dialog was open
+            phase = next(p for p in self.engine.plan.phases if p.id == phase_id)
+            self.app.push_screen(SignOffScreen(phase, blockers))
+
+    def action_filter(self) -> None:
+        view = self._guard()
+        if view is not None:
+            view.open_filter()
+
+    def action_next_failing(self) -> None:
+        failing = self.engine.failing()
+        if not failing:
+            self.notify("Nothing is failing.")
+            return
+        view = self.active_phase_view()
+        current = view.selected_item() if view else None
+        order = [i.id for _, _, i in self.engine.plan.items()]
+        start = order.index(current.id) + 1 if current else 0
+        rotated = order[start:] + order[:start]
+        target = next(i for i in rotated if i in failing)
+        for pid, pview in self.phase_views.items():
+            if pview.has_item(target):
+                self.query_one(TabbedContent).active = f"phase-{pid}"
+                if not pview.checklist.select(target):  # hidden by a filter: clear it
+                    pview.checklist.filter_text = ""
+                    pview.filter_box.value = ""
+                    pview.checklist.rebuild()
+                    pview.checklist.select(target)
+                pview.checklist.focus()
+                return

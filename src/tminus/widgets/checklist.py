@@ -1,0 +1,229 @@
+"""One phase's items as a table: status symbol, title, owner, last value and its age.
+
+Rows are updated cell by cell, and only when the text changed: over a thin SSH link the
+bytes written are what the commander feels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.state import ItemState
+from tminus.keys import STATUS_SYMBOLS
+from tminus.plan.model import Item, Phase, Section
+
+COLUMNS = ("st", "item", "value", "age", "owner")
+FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}
+CELL_PADDING = 2  # DataTable pads each cell by one on either side
+STATUS_STYLE = {
+    "pass": "$success",
+    "warn": "$warning",
+    "fail": "$error",
+    "error": "$error",
+    "inconclusive": "$warning",
+    "running": "$primary",
+    "confirmed": "$success",
+}
+
+
+def format_age(ts: str | None, now: datetime) -> str:
+    """Coarse on purpose: a value that changes once a minute repaints once a minute."""
+    if not ts:
+        return ""
+    then = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    secs = max(0.0, (now - then).total_seconds())
+    if secs < 60:
+        return "<1m"
+    if secs < 3600:
+        return f"{int(secs // 60)}m"
+    if secs < 86400:
+        return f"{int(secs // 3600)}h"
+    return f"{int(secs // 86400)}d"
+
+
+def format_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def matches(item: Item, status: str, needle: str) -> bool:
+    if not needle:
+        return True
+    n = needle.lower()
+    hay = f"{item.title} {item.id} {item.owner} {status}".lower()
+    return all(word in hay for word in n.split())
+
+
+def _column_texts(cells: tuple[str, ...]) -> tuple[str, ...]:
+    status, symbol, title, owner, value, age = cells
+    return (f"{status}{symbol}", title, value, age, owner)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+class Checklist(DataTable[str | Text]):
+    """Rows keyed by item id; section rows are keyed 'section:<id>'."""
+
+    DEFAULT_CSS = """
+    Checklist { height: 1fr; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, phase: Phase, **kw: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self.phase = phase
+        self.filter_text = ""
+        self._title_width = 40
+        self._rendered: dict[str, tuple[str, ...]] = {}
+        self._sections: dict[str, Section] = {s.id: s for s in phase.sections}
+
+    def on_mount(self) -> None:
+        self._title_width = self._fit_title(self.size.width)
+        self.add_column("", key="st", width=FIXED["st"])
+        self.add_column("Item", key="item", width=self._title_width)
+        self.add_column("Value", key="value", width=FIXED["value"])
+        self.add_column("Age", key="age", width=FIXED["age"])
+        self.add_column("Owner", key="owner", width=FIXED["owner"])
+        self.rebuild()
+
+    @staticmethod
+    def _fit_title(width: int) -> int:
+        # the title takes what the fixed columns leave, so nothing scrolls sideways
+        fixed = sum(FIXED.values()) + CELL_PADDING * len(COLUMNS) + 4  # + scrollbar, margin
+        return max(16, width - fixed)
+
+    def on_resize(self) -> None:
+        width = self._fit_title(self.size.width)
+        if width != self._title_width and "item" in self.columns:
+            self._title_width = width
+            self.columns["item"].width = width  # type: ignore[index]
+            self.rebuild()
+
+    def _now(self) -> datetime:
+        # event timestamps are wall time, even when the demo world's clock runs elsewhere
+        return self.engine.wall_now()
+
+    def _item_cells(self, item: Item, st: ItemState | None) -> tuple[str, ...]:
+        status = self.engine.status(item)
+        symbol = STATUS_SYMBOLS[status][0]
+        value = ""
+        ts = None
+        if st is not None:
+            if item.manual and st.confirmed:
+                value, ts = (st.confirmed.actor or "").split("@")[0], st.confirmed.ts
+            elif st.last is not None:
+                value, ts = format_value(st.last.value), st.last_ts
+        title = _clip(item.title, self._title_width)
+        owner = _clip(item.owner, FIXED["owner"])
+        value = _clip(value, FIXED["value"])
+        return (status, symbol, title, owner, value, format_age(ts, self._now()))
+
+    def _section_cells(self, section: Section) -> tuple[str, ...]:
+        done, total = self.engine.progress(section.items)
+        title = _clip(f"{section.title}  {done}/{total}", self._title_width)
+        return ("section", "", title, "", "", "")
+
+    def _styled(self, cells: tuple[str, ...]) -> list[str | Text]:
+        status, symbol, title, owner, value, age = cells
+        if status == "section":
+            return ["", Text(title, style="bold"), "", "", ""]
+        style = STATUS_STYLE.get(status, "")
+        sym = Text(symbol, style=self._resolve(style))
+        return [sym, title, value, Text(age, style="dim"), Text(owner, style="dim")]
+
+    def _resolve(self, style: str) -> str:
+        if not style.startswith("$"):
+            return style
+        var = self.app.get_css_variables().get(style[1:])
+        return f"bold {var}" if var else ""
+
+    def rebuild(self) -> None:
+        """Full rebuild: on mount, on filter change, on theme change."""
+        key = self.cursor_key()
+        self.clear()
+        self._rendered.clear()
+        for section in self.phase.sections:
+            visible = [
+                i for i in section.items if matches(i, self.engine.status(i), self.filter_text)
+            ]
+            if not visible:
+                continue
+            cells = self._section_cells(section)
+            self._rendered[f"section:{section.id}"] = cells
+            self.add_row(*self._styled(cells), key=f"section:{section.id}")
+            for item in visible:
+                cells = self._item_cells(item, self.engine.item_state(item.id))
+                self._rendered[item.id] = cells
+                self.add_row(*self._styled(cells), key=item.id)
+        if key is not None and key in self._rendered:
+            self.move_cursor(row=self.get_row_index(key))
+
+    def refresh_item(self, item_id: str) -> None:
+        """Repaint one item (and its section's progress) where something changed."""
+        if item_id not in self._rendered:
+            return
+        for section in self.phase.sections:
+            if any(i.id == item_id for i in section.items):
+                item = next(i for i in section.items if i.id == item_id)
+                self._update(item_id, self._item_cells(item, self.engine.item_state(item_id)))
+                self._update(f"section:{section.id}", self._section_cells(section))
+                return
+
+    def refresh_ages(self) -> None:
+        for section in self.phase.sections:
+            for item in section.items:
+                if item.id in self._rendered:
+                    self._update(item.id, self._item_cells(item, self.engine.item_state(item.id)))
+
+    def _update(self, key: str, cells: tuple[str, ...]) -> None:
+        old = self._rendered.get(key)
+        if old == cells:
+            return
+        self._rendered[key] = cells
+        styled = self._styled(cells)
+        # cells[0] (status) styles column 0, so column 0 changes with it
+        old_cols = _column_texts(old) if old else (None,) * len(COLUMNS)
+        for col, (before, after) in enumerate(zip(old_cols, _column_texts(cells), strict=True)):
+            if before != after:
+                self.update_cell(key, COLUMNS[col], styled[col])
+
+    def cursor_key(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        except Exception:  # the cursor may point past a cleared table
+            return None
+        return str(row_key.value) if row_key.value is not None else None
+
+    def selected_item(self) -> Item | None:
+        key = self.cursor_key()
+        if key is None or key.startswith("section:"):
+            return None
+        return self.engine.plan.item(key)[2]
+
+    def selected_section(self) -> Section | None:
+        key = self.cursor_key()
+        if key is None:
+            return None
+        if key.startswith("section:"):
+            return self._sections[key.removeprefix("section:")]
+        for section in self.phase.sections:
+            if any(i.id == key for i in section.items):
+                return section
+        return None
+
+    def select(self, item_id: str) -> bool:
+        if item_id not in self._rendered:
+            return False
+        self.move_cursor(row=self.get_row_index(item_id))
+        return True

@@ -1,0 +1,101 @@
+"""The selected item: last result and its per-region parts, history, runbook, output."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from tminus.engine.console import ConsoleEngine
+from tminus.keys import STATUS_SYMBOLS
+from tminus.plan.model import Item, Section
+
+HISTORY_SHOWN = 8
+
+
+def describe(engine: ConsoleEngine, item: Item) -> str:
+    st = engine.item_state(item.id)
+    status = engine.status(item)
+    symbol, meaning = STATUS_SYMBOLS[status]
+    lines = [f"[b]{escape(item.title)}[/b]  [dim]{item.id}[/dim]"]
+    kind = item.check.kind if item.check else "manual"
+    meta = [f"{symbol} {meaning}", kind]
+    if item.owner:
+        meta.append(f"owner: {escape(item.owner)}")
+    if not item.blocking:
+        meta.append("not blocking")
+    lines.append(" · ".join(meta))
+    if item.check is not None and item.check.condition is not None:
+        lines.append(f"expect: [b]{escape(item.check.condition.text)}[/b]")
+    if st is not None and st.last is not None:
+        r = st.last
+        lines.append("")
+        lines.append(
+            f"last: {r.outcome} at {(st.last_ts or '')[11:19]}Z · {r.duration_ms:.0f} ms"
+            + (f" · {r.attempts} attempts" if r.attempts > 1 else "")
+        )
+        if r.message:
+            lines.append(escape(r.message))
+        for part in r.parts:
+            sym = STATUS_SYMBOLS.get(str(part.outcome), ("?", ""))[0]
+            lines.append(
+                f"  {sym} {escape(part.name)}: {escape(part.message or str(part.outcome))}"
+            )
+    if st is not None and st.confirmed is not None:
+        c = st.confirmed
+        note = f": {escape(c.note)}" if c.note else ""
+        lines.append(f"confirmed by {escape(c.actor or '?')} at {c.ts[11:19]}Z{note}")
+    if st is not None and len(st.history) > 1:
+        lines.append("")
+        lines.append("history:")
+        for ts, res in list(st.history)[-HISTORY_SHOWN:][::-1]:
+            sym = STATUS_SYMBOLS.get(str(res.outcome), ("?", ""))[0]
+            lines.append(f"  {sym} {ts[11:19]}Z {escape(res.message[:60])}")
+    if st is not None and st.notes:
+        lines.append("")
+        lines.append("notes:")
+        for n in st.notes[-5:]:
+            lines.append(f"  {n.ts[11:16]}Z {escape(n.actor or '')}: {escape(n.note)}")
+    if item.runbook:
+        lines.append("")
+        lines.append(f"runbook: {escape(item.runbook)}")
+    if st is not None and st.last is not None and st.last.output:
+        lines.append("")
+        lines.append("output (tail):")
+        lines.extend(escape(x) for x in st.last.output.splitlines()[-12:])
+    return "\n".join(lines)
+
+
+def describe_section(engine: ConsoleEngine, section: Section) -> str:
+    done, total = engine.progress(section.items)
+    automated = sum(1 for i in section.items if i.check is not None)
+    return (
+        f"[b]{escape(section.title)}[/b]\n{done}/{total} green · {automated} automated checks\n\n"
+        "r runs every check of this section."
+    )
+
+
+class ItemDetail(VerticalScroll):
+    DEFAULT_CSS = """
+    ItemDetail { padding: 0 1; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self._body = Static("", id="detail-body")
+        self._shown = ""
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield self._body
+
+    def show_item(self, item: Item | None, section: Section | None = None) -> None:
+        if item is not None:
+            text = describe(self.engine, item)
+        elif section is not None:
+            text = describe_section(self.engine, section)
+        else:
+            text = "[dim]Select an item.[/dim]"
+        if text != self._shown:  # no repaint when nothing changed
+            self._shown = text
+            self._body.update(text)

@@ -1,0 +1,65 @@
+"""Launch name, environment badge, live T-minus clock, session id, READ-ONLY badge.
+
+Only the clock ticks, and it is its own one-line widget, so a second's update repaints a
+dozen cells, not the header.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from tminus.engine.console import ConsoleEngine
+from tminus.plan.durations import format_tminus
+
+
+class TMinusClock(Static):
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
+        super().__init__("", **kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self._text = ""
+
+    def on_mount(self) -> None:
+        self.tick()
+        self.set_interval(1.0, self.tick)
+
+    def tick(self) -> None:
+        delta = (self.engine.clock.now() - self.engine.plan.launch.t0).total_seconds()
+        text = format_tminus(delta)
+        if text != self._text:
+            self._text = text
+            self.update(text)
+
+
+class LaunchHeader(Horizontal):
+    DEFAULT_CSS = """
+    LaunchHeader { height: 1; background: $panel; }
+    LaunchHeader > Static { width: auto; padding: 0 1; }
+    LaunchHeader #launch-name { text-style: bold; }
+    LaunchHeader .env { background: $secondary; color: $background; text-style: bold; }
+    LaunchHeader .env-production { background: $env-production; color: white; }
+    LaunchHeader #tminus-clock { text-style: bold; color: $accent; }
+    LaunchHeader #session-id { color: $text-muted; }
+    LaunchHeader #read-only { background: $warning; color: $background; text-style: bold; }
+    LaunchHeader #spacer { width: 1fr; padding: 0; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.engine = engine
+
+    def compose(self) -> ComposeResult:
+        launch = self.engine.plan.launch
+        yield Static(launch.name, id="launch-name")
+        env = launch.environment
+        classes = "env env-production" if env.lower().startswith("prod") else "env"
+        yield Static(env.upper(), id="environment", classes=classes)
+        yield TMinusClock(self.engine, id="tminus-clock")
+        if self.engine.read_only:
+            yield Static("READ-ONLY", id="read-only")
+        yield Static("", id="spacer")
+        sid = (
+            self.engine.session.session_id if self.engine.session else self.engine.state.session_id
+        )
+        yield Static(sid or "no session", id="session-id")

@@ -1,0 +1,109 @@
+"""A phase tab: progress and sign-off line, the checklist, the detail pane, a filter box."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.widgets import DataTable, Input, Static
+
+from tminus.engine.console import ConsoleEngine
+from tminus.plan.durations import phase_label
+from tminus.plan.model import Item, Phase
+from tminus.widgets.checklist import Checklist
+from tminus.widgets.item_detail import ItemDetail
+
+
+class PhaseView(Container):
+    DEFAULT_CSS = """
+    PhaseView { layout: horizontal; }
+    PhaseView #phase-main { width: 3fr; }
+    PhaseView ItemDetail { width: 2fr; border-left: vkey $panel; }
+    PhaseView.narrow { layout: vertical; }
+    PhaseView.narrow #phase-main { width: 1fr; height: 3fr; }
+    PhaseView.narrow ItemDetail {
+        width: 1fr; height: 2fr; border-left: none; border-top: hkey $panel;
+    }
+    PhaseView .phase-status { height: 1; padding: 0 1; background: $surface; }
+    PhaseView Input.filter { display: none; height: 1; border: none; padding: 0 1; }
+    PhaseView Input.filter.shown { display: block; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, phase: Phase, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self.phase = phase
+        self.checklist = Checklist(engine, phase, id=f"checklist-{phase.id}")
+        self.detail = ItemDetail(engine, id=f"detail-{phase.id}")
+        self.status_line = Static("", classes="phase-status")
+        self.filter_box = Input(
+            placeholder="filter: words or a status (fail, manual)…", classes="filter"
+        )
+        self._status_text = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="phase-main"):
+            yield self.status_line
+            yield self.filter_box
+            yield self.checklist
+        yield self.detail
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        done, total = self.engine.progress(i for _, i in self.phase.items())
+        signed = self.engine.state.signoffs.get(self.phase.id)
+        if signed:
+            sign = f"[b]signed off[/b] by {escape(signed.actor or '?')} {signed.ts[5:16]}Z"
+        else:
+            blockers = len(self.engine.blockers(self.phase))
+            sign = "ready to sign off (g)" if not blockers else f"{blockers} blocking"
+        running = sum(
+            1
+            for _, i in self.phase.items()
+            if (st := self.engine.item_state(i.id)) is not None and st.running
+        )
+        run_text = f" · {running} running" if running else ""
+        flt = (
+            f" · filter: {escape(self.checklist.filter_text)}" if self.checklist.filter_text else ""
+        )
+        text = (
+            f"{phase_label(self.phase.at)} {escape(self.phase.title)} · {done}/{total} green"
+            f"{run_text} · {sign}{flt}"
+        )
+        if text != self._status_text:
+            self._status_text = text
+            self.status_line.update(text)
+
+    def refresh_item(self, item_id: str) -> None:
+        self.checklist.refresh_item(item_id)
+        self.refresh_status()
+        # the detail pane dedups its text, so re-showing the selection is cheap
+        self.detail.show_item(self.checklist.selected_item(), self.checklist.selected_section())
+
+    def has_item(self, item_id: str) -> bool:
+        return any(i.id == item_id for _, i in self.phase.items())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.detail.show_item(self.checklist.selected_item(), self.checklist.selected_section())
+
+    # -- filter -----------------------------------------------------------
+    def open_filter(self) -> None:
+        self.filter_box.add_class("shown")
+        self.filter_box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self.filter_box:
+            self.checklist.filter_text = event.value.strip()
+            self.checklist.rebuild()
+            self.refresh_status()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is self.filter_box:
+            if not event.value.strip():
+                self.filter_box.remove_class("shown")
+            self.checklist.focus()
+
+    def selected_item(self) -> Item | None:
+        return self.checklist.selected_item()

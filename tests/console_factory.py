@@ -1,0 +1,46 @@
+"""Builds the real console on the demo world with a frozen clock, for Pilot and snapshots."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from tminus.app import TminusApp
+from tminus.backends.demo import make_world
+from tminus.backends.factory import build_backends
+from tminus.engine.clock import FrozenClock
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import SessionWriter
+from tminus.plan.loader import default_plan, load_plan
+from tminus.plan.model import Plan
+
+DATA = Path(__file__).parent / "data"
+
+
+def small_plan() -> Plan:
+    return load_plan(DATA / "small_plan.toml")
+
+
+def make_app(
+    session_dir: Path,
+    plan: Plan | None = None,
+    *,
+    read_only: bool = False,
+    session_name: str = "test-session",
+) -> tuple[TminusApp, ConsoleEngine]:
+    plan = plan or default_plan()
+    assert plan.backends.demo is not None
+    clock = FrozenClock(plan.launch.t0 - timedelta(minutes=15))
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    backends = build_backends(plan, world=world)
+    session = None
+    if not read_only:
+        session_dir.mkdir(parents=True, exist_ok=True)
+        session = SessionWriter(session_dir / f"{session_name}.jsonl", resume=False)
+    engine = ConsoleEngine(plan, backends, session=session, clock=clock, read_only=read_only)
+
+    async def start() -> None:
+        await engine.start(mode="test", plan_path=plan.source, resumed=False)
+
+    app = TminusApp(engine, remember_theme=False, on_start=start if session else None)
+    return app, engine

@@ -1,0 +1,50 @@
+"""Snapshots of the console at 80x24 and 120x40, frozen clock, demo world.
+
+Update with `pytest --snapshot-update` and look at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from console_factory import make_app, small_plan
+
+
+@pytest.fixture
+def session_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sessions"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_console_at_start(snap_compare, session_dir, size):
+    app, _ = make_app(session_dir, session_name="snapshot")
+    assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_console_after_running_a_phase(snap_compare, session_dir, size):
+    app, _ = make_app(session_dir, small_plan(), session_name="snapshot")
+
+    async def run_phase(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        for task in list(app.engine._run_tasks):
+            await task
+        await pilot.pause()
+        # the section row stays selected: an item's detail shows wall-clock times
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_phase)
+
+
+def test_sign_off_refused_dialog(snap_compare, session_dir):
+    app, _ = make_app(session_dir, small_plan(), session_name="snapshot")
+    assert snap_compare(app, terminal_size=(80, 24), press=["g"])
+
+
+def test_read_only_help(snap_compare, session_dir):
+    app, _ = make_app(session_dir, small_plan(), read_only=True)
+    assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
