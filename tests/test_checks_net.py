@@ -13,10 +13,6 @@ from typing import Any
 import dns.rcode
 import pytest
 
-from fixtures.certs import CertFactory
-from fixtures.dns_server import DNSTestServer
-from fixtures.http_server import HTTPTestServer
-from fixtures.tls_server import TLSTestServer
 from tminus.backends.base import Backends, CommandOutput
 from tminus.backends.net import RealDns, RealHttp, RealTcp, RealTls
 from tminus.checks.base import CheckContext
@@ -27,6 +23,11 @@ from tminus.checks.tls import run_tls
 from tminus.engine.conditions import Condition
 from tminus.engine.results import CheckResult, Outcome
 from tminus.plan.checkspecs import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck
+
+from fixtures.certs import CertFactory
+from fixtures.dns_server import DNSTestServer
+from fixtures.http_server import HTTPTestServer
+from fixtures.tls_server import TLSTestServer
 
 SECRET = "s3cret-launch-token"
 

@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, TabbedContent
 
-from console_factory import make_app, small_plan
 from tminus.engine.session import load_events
 from tminus.screens.help import HelpScreen
 from tminus.screens.note_prompt import NotePrompt
 from tminus.screens.signoff import SignOffScreen
 from tminus.widgets.checklist import Checklist
+
+from console_factory import make_app, small_plan
 
 
 def events(path: Path, type_: str) -> list[dict]:

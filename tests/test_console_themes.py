@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from console_factory import make_app, small_plan
-
 from tminus.config import load_config
 from tminus.themes import NO_COLOR_THEME, THEMES
+
+from console_factory import make_app, small_plan
 
 
 async def test_no_color_uses_the_monochrome_theme(tmp_path, monkeypatch):
