@@ -21,8 +21,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
-
 SERVER = """
 import asyncio, sys
 from aiohttp import web
@@ -116,9 +114,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp) / "bench.toml"
         plan.write_text(plan_text(url, args.checks, args.concurrency))
-        print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
-        print(f"{args.checks} http checks, concurrency {args.concurrency}, server delay {args.delay}s;"
-              f" ideal {ideal:.2f}s")
+        print(
+            f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}"
+        )
+        print(
+            f"{args.checks} http checks, concurrency {args.concurrency}, server delay {args.delay}s;"
+            f" ideal {ideal:.2f}s"
+        )
         for run in range(args.runs):
             r = asyncio.run(run_engine(plan, args.concurrency))
             print(
@@ -129,14 +131,26 @@ def main() -> None:
         for run in range(args.runs):
             t = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-m", "tminus.cli", "check", str(plan), "--json",
-                 "--concurrency", str(args.concurrency)],
-                capture_output=True, text=True, check=False,
+                [
+                    sys.executable,
+                    "-m",
+                    "tminus.cli",
+                    "check",
+                    str(plan),
+                    "--json",
+                    "--concurrency",
+                    str(args.concurrency),
+                ],
+                capture_output=True,
+                text=True,
+                check=False,
             )
             wall = time.perf_counter() - t
             summary = json.loads(out.stdout)["summary"] if out.stdout else {}
-            print(f"tminus check --json run {run + 1}: {wall:.2f}s end to end (exit {out.returncode}), "
-                  f"summary {summary}")
+            print(
+                f"tminus check --json run {run + 1}: {wall:.2f}s end to end (exit {out.returncode}), "
+                f"summary {summary}"
+            )
     server.terminate()
     server.wait(5)
 
