@@ -16,7 +16,7 @@ from tminus.config import load_config, save_config
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
-from tminus.messages import SessionEvent
+from tminus.messages import MetricUpdated, SessionEvent
 from tminus.screens.help import HelpScreen
 from tminus.screens.main import MainScreen
 from tminus.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
@@ -51,6 +51,8 @@ class TminusApp(App[None]):
 
     async def on_mount(self) -> None:
         self.engine.subscribe(self._on_engine_event)
+        if self.engine.poller is not None:
+            self.engine.poller.subscribe(self._on_metric)
         self.engine.attach_loop(asyncio.get_running_loop())
         await self.push_screen(MainScreen(self.engine))
         self._theme_ready = True
@@ -68,6 +70,11 @@ class TminusApp(App[None]):
             main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
             if main is not None:
                 main.post_message(SessionEvent(event))
+
+    def _on_metric(self, metric_id: str) -> None:
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            main.post_message(MetricUpdated(metric_id))
 
     def watch_theme(self, theme: str) -> None:
         if not self._theme_ready:  # the initial choice, made before any screen exists

@@ -54,6 +54,24 @@ CONSOLE_BINDINGS: list[Binding] = [
     ),
 ]
 
+CONSOLE_BINDINGS += [
+    Binding(
+        "x",
+        "rollback",
+        "ROLLBACK",
+        id="rollback",
+        tooltip="Open the rollback tab (offered while a trigger fires)",
+    ),
+    Binding(
+        "d",
+        "declare",
+        "Declare trigger",
+        id="declare",
+        show=False,
+        tooltip="Declare a manual rollback trigger (data corruption, breach) with a note",
+    ),
+]
+
 APP_BINDINGS: list[Binding] = [
     Binding(
         "question_mark",
@@ -79,7 +97,7 @@ APP_BINDINGS: list[Binding] = [
     ],
 ]
 
-MUTATING = frozenset({"run_selected", "run_phase", "confirm", "note", "sign_off"})
+MUTATING = frozenset({"run_selected", "run_phase", "confirm", "note", "sign_off", "declare"})
 
 STATUS_SYMBOLS = {
     "pass": ("✔", "pass"),

@@ -93,13 +93,18 @@ def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
         engine = ConsoleEngine(plan, backends, session=None, state=state, read_only=True)
         if path is None:
             notice = "No session of this plan yet: nothing to follow."
-            return open_console(engine, None, notice)
+
+            async def watch_only() -> None:
+                engine.start_polling()
+
+            return open_console(engine, watch_only, notice)
         followed = path
 
         async def follow_live() -> None:
             from tminus.engine.follow import follow
 
             size = followed.stat().st_size
+            engine.start_polling()
             asyncio.get_running_loop().create_task(follow(followed, size, engine.ingest))
 
         return open_console(engine, follow_live, notice)

@@ -16,10 +16,13 @@ from typing import Any
 from tminus import __version__
 from tminus.backends.base import Backends
 from tminus.engine.clock import Clock, SystemClock
+from tminus.engine.criteria import Score, criterion_polls, scoreboard
+from tminus.engine.metrics import MetricsPoller
 from tminus.engine.results import CheckResult, Outcome
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
+from tminus.engine.triggers import TriggerWatcher
 from tminus.plan.model import Item, Phase, Plan
 
 EventListener = Callable[[Event], None]
@@ -80,6 +83,22 @@ class ConsoleEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run_tasks: set[asyncio.Task[dict[str, CheckResult]]] = set()
         self.runner = CheckRunner(plan, backends, session=session, state=self.state)
+        writer = None if self.read_only else session
+        self.triggers = TriggerWatcher(
+            plan, self.state, self.clock, session=writer, actor=self.actor
+        )
+        self.poller: MetricsPoller | None = None
+        if backends.metrics is not None and (plan.metrics or plan.success_criteria):
+            self.poller = MetricsPoller(
+                plan,
+                backends.metrics,
+                self.clock,
+                session=writer,
+                extra=criterion_polls(plan),
+                firing=self.triggers.metric_firing,
+                # a read-only console watches; only the writer judges and records triggers
+                after_poll=None if self.read_only else self.triggers.observe,
+            )
 
     # ------------------------------------------------------------ wiring
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -104,7 +123,12 @@ class ConsoleEngine:
         for listener in list(self._listeners):
             listener(event)
 
+    def start_polling(self) -> None:
+        if self.poller is not None:
+            self.poller.start()
+
     async def start(self, *, mode: str, plan_path: str, resumed: bool, **extra: Any) -> None:
+        self.start_polling()
         if self.session is None:
             return
         if resumed:
@@ -125,6 +149,8 @@ class ConsoleEngine:
             )
 
     async def shutdown(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
         for task in list(self._run_tasks):
             task.cancel()
         if self._run_tasks:
@@ -203,6 +229,27 @@ class ConsoleEngine:
             return blockers
         await session.emit("phase.signed_off", actor=self.actor, phase=phase_id, note=note)
         return []
+
+    async def declare_trigger(self, trigger_id: str, note: str) -> None:
+        self._writable()
+        await self.triggers.declare(trigger_id, note)
+
+    async def clear_trigger(self, trigger_id: str, note: str) -> None:
+        self._writable()
+        await self.triggers.clear_manual(trigger_id, note)
+
+    async def confirm_criterion(self, criterion_id: str, note: str = "") -> Event:
+        session = self._writable()
+        crit = next(c for c in self.plan.success_criteria if c.id == criterion_id)
+        if not crit.manual:
+            raise ValueError(f"{crit.title} is measured; it cannot be confirmed by hand")
+        return await session.emit(
+            "criterion.confirmed", actor=self.actor, criterion=crit.id, note=note
+        )
+
+    def scoreboard(self) -> list[Score]:
+        series = self.poller.series if self.poller is not None else {}
+        return scoreboard(self.plan, series, self.state)
 
     @property
     def any_running(self) -> bool:

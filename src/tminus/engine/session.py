@@ -41,6 +41,7 @@ EVENT_TYPES = frozenset(
         "check.finished",
         "item.confirmed",
         "item.unconfirmed",
+        "criterion.confirmed",
         "phase.signed_off",
         "phase.signoff_refused",
         "metric.sample",

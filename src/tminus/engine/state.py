@@ -84,6 +84,7 @@ class SessionState:
     rollout: RolloutState = field(default_factory=RolloutState)
     rollback: RollbackState = field(default_factory=RollbackState)
     notes: list[Stamp] = field(default_factory=list)
+    criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
 
     def item(self, item_id: str) -> ItemState:
@@ -138,6 +139,8 @@ def apply(state: SessionState, ev: Event) -> None:
         state.item(str(d["item"])).confirmed = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
     elif t == "item.unconfirmed":
         state.item(str(d["item"])).confirmed = None
+    elif t == "criterion.confirmed":
+        state.criteria[str(d["criterion"])] = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
     elif t == "phase.signed_off":
         state.signoffs[str(d["phase"])] = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
     elif t == "note.added":

@@ -13,14 +13,18 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.keys import CONSOLE_BINDINGS, MUTATING
-from tminus.messages import SessionEvent
+from tminus.messages import MetricUpdated, SessionEvent
 from tminus.plan.durations import phase_label
+from tminus.screens.declare_trigger import DeclareTriggerScreen
+from tminus.screens.metric_detail import MetricDetailScreen
 from tminus.screens.note_prompt import NotePrompt
 from tminus.screens.signoff import SignOffScreen
 from tminus.widgets.contacts_view import ContactsView
 from tminus.widgets.launch_header import LaunchHeader
+from tminus.widgets.metric_views import MetricPanel, MetricsView, Scoreboard
 from tminus.widgets.phase_view import PhaseView
 from tminus.widgets.rollback_view import RollbackView
+from tminus.widgets.trigger_banner import TriggerBanner
 
 NARROW = 110  # below this width the detail pane goes under the list
 ITEM_EVENTS = {
@@ -38,26 +42,32 @@ class MainScreen(Screen[None]):
     def __init__(self, engine: ConsoleEngine) -> None:
         super().__init__()
         self.engine = engine
+        # the T-0 phase carries the compact metrics strip
         self.phase_views = {
-            p.id: PhaseView(engine, p, id=f"view-{p.id}") for p in engine.plan.phases
+            p.id: PhaseView(engine, p, id=f"view-{p.id}", metrics_strip=p.at.total_seconds() == 0)
+            for p in engine.plan.phases
         }
 
     def compose(self) -> ComposeResult:
         yield LaunchHeader(self.engine, id="launch-header")
+        yield TriggerBanner(self.engine, id="trigger-banner")
         with TabbedContent(id="tabs"):
             for n, phase in enumerate(self.engine.plan.phases, 1):
                 label = f"{n} {phase_label(phase.at)} {phase.title}"
                 with TabPane(label, id=f"phase-{phase.id}"):
                     yield self.phase_views[phase.id]
             n = len(self.engine.plan.phases)
-            with TabPane(f"{n + 1} Rollback", id="rollback"):
+            with TabPane(f"{n + 1} Metrics", id="metrics"):
+                yield MetricsView(self.engine, id="metrics-view")
+            with TabPane(f"{n + 2} Rollback", id="rollback"):
                 yield RollbackView(self.engine, id="rollback-view")
-            with TabPane(f"{n + 2} Contacts & Comms", id="contacts"):
+            with TabPane(f"{n + 3} Contacts & Comms", id="contacts"):
                 yield ContactsView(self.engine.plan, id="contacts-view")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.set_interval(20.0, self._refresh_ages)
+        self.set_interval(1.0, self._refresh_staleness)
         self._apply_width(self.size.width)
         self.call_after_refresh(self._focus_list)
 
@@ -72,6 +82,29 @@ class MainScreen(Screen[None]):
     def _apply_width(self, width: int) -> None:
         for view in self.phase_views.values():
             view.set_class(width < NARROW, "narrow")
+
+    def _refresh_staleness(self) -> None:
+        # each view redraws only if its text changed (a metric going stale, say)
+        for view in self.phase_views.values():
+            if view.strip is not None:
+                view.strip.refresh_metrics()
+        for panel in self.query(MetricPanel):
+            panel.refresh_metric()
+
+    def on_metric_updated(self, message: MetricUpdated) -> None:
+        metric_id = message.metric_id
+        for panel in self.query(MetricPanel):
+            if panel.metric.id == metric_id:
+                panel.refresh_metric()
+        for view in self.phase_views.values():
+            if view.strip is not None:
+                view.strip.refresh_metrics()
+        self.query_one(Scoreboard).refresh_scores()
+
+    def on_metric_panel_open(self, message: MetricPanel.Open) -> None:
+        self.app.push_screen(
+            MetricDetailScreen(self.engine, self.engine.plan.metric(message.metric_id))
+        )
 
     def _refresh_ages(self) -> None:
         view = self.active_phase_view()
@@ -100,6 +133,20 @@ class MainScreen(Screen[None]):
                 signed.refresh_status()
         if ev.type.startswith("trigger."):
             self.query_one(RollbackView).refresh_view()
+            self.query_one(TriggerBanner).refresh_banner()
+            self.refresh_bindings()
+            if ev.type in ("trigger.fired", "trigger.declared"):
+                self.app.bell()
+                self.notify(
+                    f"Rollback trigger: {self._trigger_title(str(ev.data.get('trigger')))}",
+                    severity="error",
+                    timeout=15,
+                )
+        if ev.type == "criterion.confirmed":
+            self.query_one(Scoreboard).refresh_scores()
+
+    def _trigger_title(self, trigger_id: str) -> str:
+        return next((t.title for t in self.engine.plan.triggers if t.id == trigger_id), trigger_id)
 
     # ------------------------------------------------------------ helpers
     def active_phase_view(self) -> PhaseView | None:
@@ -111,6 +158,10 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING and self.engine.read_only:
             return False  # not offered at all: hidden from footer, help and palette
+        if action == "rollback":
+            return bool(self.engine.state.firing)  # the footer offers it while a trigger fires
+        if action == "declare":
+            return any(t.manual for t in self.engine.plan.triggers)
         phase_only = MUTATING | {"filter", "next_failing"}
         if action in phase_only and action != "next_failing" and self.active_phase_view() is None:
             return None  # shown disabled outside a phase tab
@@ -214,6 +265,23 @@ class MainScreen(Screen[None]):
         if blockers:  # something turned red while the dialog was open
             phase = next(p for p in self.engine.plan.phases if p.id == phase_id)
             self.app.push_screen(SignOffScreen(phase, blockers))
+
+    def action_rollback(self) -> None:
+        self.query_one(TabbedContent).active = "rollback"
+
+    def action_declare(self) -> None:
+        manual = [t for t in self.engine.plan.triggers if t.manual]
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                trigger_id, note = choice
+                self.run_worker(
+                    self.engine.declare_trigger(trigger_id, note),
+                    group="intents",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(DeclareTriggerScreen(manual), done)
 
     def action_filter(self) -> None:
         view = self._guard()

@@ -12,6 +12,7 @@ from tminus.plan.durations import phase_label
 from tminus.plan.model import Item, Phase
 from tminus.widgets.checklist import Checklist
 from tminus.widgets.item_detail import ItemDetail
+from tminus.widgets.metric_views import MetricsStrip
 
 
 class PhaseView(Container):
@@ -29,10 +30,17 @@ class PhaseView(Container):
     PhaseView Input.filter.shown { display: block; }
     """
 
-    def __init__(self, engine: ConsoleEngine, phase: Phase, **kw: object) -> None:
+    def __init__(
+        self, engine: ConsoleEngine, phase: Phase, *, metrics_strip: bool = False, **kw: object
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
         self.phase = phase
+        self.strip = (
+            MetricsStrip(engine, id=f"strip-{phase.id}")
+            if metrics_strip and engine.poller is not None
+            else None
+        )
         self.checklist = Checklist(engine, phase, id=f"checklist-{phase.id}")
         self.detail = ItemDetail(engine, id=f"detail-{phase.id}")
         self.status_line = Static("", classes="phase-status")
@@ -43,6 +51,8 @@ class PhaseView(Container):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="phase-main"):
+            if self.strip is not None:
+                yield self.strip
             yield self.status_line
             yield self.filter_box
             yield self.checklist

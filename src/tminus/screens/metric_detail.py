@@ -1,0 +1,139 @@
+"""A metric's full chart: axes, the ok/warn threshold lines, a range switch, the query."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.markup import escape
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tminus.backends.base import BackendError
+from tminus.engine.console import ConsoleEngine
+from tminus.plan.model import Metric
+from tminus.widgets.format import format_metric
+from tminus.widgets.trigger_banner import TriggerBanner
+
+RANGES = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400}
+POINTS = 240  # per range query: enough for a terminal-wide chart
+
+
+def thresholds(metric: Metric) -> list[tuple[str, float]]:
+    """Numbers in the ok/warn conditions, drawn as horizontal lines."""
+    from tminus.engine.conditions import Condition
+
+    out = []
+    for name, cond in (("ok", metric.ok), ("warn", metric.warn)):
+        if isinstance(cond, Condition):
+            for node in _literals(cond.ast):
+                out.append((name, node))
+    return out
+
+
+def _literals(node: tuple[object, ...]) -> list[float]:
+    if node[0] == "lit" and isinstance(node[1], int | float) and not isinstance(node[1], bool):
+        return [float(node[1])]
+    found: list[float] = []
+    for child in node[1:]:
+        if isinstance(child, tuple):
+            found.extend(_literals(child))
+    return found
+
+
+class MetricDetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="back"),
+        Binding("1", "range('15m')", "15m", id="range-15m"),
+        Binding("2", "range('1h')", "1h", id="range-1h"),
+        Binding("3", "range('6h')", "6h", id="range-6h"),
+        Binding("4", "range('24h')", "24h", id="range-24h"),
+    ]
+    DEFAULT_CSS = """
+    MetricDetailScreen #chart { height: 1fr; }
+    MetricDetailScreen .meta { padding: 0 1; background: $surface; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, metric: Metric) -> None:
+        super().__init__()
+        self.engine = engine
+        self.metric = metric
+        self.range = "15m"
+
+    def compose(self) -> ComposeResult:
+        from textual_plotext import PlotextPlot
+
+        yield TriggerBanner(self.engine, id="trigger-banner")
+        with Vertical():
+            yield Static("", classes="meta", id="metric-meta")
+            yield PlotextPlot(id="chart")
+            yield Static(f"query: {escape(self.metric.query)}", classes="meta", id="metric-query")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def action_range(self, name: str) -> None:
+        self.range = name
+        self.load()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def load(self) -> None:
+        self.query_one("#metric-meta", Static).update(
+            f"[b]{escape(self.metric.title)}[/b] · last {self.range} · loading…"
+        )
+        self.run_worker(self._fetch(), group="chart", exclusive=True, exit_on_error=False)
+
+    async def _fetch(self) -> None:
+        metrics = self.engine.backends.metrics
+        meta = self.query_one("#metric-meta", Static)
+        if metrics is None:
+            meta.update("no metrics backend")
+            return
+        span = RANGES[self.range]
+        end = self.engine.clock.now().timestamp()
+        try:
+            result = await metrics.query_range(
+                self.metric.query,
+                start=end - span,
+                end=end,
+                step=max(1.0, span / POINTS),
+                timeout=15,
+            )
+        except BackendError as exc:
+            meta.update(f"[b]{escape(self.metric.title)}[/b] · query error: {escape(str(exc))}")
+            return
+        self.draw(list(result.points), end - span, end)
+
+    def draw(self, points: list[tuple[float, float]], start: float, end: float) -> None:
+        from textual_plotext import PlotextPlot
+
+        chart = self.query_one("#chart", PlotextPlot)
+        plt = chart.plt
+        plt.clear_data()
+        plt.clear_figure()
+        meta = self.query_one("#metric-meta", Static)
+        unit = self.metric.unit
+        scale = 100.0 if unit == "ratio" else (1000.0 if unit == "seconds" else 1.0)
+        label = {"ratio": "%", "seconds": "ms"}.get(unit, unit if unit != "none" else "")
+        if not points:
+            meta.update(f"[b]{escape(self.metric.title)}[/b] · last {self.range} · no data")
+            chart.refresh()
+            return
+        xs = [(t - end) / 60 for t, _ in points]  # minutes before now
+        ys = [v * scale for _, v in points]
+        plt.plot(xs, ys, marker="braille")
+        for name, level in thresholds(self.metric):
+            plt.hline(level * scale, "green" if name == "ok" else "orange")
+        plt.xlabel("minutes before now")
+        plt.ylabel(label)
+        last = format_metric(points[-1][1], unit)
+        meta.update(
+            f"[b]{escape(self.metric.title)}[/b] · last {self.range} · now {last} · "
+            f"{len(points)} points · 1-4 switch range · esc back"
+        )
+        chart.refresh()
