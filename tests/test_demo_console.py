@@ -1,0 +1,44 @@
+"""`tminus demo --scenario bad-release` fires a rollback trigger on the demo world."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from datetime import timedelta
+
+from tminus.app import TminusApp
+from tminus.backends.demo import make_world
+from tminus.backends.factory import build_backends
+from tminus.commands.console import BAD_RELEASE_START_WEIGHT, demo_plan
+from tminus.engine.clock import ScaledClock
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import SessionWriter, load_events
+from tminus.widgets.trigger_banner import TriggerBanner
+
+
+async def test_bad_release_fires_the_error_trigger(tmp_path):
+    # speed 60: the one-minute error window and the 30 s hold pass in about 1.5 s
+    plan = demo_plan("bad-release", 60.0, 1)
+    assert plan.backends.demo is not None
+    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=60.0)
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    world.set_weight(BAD_RELEASE_START_WEIGHT)
+    fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
+    plan = dataclasses.replace(plan, settings=fast)
+    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
+
+    async def start() -> None:
+        await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
+
+    app = TminusApp(engine, remember_theme=False, on_start=start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 30
+        while not engine.state.firing and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await pilot.pause()
+        assert engine.state.firing, "bad-release never fired a trigger"
+        assert app.screen.query_one(TriggerBanner).has_class("firing")
+    fired = [e for e in load_events(session.path).events if e.type == "trigger.fired"]
+    assert any(e.data["trigger"] == "error-rate" for e in fired)
