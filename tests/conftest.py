@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from tminus.engine.redact import forget_secrets
+
 from fixtures.certs import CertFactory, LeafPaths, make_ca
 from fixtures.dns_server import DNSTestServer
 from fixtures.http_server import HTTPTestServer
@@ -22,6 +24,13 @@ def _tminus_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     # The app stores sessions under TMINUS_HOME: never let a test touch the real one.
     monkeypatch.setenv("TMINUS_HOME", str(tmp_path_factory.mktemp("tminus-home")))
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets() -> Iterator[None]:
+    # secret values are remembered process-wide; one test's token must not blank another's text
+    yield
+    forget_secrets()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,10 @@ kubernetes client already brings. aiohttp is imported when the first request is 
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -53,6 +56,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if "aiohttp" not in sys.modules:  # first use: import off the loop (~0.1 s)
+            await asyncio.to_thread(importlib.import_module, "aiohttp")
         import aiohttp
 
         session = self._ensure_session()

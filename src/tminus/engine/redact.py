@@ -7,6 +7,7 @@ wherever it shows up in text (an error message that echoes a header, say).
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from typing import Any
@@ -26,22 +27,33 @@ def register_secret(value: str | None) -> None:
             _values.add(value)
 
 
+def forget_secrets() -> None:
+    """Drop every registered value: for tests, which share one process."""
+    with _lock:
+        _values.clear()
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     # *_env fields hold the *name* of a variable, not its value: those are fine to log
     return bool(_SECRET_KEY.search(key)) and not key.endswith("_env")
 
 
 def scrub(value: Any) -> Any:
+    with _lock:
+        secrets = sorted(_values, key=len, reverse=True)  # longest first: no partial leftovers
+    return _scrub(value, secrets)
+
+
+def _scrub(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, dict):
         return {
-            k: (REDACTED if is_secret_key(str(k)) and v not in (None, "") else scrub(v))
+            k: (REDACTED if is_secret_key(str(k)) and v not in (None, "") else _scrub(v, secrets))
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
+        return [_scrub(v, secrets) for v in value]
     if isinstance(value, str):
-        with _lock:
-            secrets = sorted(_values, key=len, reverse=True)
         for s in secrets:
             if s in value:
                 value = value.replace(s, REDACTED)
