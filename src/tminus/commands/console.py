@@ -12,7 +12,6 @@ from tminus.engine.session import SessionLocked, create_session, load_events, op
 from tminus.engine.state import fold
 from tminus.plan.model import DemoBackend, Plan
 
-
 BAD_RELEASE_START_WEIGHT = 50
 
 
