@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from tminus.engine.console import ConsoleEngine
@@ -72,7 +73,17 @@ def run_demo(scenario: str, speed: float, seed: int) -> int:
     return open_console(engine, start)
 
 
-def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
+@dataclass
+class Prepared:
+    """What `tminus run` opens: the engine, what to do once the app runs, what to tell."""
+
+    engine: ConsoleEngine
+    start: Callable[[], Awaitable[None]] | None
+    notice: str = ""
+
+
+def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Prepared:
+    """Resume the plan's unfinished session (or follow it read-only), or start a new one."""
     from tminus.backends.factory import build_backends
 
     path = None if new else unfinished_session(plan_path)
@@ -92,17 +103,16 @@ def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
             async def resume() -> None:
                 await engine.start(mode="run", plan_path=plan_path, resumed=True)
 
-            return open_console(engine, resume, notice)
+            return Prepared(engine, resume, notice)
     if read_only:
         state = fold(load_events(path).events) if path is not None else None
         engine = ConsoleEngine(plan, backends, session=None, state=state, read_only=True)
         if path is None:
-            notice = "No session of this plan yet: nothing to follow."
 
             async def watch_only() -> None:
                 engine.start_polling()
 
-            return open_console(engine, watch_only, notice)
+            return Prepared(engine, watch_only, "No session of this plan yet: nothing to follow.")
         followed = path
 
         async def follow_live() -> None:
@@ -110,13 +120,19 @@ def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
 
             size = followed.stat().st_size
             engine.start_polling()
-            asyncio.get_running_loop().create_task(follow(followed, size, engine.ingest))
+            task = asyncio.get_running_loop().create_task(follow(followed, size, engine.ingest))
+            engine.background.add(task)
 
-        return open_console(engine, follow_live, notice)
+        return Prepared(engine, follow_live, notice)
     writer = create_session(plan.launch.name)
     engine = ConsoleEngine(plan, backends, session=writer)
 
     async def begin() -> None:
         await engine.start(mode="run", plan_path=plan_path, resumed=False)
 
-    return open_console(engine, begin, notice)
+    return Prepared(engine, begin, notice)
+
+
+def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
+    prepared = prepare_run(plan, plan_path, read_only=read_only, new=new)
+    return open_console(prepared.engine, prepared.start, prepared.notice)

@@ -82,6 +82,7 @@ class ConsoleEngine:
         self._listeners: list[EventListener] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run_tasks: set[asyncio.Task[dict[str, CheckResult]]] = set()
+        self.background: set[asyncio.Task[None]] = set()  # e.g. following another's session
         self.runner = CheckRunner(plan, backends, session=session, state=self.state)
         writer = None if self.read_only else session
         self.triggers = TriggerWatcher(
@@ -149,6 +150,8 @@ class ConsoleEngine:
             )
 
     async def shutdown(self) -> None:
+        for bg in list(self.background):
+            bg.cancel()
         if self.poller is not None:
             await self.poller.stop()
         for task in list(self._run_tasks):

@@ -7,6 +7,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
@@ -15,7 +16,7 @@ from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.keys import CONSOLE_BINDINGS, MUTATING
 from tminus.messages import MetricUpdated, SessionEvent
 from tminus.plan.durations import phase_label
-from tminus.screens.declare_trigger import DeclareTriggerScreen
+from tminus.screens.choose_with_note import ChooseWithNote
 from tminus.screens.metric_detail import MetricDetailScreen
 from tminus.screens.note_prompt import NotePrompt
 from tminus.screens.signoff import SignOffScreen
@@ -149,8 +150,14 @@ class MainScreen(Screen[None]):
         return next((t.title for t in self.engine.plan.triggers if t.id == trigger_id), trigger_id)
 
     # ------------------------------------------------------------ helpers
+    def _active_tab(self) -> str:
+        try:
+            return self.query_one(TabbedContent).active
+        except NoMatches:  # bindings are checked before the tabs are mounted
+            return ""
+
     def active_phase_view(self) -> PhaseView | None:
-        active = self.query_one(TabbedContent).active
+        active = self._active_tab()
         if active.startswith("phase-"):
             return self.phase_views.get(active.removeprefix("phase-"))
         return None
@@ -162,8 +169,11 @@ class MainScreen(Screen[None]):
             return bool(self.engine.state.firing)  # the footer offers it while a trigger fires
         if action == "declare":
             return any(t.manual for t in self.engine.plan.triggers)
-        phase_only = MUTATING | {"filter", "next_failing"}
-        if action in phase_only and action != "next_failing" and self.active_phase_view() is None:
+        phase_only = (MUTATING - {"declare"}) | {"filter"}
+        on_metrics = self._active_tab() == "metrics"
+        if action == "confirm" and on_metrics:
+            return True  # on the Metrics tab, c confirms a success criterion
+        if action in phase_only and self.active_phase_view() is None:
             return None  # shown disabled outside a phase tab
         return True
 
@@ -211,6 +221,9 @@ class MainScreen(Screen[None]):
         self.notify(f"Running {n} check{'s' if n != 1 else ''}: {what}", timeout=3)
 
     def action_confirm(self) -> None:
+        if self._active_tab() == "metrics":
+            self._confirm_criterion()
+            return
         view = self._guard()
         item = view.selected_item() if view else None
         if item is None:
@@ -226,6 +239,30 @@ class MainScreen(Screen[None]):
                 )
 
         self.app.push_screen(NotePrompt(f"Confirm: {item.title}", "note (optional)"), done)
+
+    def _confirm_criterion(self) -> None:
+        open_ = [
+            (c.id, c.title)
+            for c in self.engine.plan.success_criteria
+            if c.manual and c.id not in self.engine.state.criteria
+        ]
+        if not open_:
+            self.notify("No success criterion is waiting for a person.")
+            return
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                crit_id, note = choice
+                self.run_worker(
+                    self.engine.confirm_criterion(crit_id, note),
+                    group="intents",
+                    exit_on_error=False,
+                )
+
+        self.app.push_screen(
+            ChooseWithNote("Confirm a success criterion", open_, placeholder="evidence (required)"),
+            done,
+        )
 
     def action_note(self) -> None:
         view = self._guard()
@@ -281,7 +318,16 @@ class MainScreen(Screen[None]):
                     exit_on_error=False,
                 )
 
-        self.app.push_screen(DeclareTriggerScreen(manual), done)
+        self.app.push_screen(
+            ChooseWithNote(
+                "Declare a rollback trigger",
+                [(t.id, t.title) for t in manual],
+                placeholder="what was seen (required)",
+                verb="declare",
+                danger=True,
+            ),
+            done,
+        )
 
     def action_filter(self) -> None:
         view = self._guard()

@@ -1,4 +1,5 @@
-"""Declare a manual rollback trigger: pick which, say why. Esc cancels."""
+"""Pick one of a few things and say why: declaring a manual trigger, confirming a
+criterion. Esc cancels."""
 
 from __future__ import annotations
 
@@ -12,35 +13,45 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tminus.plan.model import Trigger
 
-
-class DeclareTriggerScreen(ModalScreen[tuple[str, str] | None]):
-    """Returns (trigger id, note) or None."""
+class ChooseWithNote(ModalScreen[tuple[str, str] | None]):
+    """Returns (chosen id, note) or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
     DEFAULT_CSS = """
-    DeclareTriggerScreen { align: center middle; }
-    DeclareTriggerScreen > Vertical {
+    ChooseWithNote { align: center middle; }
+    ChooseWithNote > Vertical {
         width: 70; max-width: 95%; height: auto; padding: 1 2;
-        background: $surface; border: round $error;
+        background: $surface; border: round $primary;
     }
-    DeclareTriggerScreen OptionList { height: auto; max-height: 8; margin-bottom: 1; }
-    DeclareTriggerScreen .hint { color: $text-muted; }
+    ChooseWithNote.danger > Vertical { border: round $error; }
+    ChooseWithNote OptionList { height: auto; max-height: 8; margin-bottom: 1; }
+    ChooseWithNote .hint { color: $text-muted; }
     """
 
-    def __init__(self, triggers: list[Trigger]) -> None:
-        super().__init__()
-        self.triggers = triggers
+    def __init__(
+        self,
+        title: str,
+        options: list[tuple[str, str]],
+        *,
+        placeholder: str = "note (required)",
+        verb: str = "confirm",
+        danger: bool = False,
+    ) -> None:
+        super().__init__(classes="danger" if danger else "")
+        self.title_text = title
+        self.options = options
+        self.placeholder = placeholder
+        self.verb = verb
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("[b]Declare a rollback trigger[/b]")
+            yield Label(f"[b]{escape(self.title_text)}[/b]")
             yield OptionList(
-                *[Option(escape(t.title), id=t.id) for t in self.triggers], id="trigger-choice"
+                *[Option(escape(label), id=key) for key, label in self.options], id="choice"
             )
-            yield Input(placeholder="what was seen (required)", id="trigger-note")
-            yield Label("enter to declare · esc to cancel", classes="hint")
+            yield Input(placeholder=self.placeholder, id="choice-note")
+            yield Label(f"enter to {self.verb} · esc to cancel", classes="hint")
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)
@@ -54,7 +65,7 @@ class DeclareTriggerScreen(ModalScreen[tuple[str, str] | None]):
         note = event.value.strip()
         options = self.query_one(OptionList)
         if not note:
-            self.notify("Say what was seen.", severity="warning")
+            self.notify("A note is required.", severity="warning")
             return
         if options.highlighted is None:
             return
