@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from tminus import __version__
 from tminus.engine.results import CheckResult, Outcome
+from tminus.engine.runner import Listener
 from tminus.plan.model import Item, Phase, Plan, Section
 
 COLOURS = {
@@ -104,7 +105,10 @@ async def run_checks(
             version=__version__,
         )
     backends = build_backends(plan)
-    runner = CheckRunner(plan, backends, session=session, concurrency=concurrency)
+    total = sum(1 for t in chosen if t[2].check is not None)
+    runner = CheckRunner(
+        plan, backends, session=session, concurrency=concurrency, listener=progress(total)
+    )
     reason = "check finished"
     try:
         results = await runner.run([t[2].id for t in chosen if t[2].check is not None])
@@ -118,6 +122,28 @@ async def run_checks(
             await asyncio.to_thread(session.close, reason=reason)
     rows = [Row(p, s, i, results.get(i.id) if i.check else None) for p, s, i in chosen]
     return rows, session.session_id if session else None
+
+
+def progress(total: int) -> Listener | None:
+    """A one-line counter on stderr while checks run, when stderr is a terminal."""
+    if not sys.stderr.isatty() or total == 0:
+        return None
+    done = 0
+    running = 0
+
+    def show(item_id: str, result: CheckResult | None) -> None:
+        nonlocal done, running
+        if result is None:
+            running += 1
+        else:
+            running -= 1
+            done += 1
+        line = f"{done}/{total} done, {running} running; last: {item_id}"
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r\x1b[2K{line[:100]}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 def exit_code(rows: list[Row]) -> int:
