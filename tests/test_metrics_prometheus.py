@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from textual.widgets import TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from tminus.app import TminusApp
 from tminus.backends.factory import build_backends
@@ -218,7 +218,7 @@ async def test_injected_errors_fire_the_trigger_in_the_app(prometheus, tmp_path)
         assert banner.has_class("firing")
         assert "Error rate > 5%" in str(banner.content)
         panel = app.screen.query_one("#metric-error_rate", MetricPanel)
-        assert "bad" in str(panel.content)
+        assert "bad" in str(panel.query_one(".metric-head", Static).content)
         await pilot.press("x")  # one key to the rollback tab
         await pilot.pause()
         assert app.screen.query_one(TabbedContent).active == "rollback"

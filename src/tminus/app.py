@@ -41,6 +41,8 @@ class TminusApp(App[None]):
         self.notice = notice
         self.remember_theme = remember_theme
         self._theme_ready = False  # set before `theme`: its watcher reads this
+        # an animated tab underline costs ~8 KB per switch over SSH; the commander gains nothing
+        self.animation_level = "none"
         for theme in THEMES:
             self.register_theme(theme)
         if os.environ.get("NO_COLOR"):
@@ -58,6 +60,11 @@ class TminusApp(App[None]):
         self._theme_ready = True
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=10)
+        if self.on_start is not None:
+            # after the first frame: the first polls and backfills must not delay it
+            self.call_after_refresh(self._start_engine)
+
+    async def _start_engine(self) -> None:
         if self.on_start is not None:
             await self.on_start()
 

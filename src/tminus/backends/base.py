@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Protocol
 
 from tminus.engine.clock import Clock, SystemClock
+
+if TYPE_CHECKING:  # httpx is loaded by the checks that send requests, not at start-up
+    import httpx
 
 
 class BackendError(Exception):

@@ -78,13 +78,13 @@ def parse_plan(text: str, source: str = "plan.toml") -> Plan:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlanError([_syntax_problem(source, text, exc)]) from None
-    lines = locate_lines(text)
     conv = Converter()
     _assign_ids(raw, conv)
     plan = conv.table(Plan, raw, ())
     if plan is not None and not conv.problems:
         conv.problems.extend(_cross_check(plan))
     if conv.problems or plan is None:
+        lines = locate_lines(text)  # positions cost a scan: only a bad plan needs them
         problems = [
             PlanProblem(source, line_for(lines, p.path), format_path(p.path), p.message)
             for p in conv.problems

@@ -86,21 +86,23 @@ class MainScreen(Screen[None]):
 
     def _refresh_staleness(self) -> None:
         # each view redraws only if its text changed (a metric going stale, say)
-        for view in self.phase_views.values():
-            if view.strip is not None:
-                view.strip.refresh_metrics()
-        for panel in self.query(MetricPanel):
-            panel.refresh_metric()
+        self._refresh_metric_views(None)
 
     def on_metric_updated(self, message: MetricUpdated) -> None:
-        metric_id = message.metric_id
-        for panel in self.query(MetricPanel):
-            if panel.metric.id == metric_id:
-                panel.refresh_metric()
-        for view in self.phase_views.values():
-            if view.strip is not None:
+        self._refresh_metric_views(message.metric_id)
+
+    def _refresh_metric_views(self, metric_id: str | None) -> None:
+        """Only the visible tab's metric views: hidden ones catch up when shown."""
+        active = self._active_tab()
+        if active == "metrics":
+            for panel in self.query(MetricPanel):
+                if metric_id is None or panel.metric.id == metric_id:
+                    panel.refresh_metric()
+            self.query_one(Scoreboard).refresh_scores()
+        else:
+            view = self.active_phase_view()
+            if view is not None and view.strip is not None:
                 view.strip.refresh_metrics()
-        self.query_one(Scoreboard).refresh_scores()
 
     def on_metric_panel_open(self, message: MetricPanel.Open) -> None:
         self.app.push_screen(
@@ -118,6 +120,7 @@ class MainScreen(Screen[None]):
         if view is not None:
             view.checklist.refresh_ages()
             view.checklist.focus()
+        self._refresh_metric_views(None)
         self.refresh_bindings()
 
     # ------------------------------------------------------------ events

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.state import ItemState
@@ -192,9 +193,25 @@ class Checklist(DataTable[str | Text]):
         styled = self._styled(cells)
         # cells[0] (status) styles column 0, so column 0 changes with it
         old_cols = _column_texts(old) if old else (None,) * len(COLUMNS)
+        changed = False
         for col, (before, after) in enumerate(zip(old_cols, _column_texts(cells), strict=True)):
             if before != after:
-                self.update_cell(key, COLUMNS[col], styled[col])
+                self._set_cell(key, COLUMNS[col], styled[col])
+                changed = True
+        if changed:
+            self.refresh_row(self.get_row_index(key))
+
+    def _set_cell(self, key: str, column: str, value: str | Text) -> None:
+        """Like DataTable.update_cell without its whole-table refresh: one changed cell
+        repainted ~4 KB at 80x24; refresh_row repaints one line. Uses DataTable internals
+        (Textual 8), falling back to the public call if they change."""
+        data = getattr(self, "_data", None)
+        try:
+            assert isinstance(data, dict)
+            data[RowKey(key)][ColumnKey(column)] = value
+            self._update_count += 1  # invalidates the row render cache
+        except (AssertionError, KeyError, AttributeError):
+            self.update_cell(key, column, value)
 
     def cursor_key(self) -> str | None:
         if self.row_count == 0:

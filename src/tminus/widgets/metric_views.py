@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
@@ -58,18 +59,23 @@ def describe_state(engine: ConsoleEngine, metric: Metric, series: MetricSeries) 
     return state, state
 
 
-def resolve(widget: Static, style: str) -> str:
+def resolve(widget: Widget, style: str) -> str:
     if not style.startswith("$"):
         return style
     return widget.app.get_css_variables().get(style[1:], "")
 
 
-class MetricPanel(Static, can_focus=True):
-    """One metric: title, current value, state, and a sparkline of its history."""
+class MetricPanel(Vertical, can_focus=True):
+    """One metric: title, current value, state, and a sparkline of its history.
+
+    The border lives on this container and each line is its own Static, updated without a
+    layout pass and only when its text changed: a poll that changes nothing writes nothing.
+    """
 
     DEFAULT_CSS = """
     MetricPanel { height: 4; border: round $panel; padding: 0 1; }
     MetricPanel:focus { border: round $primary; }
+    MetricPanel > Static { height: 1; }
     """
 
     class Open(Message):
@@ -78,21 +84,26 @@ class MetricPanel(Static, can_focus=True):
             self.metric_id = metric_id
 
     def __init__(self, engine: ConsoleEngine, metric: Metric, **kw: object) -> None:
-        super().__init__("", **kw)  # type: ignore[arg-type]
+        super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
         self.metric = metric
-        self._shown: tuple[object, ...] = ()
+        self._head = Static("", classes="metric-head")
+        self._spark = Static("", classes="metric-spark")
+        self._shown: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        yield self._head
+        yield self._spark
 
     def on_mount(self) -> None:
         self.refresh_metric()
 
     def on_resize(self) -> None:
-        self._shown = ()
+        self._shown.clear()
         self.refresh_metric()
 
     def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        if key == "enter":
+        if getattr(event, "key", "") == "enter":
             self.post_message(self.Open(self.metric.id))
 
     def on_click(self) -> None:
@@ -104,37 +115,56 @@ class MetricPanel(Static, can_focus=True):
         series = self.engine.poller.series[self.metric.id]
         state, words = describe_state(self.engine, self.metric, series)
         width = max(8, self.size.width - 4)
-        key = (series.version, words, width)
-        if key == self._shown:
-            return
-        self._shown = key
         style = resolve(self, STATE_STYLE.get(state, ""))
         value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
-        head = Text.assemble(
-            (self.metric.title, "bold"), "  ", (value, f"bold {style}"), "  ", (words, style)
-        )
-        spark = sparkline(resample(list(series.points), width), width)
-        self.update(Text("\n").join([head, Text(spark, style=style)]))
+        head = (self.metric.title, value, words, style)
+        spark = (sparkline(resample(list(series.points), width), width), style)
+        if self._shown.get("head") != head:
+            self._shown["head"] = head
+            self._head.update(
+                Text.assemble(
+                    (self.metric.title, "bold"),
+                    "  ",
+                    (value, f"bold {style}"),
+                    "  ",
+                    (words, style),
+                ),
+                layout=False,
+            )
+        if self._shown.get("spark") != spark:
+            self._shown["spark"] = spark
+            self._spark.update(Text(spark[0], style=style), layout=False)
 
 
 COMPACT_BELOW = 32  # terminal rows
 
 
-class MetricsStrip(Static):
-    """Launch Day's compact view: a line per metric."""
+class MetricsStrip(Vertical):
+    """Launch Day's compact view: a line per metric, each its own Static, redrawn only when
+    its text changed. On a small terminal the values are packed into a few lines."""
 
-    DEFAULT_CSS = "MetricsStrip { height: auto; padding: 0 1; background: $surface; }"
+    DEFAULT_CSS = """
+    MetricsStrip { height: auto; padding: 0 1; background: $surface; }
+    MetricsStrip > Static { height: auto; }
+    """
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
-        super().__init__("", **kw)  # type: ignore[arg-type]
+        super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._shown: tuple[object, ...] = ()
+        self._lines = [Static("", classes="strip-line") for _ in engine.plan.metrics]
+        self._packed_line = Static("", classes="strip-packed")
+        self._shown: dict[int, object] = {}
+        self._compact: bool | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self._lines
+        yield self._packed_line
 
     def on_mount(self) -> None:
         self.refresh_metrics()
 
     def on_resize(self) -> None:
-        self._shown = ()
+        self._shown.clear()
         self.refresh_metrics()
 
     def refresh_metrics(self) -> None:
@@ -143,28 +173,36 @@ class MetricsStrip(Static):
             return
         width = self.size.width - 2
         compact = self.screen.size.height < COMPACT_BELOW
-        name_w = max(len(m.title) for m in self.engine.plan.metrics)
-        spark_w = max(0, width - name_w - 8 - 12 - 4)
+        if compact != self._compact:  # switching modes is the only layout change
+            self._compact = compact
+            self._shown.clear()
+            for line in self._lines:
+                line.display = not compact
+            self._packed_line.display = compact
         rows = []
-        key: list[object] = [width]
         for metric in self.engine.plan.metrics:
             series = poller.series[metric.id]
             state, words = describe_state(self.engine, metric, series)
-            key.extend((series.version, words))
             rows.append((metric, series, state, words))
-        key.append(compact)
-        if tuple(key) == self._shown:
+        if compact:
+            packed = self._packed(rows, width)
+            if self._shown.get(-1) != packed.plain:
+                relayout = str(self._shown.get(-1, "")).count("\n") != packed.plain.count("\n")
+                self._shown[-1] = packed.plain
+                self._packed_line.update(packed, layout=relayout)
             return
-        self._shown = tuple(key)
-        if compact:  # a small terminal: value and state only, packed, so the list keeps room
-            self.update(self._packed(rows, width))
-            return
-        lines = []
-        for metric, series, state, words in rows:
+        name_w = max(len(m.title) for m in self.engine.plan.metrics)
+        spark_w = max(0, width - name_w - 8 - 12 - 4)
+        for i, (metric, series, state, words) in enumerate(rows):
             style = resolve(self, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
             spark = sparkline(resample(list(series.points), spark_w), spark_w)
-            lines.append(
+            key = (value, words, spark, style)
+            if self._shown.get(i) == key:
+                continue
+            first = i not in self._shown
+            self._shown[i] = key
+            self._lines[i].update(
                 Text.assemble(
                     (metric.title.ljust(name_w), "bold"),
                     " ",
@@ -173,15 +211,15 @@ class MetricsStrip(Static):
                     (words[:12].ljust(12), style),
                     " ",
                     (spark, style),
-                )
+                ),
+                layout=first,
             )
-        self.update(Text("\n").join(lines))
 
     def _packed(self, rows: list[tuple[Metric, MetricSeries, str, str]], width: int) -> Text:
         out = Text()
         used = 0
         for metric, series, state, words in rows:
-            style = resolve(self, STATE_STYLE.get(state, ""))
+            style = resolve(self._packed_line, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
             shown = value if state in ("ok", "warn", "bad", "waiting") else words
             piece = f"{metric.title} {shown}"
@@ -216,8 +254,9 @@ class Scoreboard(Static):
             lines.append(self._line(s))
         text = "\n".join(lines)
         if text != self._text:
+            relayout = not self._text  # the line count is fixed after the first draw
             self._text = text
-            self.update(text)
+            self.update(text, layout=relayout)
 
     def _line(self, s: Score) -> str:
         crit = s.criterion

@@ -84,7 +84,7 @@ class PhaseView(Container):
         )
         if text != self._status_text:
             self._status_text = text
-            self.status_line.update(text)
+            self.status_line.update(text, layout=False)  # one fixed line
 
     def refresh_item(self, item_id: str) -> None:
         self.checklist.refresh_item(item_id)
