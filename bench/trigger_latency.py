@@ -165,8 +165,13 @@ def main() -> None:
         )
         asyncio.run(measure(url, child, args.switches, args.cpu_seconds))
     finally:
-        child.terminate()
-        child.wait(10)
+        # end of input lets the child leave its `with` blocks, which stop Prometheus
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 if __name__ == "__main__":

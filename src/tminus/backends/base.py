@@ -208,5 +208,8 @@ class Backends:
         aclose = getattr(self.http, "aclose", None)
         if aclose is not None:
             await aclose()
+        close_metrics = getattr(self.metrics, "close", None)
+        if close_metrics is not None:
+            await close_metrics()
         if self.kubernetes is not None:
             await self.kubernetes.close()

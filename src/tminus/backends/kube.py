@@ -97,6 +97,7 @@ class KubeClusters:
             return client
 
     async def _new_client(self, context: str) -> Any:
+        await asyncio.to_thread(_import_client)
         from kubernetes.aio import config
         from kubernetes.aio.config.kube_config import KubeConfigMerger
 
@@ -121,6 +122,24 @@ class KubeClusters:
             )
         except config.ConfigException as exc:
             raise BackendError("not_found", f"kubeconfig context {context!r}: {exc}") from None
+
+
+def _import_client() -> None:
+    """Import what a snapshot uses, in a worker thread: over a second on first use (the client
+    loads API classes and builds their pydantic models lazily, on first attribute access)."""
+    from kubernetes.aio import client
+
+    for name in (
+        "CoreV1Api",
+        "AppsV1Api",
+        "AutoscalingV2Api",
+        "V1NodeList",
+        "V1PodList",
+        "V1DeploymentList",
+        "V1StatefulSetList",
+        "V2HorizontalPodAutoscalerList",
+    ):
+        getattr(client, name)
 
 
 async def _snapshot(

@@ -60,13 +60,13 @@ class PrometheusMetrics:
 
     # ------------------------------------------------------------------ public API
     async def query(self, promql: str, *, timeout: float) -> QueryResult:
-        result = await self._call("query", promql, timeout, None)
+        result = await self._call(promql, timeout, None)
         return _instant(result)
 
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, timeout: float
     ) -> RangeResult:
-        result = await self._call("query_range", promql, timeout, (start, end, step))
+        result = await self._call(promql, timeout, (start, end, step))
         return _range(result)
 
     async def close(self) -> None:
@@ -78,7 +78,6 @@ class PrometheusMetrics:
     # ------------------------------------------------------------------ internals
     async def _call(
         self,
-        endpoint: str,
         promql: str,
         timeout: float,
         span: tuple[float, float, float] | None,
@@ -88,7 +87,7 @@ class PrometheusMetrics:
             raise BackendError("auth", f"environment variable not set: {names}")
         try:
             async with asyncio.timeout(timeout + _GRACE_S):
-                return await asyncio.to_thread(self._blocking, endpoint, promql, timeout, span)
+                return await asyncio.to_thread(self._blocking, promql, timeout, span)
         except TimeoutError:
             raise BackendError(
                 "timeout", f"no answer from {self.url} within {timeout:g}s"
@@ -103,7 +102,7 @@ class PrometheusMetrics:
 
                 session = requests.Session()
                 # verify may be a CA bundle path; the client passes session.verify through
-                session.verify = self.config.ca_bundle or self.config.verify
+                session.verify = (self.config.ca_bundle or True) if self.config.verify else False
                 session.hooks["response"].append(self._remember)
                 self._client = PrometheusConnect(
                     url=self.url,
@@ -121,7 +120,6 @@ class PrometheusMetrics:
 
     def _blocking(
         self,
-        endpoint: str,
         promql: str,
         timeout: float,
         span: tuple[float, float, float] | None,
@@ -160,12 +158,13 @@ class PrometheusMetrics:
             raise BackendError(
                 "unreachable", f"cannot connect to {self.url}: {_reason(exc)}"
             ) from None
-        except requests.exceptions.RequestException as exc:
-            raise BackendError("protocol", f"{self.url}: {_reason(exc)}") from None
-        except (ValueError, KeyError, TypeError) as exc:  # 200 but not the API's JSON
+        except (requests.exceptions.JSONDecodeError, KeyError, TypeError) as exc:
+            # 200 but not the API's JSON: a login page, or a URL that is not Prometheus
             raise BackendError(
                 "protocol", f"{self.url} did not answer like a Prometheus API: {exc}"
             ) from None
+        except requests.exceptions.RequestException as exc:
+            raise BackendError("protocol", f"{self.url}: {_reason(exc)}") from None
 
 
 def _reason(exc: BaseException) -> str:

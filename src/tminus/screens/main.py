@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
@@ -53,17 +54,19 @@ class MainScreen(Screen[None]):
         yield LaunchHeader(self.engine, id="launch-header")
         yield TriggerBanner(self.engine, id="trigger-banner")
         with TabbedContent(id="tabs"):
+            # hidden tabs mount just after the first frame (Lazy): it shows sooner
             for n, phase in enumerate(self.engine.plan.phases, 1):
                 label = f"{n} {phase_label(phase.at)} {phase.title}"
                 with TabPane(label, id=f"phase-{phase.id}"):
-                    yield self.phase_views[phase.id]
+                    view = self.phase_views[phase.id]
+                    yield view if n == 1 else Lazy(view)
             n = len(self.engine.plan.phases)
             with TabPane(f"{n + 1} Metrics", id="metrics"):
-                yield MetricsView(self.engine, id="metrics-view")
+                yield Lazy(MetricsView(self.engine, id="metrics-view"))
             with TabPane(f"{n + 2} Rollback", id="rollback"):
-                yield RollbackView(self.engine, id="rollback-view")
+                yield Lazy(RollbackView(self.engine, id="rollback-view"))
             with TabPane(f"{n + 3} Contacts & Comms", id="contacts"):
-                yield ContactsView(self.engine.plan, id="contacts-view")
+                yield Lazy(ContactsView(self.engine.plan, id="contacts-view"))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -98,7 +101,8 @@ class MainScreen(Screen[None]):
             for panel in self.query(MetricPanel):
                 if metric_id is None or panel.metric.id == metric_id:
                     panel.refresh_metric()
-            self.query_one(Scoreboard).refresh_scores()
+            for board in self.query(Scoreboard):  # none until its tab was mounted
+                board.refresh_scores()
         else:
             view = self.active_phase_view()
             if view is not None and view.strip is not None:
@@ -136,7 +140,8 @@ class MainScreen(Screen[None]):
             if signed is not None:
                 signed.refresh_status()
         if ev.type.startswith("trigger."):
-            self.query_one(RollbackView).refresh_view()
+            for rollback in self.query(RollbackView):
+                rollback.refresh_view()
             self.query_one(TriggerBanner).refresh_banner()
             self.refresh_bindings()
             if ev.type in ("trigger.fired", "trigger.declared"):
@@ -147,7 +152,8 @@ class MainScreen(Screen[None]):
                     timeout=15,
                 )
         if ev.type == "criterion.confirmed":
-            self.query_one(Scoreboard).refresh_scores()
+            for board in self.query(Scoreboard):
+                board.refresh_scores()
 
     def _trigger_title(self, trigger_id: str) -> str:
         return next((t.title for t in self.engine.plan.triggers if t.id == trigger_id), trigger_id)

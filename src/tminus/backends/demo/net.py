@@ -5,13 +5,14 @@ from the world's zone. Nothing here opens a socket.
 from __future__ import annotations
 
 import asyncio
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, CertInfo, DnsAnswer
-from tminus.backends.demo.site import Site
 from tminus.backends.demo.topology import APEX, KNOWN_IPS, STALE_IP, ZONE
 from tminus.backends.demo.world import DemoWorld
+
+if TYPE_CHECKING:  # httpx and the simulated site load with the first HTTP check
+    import httpx
 
 OPEN_PORTS = (80, 443)
 DNS_TTL = 300
@@ -20,12 +21,25 @@ STALE_TTL = 60
 
 class DemoHttp:
     def __init__(self, world: DemoWorld) -> None:
-        self.site = Site(world)  # one per backend: the rate limiter spans every client
-        self._transport = httpx.MockTransport(self.site.handle)
+        self.world = world
+        self._site: Any = None  # one per backend: the rate limiter spans every client
+        self._transport: Any = None
+
+    @property
+    def site(self) -> Any:
+        if self._site is None:
+            from tminus.backends.demo.site import Site
+
+            self._site = Site(self.world)
+        return self._site
 
     def client(
         self, *, verify: bool, ca_bundle: str | None, follow_redirects: bool, timeout: float
     ) -> httpx.AsyncClient:
+        import httpx
+
+        if self._transport is None:
+            self._transport = httpx.MockTransport(self.site.handle)
         return httpx.AsyncClient(
             transport=self._transport, follow_redirects=follow_redirects, timeout=timeout
         )
