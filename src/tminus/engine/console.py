@@ -106,15 +106,20 @@ class ConsoleEngine:
         """Start delivering events; call once from the loop that drives the views."""
         self._loop = loop
         if self.session is not None:
-            self.session.subscribe(self._from_writer)
+            self.session.subscribe_batch(self._from_writer)
 
     def subscribe(self, listener: EventListener) -> None:
         self._listeners.append(listener)
 
-    def _from_writer(self, event: Event) -> None:
-        # writer thread -> event loop thread; state is only ever touched there
+    def _from_writer(self, events: list[Event]) -> None:
+        # writer thread -> event loop thread; state is only ever touched there. The batch is
+        # scheduled before the emitters' futures resolve, so an awaited emit sees its fold.
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self.ingest, event)
+            self._loop.call_soon_threadsafe(self._ingest_all, events)
+
+    def _ingest_all(self, events: list[Event]) -> None:
+        for event in events:
+            self.ingest(event)
 
     def ingest(self, event: Event) -> None:
         """Fold one event into the live state and tell the views (event loop thread only)."""

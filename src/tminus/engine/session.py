@@ -171,6 +171,19 @@ def new_session_id(label: str) -> str:
 
 
 Listener = Callable[[Event], None]
+BatchListener = Callable[[list[Event]], None]
+# who waits for an event to be durable: a thread (concurrent future) or a coroutine on a loop
+Waiter = concurrent.futures.Future[Event] | tuple[asyncio.AbstractEventLoop, asyncio.Future[Event]]
+
+
+def _resolve(pairs: list[tuple[asyncio.Future[Event], Event | BaseException]]) -> None:
+    for fut, outcome in pairs:
+        if fut.done():  # the awaiting task was cancelled; the event is on disk regardless
+            continue
+        if isinstance(outcome, BaseException):
+            fut.set_exception(outcome)
+        else:
+            fut.set_result(outcome)
 
 
 class SessionWriter:
@@ -181,6 +194,7 @@ class SessionWriter:
         self.lock_path = path.with_suffix(".lock")
         self._lock_fd = self._acquire_lock()
         self._listeners: list[Listener] = []
+        self._batch_listeners: list[BatchListener] = []
         self._seq_lock = threading.Lock()
         self.recovered: list[str] = []
         try:
@@ -201,9 +215,7 @@ class SessionWriter:
         except BaseException:
             self._release_lock()
             raise
-        self._queue: queue.Queue[tuple[bytes, Event, concurrent.futures.Future[Event]] | None] = (
-            queue.Queue()
-        )
+        self._queue: queue.Queue[tuple[bytes, Event, Waiter] | None] = queue.Queue()
         self._thread = threading.Thread(
             target=self._run, name=f"session-writer-{path.stem}", daemon=True
         )
@@ -244,6 +256,11 @@ class SessionWriter:
         """Called from the writer thread after each event is durable, in seq order."""
         self._listeners.append(listener)
 
+    def subscribe_batch(self, listener: BatchListener) -> None:
+        """Called from the writer thread once per durable batch (one wake-up, not one per
+        event, for a view on another thread's event loop)."""
+        self._batch_listeners.append(listener)
+
     def _make(self, type_: str, actor: str | None, data: dict[str, Any]) -> tuple[bytes, Event]:
         if type_ not in EVENT_TYPES:
             raise ValueError(f"unknown event type {type_!r}")
@@ -251,16 +268,22 @@ class SessionWriter:
         event = Event(seq=self._seq + 1, ts=iso(now_utc()), type=type_, data=clean, actor=actor)
         return (event.to_json() + "\n").encode("utf-8"), event
 
-    def submit(
-        self, type_: str, actor: str | None = None, **data: Any
-    ) -> concurrent.futures.Future[Event]:
+    def _enqueue(self, type_: str, actor: str | None, data: dict[str, Any], make: Any) -> Any:
         if self.closed:
             raise SessionError(f"session {self.session_id} is closed")
-        fut: concurrent.futures.Future[Event] = concurrent.futures.Future()
         with self._seq_lock:  # seq order == queue order == file order
             line, event = self._make(type_, actor, data)
             self._seq = event.seq
-            self._queue.put((line, event, fut))
+            waiter = make()
+            self._queue.put((line, event, waiter))
+        return waiter
+
+    def submit(
+        self, type_: str, actor: str | None = None, **data: Any
+    ) -> concurrent.futures.Future[Event]:
+        fut: concurrent.futures.Future[Event] = self._enqueue(
+            type_, actor, data, concurrent.futures.Future
+        )
         return fut
 
     def append(self, type_: str, actor: str | None = None, **data: Any) -> Event:
@@ -269,7 +292,10 @@ class SessionWriter:
 
     async def emit(self, type_: str, actor: str | None = None, **data: Any) -> Event:
         """Like append, without blocking the event loop while the disk works."""
-        return await asyncio.wrap_future(self.submit(type_, actor, **data))
+        loop = asyncio.get_running_loop()
+        waiter = self._enqueue(type_, actor, data, lambda: (loop, loop.create_future()))
+        event: Event = await waiter[1]
+        return event
 
     def _run(self) -> None:
         while True:
@@ -286,18 +312,33 @@ class SessionWriter:
                     self._queue.put(None)
                     break
                 batch.append(nxt)
+            error: BaseException | None = None
             try:
                 self._fh.write(b"".join(line for line, _, _ in batch))
                 os.fsync(self._fh.fileno())
             except OSError as exc:
-                for _, _, fut in batch:
-                    fut.set_exception(SessionError(f"cannot write {self.path}: {exc}"))
-                continue
-            for _, event, fut in batch:
-                for listener in list(self._listeners):
-                    with contextlib.suppress(Exception):  # a view's bug must not stop the log
-                        listener(event)
-                fut.set_result(event)
+                error = SessionError(f"cannot write {self.path}: {exc}")
+            events = [event for _, event, _ in batch]
+            if error is None:
+                for event in events:
+                    for listener in list(self._listeners):
+                        with contextlib.suppress(Exception):  # a view's bug must not stop the log
+                            listener(event)
+                for batch_listener in list(self._batch_listeners):
+                    with contextlib.suppress(Exception):
+                        batch_listener(events)
+            by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Event], Any]]] = {}
+            for _, event, waiter in batch:
+                outcome: Event | BaseException = error if error is not None else event
+                if isinstance(waiter, tuple):
+                    by_loop.setdefault(waiter[0], []).append((waiter[1], outcome))
+                elif isinstance(outcome, BaseException):
+                    waiter.set_exception(outcome)
+                else:
+                    waiter.set_result(outcome)
+            for loop, pairs in by_loop.items():  # one wake-up per loop per batch
+                with contextlib.suppress(RuntimeError):  # that loop has closed
+                    loop.call_soon_threadsafe(_resolve, pairs)
 
     def close(
         self, *, reason: str = "", actor: str | None = None, mark_closed: bool = True
