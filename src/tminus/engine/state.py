@@ -137,8 +137,6 @@ def apply(state: SessionState, ev: Event) -> None:
         item.history.append((ev.ts, result))
     elif t == "item.confirmed":
         state.item(str(d["item"])).confirmed = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
-    elif t == "item.unconfirmed":
-        state.item(str(d["item"])).confirmed = None
     elif t == "criterion.confirmed":
         state.criteria[str(d["criterion"])] = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
     elif t == "phase.signed_off":

@@ -33,7 +33,6 @@ ITEM_EVENTS = {
     "check.started",
     "check.finished",
     "item.confirmed",
-    "item.unconfirmed",
     "note.added",
 }
 
