@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tminus.engine.state import SessionState
 
 MAX_BACKOFF = 30.0
+HELD_ERROR = "error "  # an error held back as inconclusive by consecutive_errors
 Listener = Callable[[str, CheckResult | None], None]  # item id, result (None: started)
 
 
@@ -54,7 +55,7 @@ class CheckRunner:
             for item_id, st in state.items.items():
                 n = 0
                 for _, res in reversed(st.history):
-                    if res.outcome is not Outcome.ERROR and "consecutive" not in res.message:
+                    if res.outcome is not Outcome.ERROR and not res.message.startswith(HELD_ERROR):
                         break
                     n += 1
                 self._errors[item_id] = n
@@ -182,7 +183,7 @@ class CheckRunner:
                 result,
                 outcome=Outcome.INCONCLUSIVE,
                 message=(
-                    f"error {n} of {spec.consecutive_errors} consecutive before it counts: "
+                    f"{HELD_ERROR}{n} of {spec.consecutive_errors} consecutive before it counts: "
                     f"{result.message}"
                 ),
             )
