@@ -39,6 +39,8 @@ def open_console(
 
     app = TminusApp(engine, on_start=start, notice=notice)
     app.run()
+    if engine.session is not None:
+        print(f"session {engine.session.session_id} kept in {engine.session.path}")
     return 0
 
 
