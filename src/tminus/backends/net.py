@@ -98,6 +98,10 @@ class RealHttp:
         self._loops[key] = loop
         return client
 
+    def preload(self) -> None:
+        """Import aiohttp (and its TLS defaults) now, from a worker thread: see CheckRunner."""
+        import aiohttp  # noqa: F401
+
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         self._loops = {}
