@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tminus.backends.base import Backends
 from tminus.backends.kube import KubeClusters, kubeconfig_path
@@ -247,6 +248,37 @@ async def test_slow_region_times_out(kube: KubeClusters, kube_regions: KubeRegio
     assert part(r, US).outcome is Outcome.PASS
 
 
+async def test_relative_certificate_path_and_kubeconfig_env(
+    kube_regions: KubeRegions, tmp_path: Path
+) -> None:
+    # A kubeconfig naming its CA file relative to itself, found through $KUBECONFIG
+    cluster = kube_regions[US]
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_bytes(cluster.ca_pem)
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "current-context": "solo",
+        "clusters": [
+            {
+                "name": "c",
+                "cluster": {"server": cluster.url, "certificate-authority": "certs/ca.pem"},
+            }
+        ],
+        "users": [{"name": "u", "user": {"token": cluster.token}}],
+        "contexts": [{"name": "solo", "context": {"cluster": "c", "user": "u"}}],
+    }
+    path = tmp_path / "config"
+    path.write_text(yaml.safe_dump(config))
+    kube = KubeClusters(KubernetesBackend(contexts=("solo",)), {"KUBECONFIG": str(path)})
+    try:
+        r = await run(kube, check())
+    finally:
+        await kube.close()
+    assert r.outcome is Outcome.PASS, r.message
+    assert [p.name for p in r.parts] == ["solo"]
+
+
 async def test_missing_kubeconfig_is_an_error(tmp_path: Path) -> None:
     kube = KubeClusters(
         KubernetesBackend(contexts=("a",), kubeconfig=str(tmp_path / "missing")), {}
@@ -266,6 +298,9 @@ async def test_no_backend_configured() -> None:
 # ---------------------------------------------------------------- client lifecycle
 async def test_clients_are_reused_and_closed(kube_regions: KubeRegions) -> None:
     kube = clusters_for(kube_regions)
+    # Flush what earlier tests left for the collector (a request cancelled by a timeout leaves
+    # its TLS connection closing until the peer answers): only this test's clients count here.
+    gc.collect()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         await run(kube, check())

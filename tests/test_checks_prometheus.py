@@ -282,9 +282,18 @@ class _StubPrometheus(BaseHTTPRequestHandler):
 
     seen: list[dict[str, str]]
     status = 200
+    html = False  # answer 200 with a login page, as an auth proxy might
 
     def do_GET(self) -> None:
         self.seen.append({k.lower(): v for k, v in self.headers.items()})
+        if self.html:
+            raw = b"<html><body>Please log in</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+            return
         if self.status == 200:
             body = {
                 "status": "success",
@@ -305,7 +314,7 @@ class _StubPrometheus(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stub() -> Iterator[tuple[str, type[_StubPrometheus]]]:
-    handler = type("Handler", (_StubPrometheus,), {"seen": [], "status": 200})
+    handler = type("Handler", (_StubPrometheus,), {"seen": [], "status": 200, "html": False})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
@@ -354,6 +363,16 @@ async def test_rejected_credentials_are_auth_errors(stub: tuple[str, Any], statu
     assert r.outcome is Outcome.ERROR
     assert r.message.startswith(f"auth: HTTP {status}")
     assert "who are you" in r.message
+
+
+async def test_non_api_answer_is_a_protocol_error(stub: tuple[str, Any]) -> None:
+    url, handler = stub
+    handler.html = True
+    m = metrics_for(url)
+    r = await run(m, check("up", "value == 1"))
+    await m.close()
+    assert r.outcome is Outcome.ERROR
+    assert r.message.startswith("protocol: ") and "Prometheus API" in r.message
 
 
 async def test_missing_token_variable_is_an_auth_error(stub: tuple[str, Any]) -> None:
