@@ -96,13 +96,20 @@ def placeholder_plan(plan: Plan) -> Plan:
 def plan_to_toml(plan: Plan, path_hint: str = "plan.toml") -> str:
     raw = to_raw(plan, skip_defaults=True)
     assert isinstance(raw, dict)
-    # One dump keeps tomli-w's ordering valid (it may inline short arrays of tables at the
-    # top); the comments are then put before the first line of each top-level key.
-    body = tomli_w.dumps({k: v for k, v in raw.items() if v not in ({}, [])})
-    lines = body.splitlines()
+    raw["launch"]["environment"] = plan.launch.environment  # a default worth seeing
+    # tomli-w writes short arrays of tables inline at the top of the file; top-level
+    # lists of flat tables are written here as [[key]] blocks, in the plan's order
+    blocks: list[str] = []
+    for key, value in raw.items():
+        if value in ({}, []):
+            continue
+        if isinstance(value, list) and value and all(_flat(v) for v in value):
+            blocks.append("\n".join(f"[[{key}]]\n{tomli_w.dumps(v)}" for v in value))
+        else:
+            blocks.append(tomli_w.dumps({key: value}))
     out: list[str] = []
     pending = dict(_COMMENTS)
-    for line in lines:
+    for line in "\n".join(blocks).splitlines():
         for key in list(pending):
             if re.match(rf"^(\[\[?{re.escape(key)}[\].]|{re.escape(key)} = )", line):
                 if out and out[-1] != "":
@@ -110,6 +117,10 @@ def plan_to_toml(plan: Plan, path_hint: str = "plan.toml") -> str:
                 out.extend(f"# {c}" for c in pending.pop(key).splitlines())
         out.append(line)
     return _HEADER.format(path=path_hint) + "\n" + "\n".join(out) + "\n"
+
+
+def _flat(value: object) -> bool:
+    return isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values())
 
 
 def init_text(plan: Plan, path_hint: str = "plan.toml") -> str:
