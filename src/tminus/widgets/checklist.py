@@ -16,6 +16,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.state import ItemState
 from tminus.keys import STATUS_SYMBOLS
 from tminus.plan.model import Item, Phase, Section
+from tminus.widgets.theme_style import theme_style
 
 COLUMNS = ("st", "item", "value", "age", "owner")
 FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}
@@ -138,14 +139,9 @@ class Checklist(DataTable[str | Text]):
         if status == "section":
             return ["", Text(title, style="bold"), "", "", ""]
         style = STATUS_STYLE.get(status, "")
-        sym = Text(symbol, style=self._resolve(style))
+        colour = theme_style(self.app, style)
+        sym = Text(symbol, style=f"bold {colour}" if colour else "")
         return [sym, title, value, Text(age, style="dim"), Text(owner, style="dim")]
-
-    def _resolve(self, style: str) -> str:
-        if not style.startswith("$"):
-            return style
-        var = self.app.get_css_variables().get(style[1:])
-        return f"bold {var}" if var else ""
 
     def rebuild(self) -> None:
         """Full rebuild: on mount, on filter change, on theme change."""

@@ -20,6 +20,7 @@ from tminus.engine.history import MetricSeries
 from tminus.engine.metrics import metric_state
 from tminus.plan.model import Metric
 from tminus.widgets.format import format_metric, resample, sparkline
+from tminus.widgets.theme_style import theme_style
 
 STATE_STYLE = {
     "ok": "$success",
@@ -60,9 +61,7 @@ def describe_state(engine: ConsoleEngine, metric: Metric, series: MetricSeries) 
 
 
 def resolve(widget: Widget, style: str) -> str:
-    if not style.startswith("$"):
-        return style
-    return widget.app.get_css_variables().get(style[1:], "")
+    return theme_style(widget.app, style)
 
 
 class MetricPanel(Vertical, can_focus=True):
