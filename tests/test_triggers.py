@@ -61,3 +61,17 @@ async def test_hold_time_missing_data_and_clear(tmp_path):
     types = [e.type for e in load_events(engine.session.path).events]
     assert types.count("trigger.fired") == 1 and types.count("trigger.cleared") == 1
     engine.session.close()
+
+
+async def test_a_failing_view_does_not_stop_the_fold(tmp_path):
+    _, engine = make_app(tmp_path)
+    engine.attach_loop(asyncio.get_running_loop())
+
+    def broken_view(event) -> None:
+        raise RuntimeError("the screen is gone")
+
+    engine.subscribe(broken_view)
+    await asyncio.gather(*(engine.session.emit("note.added", text=str(i)) for i in range(20)))
+    await settle()
+    assert len(engine.state.notes) == 20 and engine.state.last_seq == 20
+    engine.session.close()

@@ -8,6 +8,7 @@ writer thread and every view sees the same state. No Textual here.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from tminus.engine.triggers import TriggerWatcher
 from tminus.plan.model import Item, Phase, Plan
 
 EventListener = Callable[[Event], None]
+log = logging.getLogger(__name__)
 
 
 class ReadOnlyError(Exception):
@@ -127,7 +129,10 @@ class ConsoleEngine:
             return  # already folded (a follower may deliver an event twice)
         apply(self.state, event)
         for listener in list(self._listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # a view that is gone or broken must not stop the fold
+                log.exception("session event listener failed on %s", event.type)
 
     def start_polling(self) -> None:
         if self.poller is not None:
