@@ -39,6 +39,7 @@ lint: $(VENV)/.installed-test
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(VENV)/.installed-test prometheus
 	@if command -v prometheus >/dev/null 2>&1; then export TMINUS_REQUIRE_PROMETHEUS=1; fi; \

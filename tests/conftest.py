@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tminus.engine.redact import forget_secrets
+from tminus.core.redact import forget_secrets
 
 from fixtures.certs import CertFactory, LeafPaths, make_ca
 from fixtures.dns_server import DNSTestServer

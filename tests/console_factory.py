@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from tminus.app import TminusApp
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
-from tminus.engine.clock import FrozenClock
+from tminus.core.clock import FrozenClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter
 from tminus.plan.loader import default_plan, load_plan
 from tminus.plan.model import Plan
+from tminus.ui.app import TminusApp
 
 DATA = Path(__file__).parent / "data"
 

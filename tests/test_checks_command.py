@@ -15,9 +15,9 @@ from tminus.backends.base import BackendError, Backends
 from tminus.backends.commands import LocalCommands
 from tminus.checks.base import CheckContext
 from tminus.checks.command import run_command
-from tminus.engine.conditions import Condition
-from tminus.engine.redact import scrub
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.conditions import Condition
+from tminus.core.redact import scrub
+from tminus.core.results import CheckResult, Outcome
 from tminus.plan.checkspecs import CommandCheck
 
 SECRET = "cmd-s3cret-value-42"

@@ -18,10 +18,10 @@ from tminus.backends.base import Backends
 from tminus.backends.kube import KubeClusters, kubeconfig_path
 from tminus.checks.base import CheckContext
 from tminus.checks.kubernetes import run_kubernetes
-from tminus.engine.conditions import Condition
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.conditions import Condition
+from tminus.core.results import CheckResult, Outcome
 from tminus.plan.checkspecs import KubernetesCheck
-from tminus.plan.model import KubernetesBackend
+from tminus.plan.model import KubernetesConfig
 
 from fixtures.kube_apiserver import APP_NAMESPACE, KubeRegions
 
@@ -35,7 +35,7 @@ class Unused:
 
 
 def clusters_for(regions: KubeRegions, kubeconfig: Path | None = None) -> KubeClusters:
-    config = KubernetesBackend(
+    config = KubernetesConfig(
         contexts=tuple(regions.contexts), kubeconfig=str(kubeconfig or regions.kubeconfig)
     )
     return KubeClusters(config, {})
@@ -270,7 +270,7 @@ async def test_relative_certificate_path_and_kubeconfig_env(
     }
     path = tmp_path / "config"
     path.write_text(yaml.safe_dump(config))
-    kube = KubeClusters(KubernetesBackend(contexts=("solo",)), {"KUBECONFIG": str(path)})
+    kube = KubeClusters(KubernetesConfig(contexts=("solo",)), {"KUBECONFIG": str(path)})
     try:
         r = await run(kube, check())
     finally:
@@ -280,9 +280,7 @@ async def test_relative_certificate_path_and_kubeconfig_env(
 
 
 async def test_missing_kubeconfig_is_an_error(tmp_path: Path) -> None:
-    kube = KubeClusters(
-        KubernetesBackend(contexts=("a",), kubeconfig=str(tmp_path / "missing")), {}
-    )
+    kube = KubeClusters(KubernetesConfig(contexts=("a",), kubeconfig=str(tmp_path / "missing")), {})
     r = await run(kube, check())
     await kube.close()
     assert r.outcome is Outcome.ERROR
@@ -316,8 +314,8 @@ async def test_clients_are_reused_and_closed(kube_regions: KubeRegions) -> None:
 
 
 def test_kubeconfig_path_defaults() -> None:
-    cfg = KubernetesBackend(contexts=("a",))
+    cfg = KubernetesConfig(contexts=("a",))
     assert kubeconfig_path(cfg, {"KUBECONFIG": "/x:/y", "HOME": "/h"}) == "/x:/y"
     assert kubeconfig_path(cfg, {"HOME": "/h"}) == "/h/.kube/config"
-    explicit = KubernetesBackend(contexts=("a",), kubeconfig="/k")
+    explicit = KubernetesConfig(contexts=("a",), kubeconfig="/k")
     assert kubeconfig_path(explicit, {"KUBECONFIG": "/x"}) == "/k"

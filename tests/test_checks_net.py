@@ -20,8 +20,8 @@ from tminus.checks.dns import run_dns
 from tminus.checks.http import run_http
 from tminus.checks.tcp import run_tcp
 from tminus.checks.tls import run_tls
-from tminus.engine.conditions import Condition
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.conditions import Condition
+from tminus.core.results import CheckResult, Outcome
 from tminus.plan.checkspecs import CheckSpec, DnsCheck, HttpCheck, TcpCheck, TlsCheck
 
 from fixtures.certs import CertFactory

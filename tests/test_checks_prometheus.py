@@ -20,11 +20,11 @@ from tminus.backends.base import BackendError, Backends
 from tminus.backends.prometheus import PrometheusMetrics
 from tminus.checks.base import CheckContext
 from tminus.checks.prometheus import run_prometheus
-from tminus.engine.conditions import Condition
-from tminus.engine.redact import scrub
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.conditions import Condition
+from tminus.core.redact import scrub
+from tminus.core.results import CheckResult, Outcome
 from tminus.plan.checkspecs import PrometheusCheck
-from tminus.plan.model import PrometheusBackend
+from tminus.plan.model import PrometheusConfig
 
 from fixtures.certs import CertFactory
 from fixtures.http_server import HTTPTestServer
@@ -51,7 +51,7 @@ def backends(metrics: PrometheusMetrics | None) -> Backends:
 
 
 def metrics_for(url: str, env: dict[str, str] | None = None, **kw: Any) -> PrometheusMetrics:
-    return PrometheusMetrics(PrometheusBackend(url=url, **kw), env or {})
+    return PrometheusMetrics(PrometheusConfig(url=url, **kw), env or {})
 
 
 async def run(

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tminus.engine.conditions import Condition, ConditionError, EvalError, MissingValue
-from tminus.plan.durations import (
+from tminus.core.conditions import Condition, ConditionError, EvalError, MissingValue
+from tminus.core.durations import (
     DurationError,
     format_duration,
     format_offset,

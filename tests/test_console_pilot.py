@@ -8,10 +8,10 @@ import pytest
 from textual.widgets import Input, TabbedContent
 
 from tminus.engine.session import load_events
-from tminus.screens.help import HelpScreen
-from tminus.screens.note_prompt import NotePrompt
-from tminus.screens.signoff import SignOffScreen
-from tminus.widgets.checklist import Checklist
+from tminus.ui.screens.help import HelpScreen
+from tminus.ui.screens.note_prompt import NotePrompt
+from tminus.ui.screens.signoff import SignOffScreen
+from tminus.ui.widgets.checklist import Checklist
 
 from console_factory import make_app, small_plan
 
@@ -178,11 +178,11 @@ async def test_help_lists_every_key(tmp_path):
 async def test_a_hundred_checks_run_while_keys_are_handled(tmp_path, http_server):
     """A hundred real HTTP checks (1.5 s each, 20 at a time) run in the background while the
     console switches tabs, filters and opens help."""
-    from tminus.app import TminusApp
     from tminus.backends.factory import build_backends
     from tminus.engine.console import ConsoleEngine
     from tminus.engine.session import SessionWriter
     from tminus.plan.loader import parse_plan
+    from tminus.ui.app import TminusApp
 
     items = "".join(
         f'[[phases.sections.items]]\ntitle = "slow {i}"\n'

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from textual.widgets import TabbedContent
 
-from tminus.app import TminusApp
 from tminus.commands.console import prepare_run
 from tminus.engine.session import load_events
 from tminus.plan.loader import load_plan
-from tminus.screens.choose_with_note import ChooseWithNote
-from tminus.screens.metric_detail import MetricDetailScreen
-from tminus.widgets.trigger_banner import TriggerBanner
+from tminus.ui.app import TminusApp
+from tminus.ui.screens.choose_with_note import ChooseWithNote
+from tminus.ui.screens.metric_detail import MetricDetailScreen
+from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 from console_factory import DATA, make_app
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from tminus.config import load_config
-from tminus.themes import NO_COLOR_THEME, THEMES
+from tminus.ui.config import load_config
+from tminus.ui.themes import NO_COLOR_THEME, THEMES
 
 from console_factory import make_app, small_plan
 
@@ -25,7 +25,7 @@ async def test_theme_choice_is_remembered(tmp_path, monkeypatch):
         await pilot.pause()
     assert load_config()["theme"] == "tminus-high-contrast"
     # a new console starts with it
-    from tminus.app import TminusApp
+    from tminus.ui.app import TminusApp
 
     again = TminusApp(engine, remember_theme=True)
     assert again.theme == "tminus-high-contrast"

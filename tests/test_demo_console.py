@@ -7,14 +7,14 @@ import dataclasses
 import time
 from datetime import timedelta
 
-from tminus.app import TminusApp
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
 from tminus.commands.console import BAD_RELEASE_START_WEIGHT, demo_plan
-from tminus.engine.clock import ScaledClock
+from tminus.core.clock import ScaledClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
-from tminus.widgets.trigger_banner import TriggerBanner
+from tminus.ui.app import TminusApp
+from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 
 async def test_bad_release_fires_the_error_trigger(tmp_path):

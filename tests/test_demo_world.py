@@ -22,10 +22,10 @@ from tminus.backends.demo.kube import DemoKubernetes
 from tminus.backends.demo.metrics import DemoMetrics
 from tminus.backends.demo.net import DemoDns, DemoHttp, DemoTcp, DemoTls
 from tminus.backends.demo.world import FLAKY_DNS_WINDOW, DemoWorld
-from tminus.engine.clock import FrozenClock, ScaledClock
+from tminus.core.clock import FrozenClock, ScaledClock
 from tminus.plan.checkspecs import CommandCheck, HttpCheck, PrometheusCheck
 from tminus.plan.loader import default_plan
-from tminus.plan.model import DemoBackend
+from tminus.plan.model import DemoConfig
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 ERROR_RATIO = 'sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))'
@@ -438,7 +438,7 @@ async def test_the_whole_world_runs_without_a_socket(monkeypatch: pytest.MonkeyP
 
 
 def test_make_world_and_backends() -> None:
-    w = make_world(DemoBackend(scenario="bad-release", seed=3, speed=60.0), T0)
+    w = make_world(DemoConfig(scenario="bad-release", seed=3, speed=60.0), T0)
     assert isinstance(w.clock, ScaledClock) and w.clock.speed == 60.0
     assert T0 - timedelta(minutes=16) < w.now() < T0
     assert (w.scenario, w.seed) == ("bad-release", 3)

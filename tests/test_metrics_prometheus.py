@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static, TabbedContent
 
-from tminus.app import TminusApp
 from tminus.backends.factory import build_backends
-from tminus.engine.clock import SystemClock
+from tminus.core.clock import SystemClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.metrics import MetricsPoller
 from tminus.engine.session import SessionWriter, load_events
 from tminus.plan.loader import parse_plan
-from tminus.widgets.metric_views import MetricPanel
-from tminus.widgets.trigger_banner import TriggerBanner
+from tminus.ui.app import TminusApp
+from tminus.ui.widgets.metric_views import MetricPanel
+from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 ERROR_RATIO = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))'
 

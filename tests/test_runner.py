@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tminus.backends.factory import build_backends
-from tminus.engine.results import Outcome
+from tminus.core.results import Outcome
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import create_session, load_events
 from tminus.engine.state import fold

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from tminus.engine.redact import REDACTED, register_secret
-from tminus.engine.results import CheckResult, Outcome, Part
+from tminus.core.redact import REDACTED, register_secret
+from tminus.core.results import CheckResult, Outcome, Part
 from tminus.engine.session import (
     SessionError,
     SessionLocked,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tminus import __version__
-from tminus.errors import UsageError
+from tminus.core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -119,7 +119,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from tminus.sessions import list_sessions
+    from tminus.engine.catalog import list_sessions
 
     infos = list_sessions()
     if args.json:

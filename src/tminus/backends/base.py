@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from tminus.engine.clock import Clock, SystemClock
+from tminus.core.clock import Clock, SystemClock
 
 if TYPE_CHECKING:  # httpx is loaded by the checks that send requests, not at start-up
     import httpx

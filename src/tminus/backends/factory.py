@@ -11,7 +11,7 @@ from tminus.plan.model import Plan
 
 if TYPE_CHECKING:
     from tminus.backends.demo.world import DemoWorld
-    from tminus.engine.clock import Clock
+    from tminus.core.clock import Clock
 
 
 def build_backends(

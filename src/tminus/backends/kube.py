@@ -20,7 +20,7 @@ from tminus.backends.base import (
     PodInfo,
     WorkloadInfo,
 )
-from tminus.plan.model import KubernetesBackend as KubernetesConfig
+from tminus.plan.model import KubernetesConfig
 
 _MAX_MESSAGE = 300
 

@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tminus.backends.base import BackendError, QueryResult, RangeResult
-from tminus.checks.base import secret_from_env
-from tminus.plan.model import PrometheusBackend
+from tminus.core.redact import secret_from_env
+from tminus.plan.model import PrometheusConfig
 
 # Slack on top of the per-query timeout before the event loop gives up on the worker thread:
 # requests' own timeout should fire first and give the better message.
@@ -27,7 +27,7 @@ _MAX_MESSAGE = 500
 class PrometheusMetrics:
     """Instant and range queries against the plan's `[backends.prometheus]`."""
 
-    def __init__(self, config: PrometheusBackend, env: Mapping[str, str]) -> None:
+    def __init__(self, config: PrometheusConfig, env: Mapping[str, str]) -> None:
         self.config = config
         self.url = config.url.rstrip("/")
         self._missing: list[str] = []  # env vars the config names but the environment lacks

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tminus.backends.base import BackendError, Backends
-from tminus.engine.conditions import Condition, EvalError, MissingValue
-from tminus.engine.redact import register_secret
-from tminus.engine.results import CheckResult, Outcome, Part
+from tminus.core.conditions import Condition, EvalError, MissingValue
+from tminus.core.results import CheckResult, Outcome, Part
 from tminus.plan.checkspecs import CheckSpec
 
 
@@ -44,13 +43,6 @@ def check_function(kind: str) -> CheckFn:
         fn = getattr(importlib.import_module(module), name)
         _loaded[kind] = fn
     return fn
-
-
-def secret_from_env(env: Mapping[str, str], var: str) -> str | None:
-    """Read a secret named by the plan, and make sure it can never reach the session log."""
-    value = env.get(var)
-    register_secret(value)
-    return value
 
 
 def judge(

@@ -14,9 +14,9 @@ from tminus.checks.base import (
     backend_error_result,
     error_result,
     judge,
-    secret_from_env,
 )
-from tminus.engine.results import CheckResult
+from tminus.core.redact import secret_from_env
+from tminus.core.results import CheckResult
 from tminus.plan.checkspecs import CommandCheck
 
 OUTPUT_LINES = 20  # of stdout and stderr together, kept with the result

@@ -8,7 +8,7 @@ from typing import Any
 
 from tminus.backends.base import BackendError
 from tminus.checks.base import CheckContext, backend_error_result, judge
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.results import CheckResult, Outcome
 from tminus.plan.checkspecs import DnsCheck
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
-from tminus.checks.base import CheckContext, error_result, judge, secret_from_env
-from tminus.engine.results import CheckResult
+from tminus.checks.base import CheckContext, error_result, judge
+from tminus.core.redact import secret_from_env
+from tminus.core.results import CheckResult
 from tminus.plan.checkspecs import HttpCheck
 
 TEXT_LIMIT = 4096  # characters of the body a condition can read as `text`

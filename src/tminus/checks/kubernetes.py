@@ -10,7 +10,7 @@ from typing import Any
 
 from tminus.backends.base import BackendError, ClusterSnapshot, HpaInfo
 from tminus.checks.base import CheckContext, error_result, judge
-from tminus.engine.results import CheckResult, Outcome, Part, worst
+from tminus.core.results import CheckResult, Outcome, Part, worst
 from tminus.plan.checkspecs import KubernetesCheck
 
 MAX_PROBLEMS = 5  # named per region; the rest are counted

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tminus import __version__
-from tminus.engine.results import CheckResult, Outcome
+from tminus.core.results import CheckResult, Outcome
 from tminus.engine.runner import Listener
 from tminus.plan.model import Item, Phase, Plan, Section
 
@@ -59,7 +59,7 @@ class Row:
 def select_items(
     plan: Plan, phase: str | None, items: list[str]
 ) -> list[tuple[Phase, Section, Item]]:
-    from tminus.errors import UsageError
+    from tminus.core.errors import UsageError
 
     chosen = list(plan.items())
     if phase is not None:
@@ -235,7 +235,7 @@ def write_junit(plan: Plan, rows: list[Row], path: Path) -> None:
 
 
 def main(plan: Plan, args: Any) -> int:
-    from tminus.errors import UsageError
+    from tminus.core.errors import UsageError
 
     chosen = select_items(plan, args.phase, args.item or [])
     if args.concurrency is not None and not 1 <= args.concurrency <= 1000:

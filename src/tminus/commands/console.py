@@ -11,7 +11,7 @@ from pathlib import Path
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionLocked, create_session, load_events, open_session
 from tminus.engine.state import fold
-from tminus.plan.model import DemoBackend, Plan
+from tminus.plan.model import DemoConfig, Plan
 
 BAD_RELEASE_START_WEIGHT = 50
 
@@ -20,13 +20,13 @@ def demo_plan(scenario: str, speed: float, seed: int) -> Plan:
     from tminus.plan.loader import default_plan
 
     plan = default_plan()
-    demo = DemoBackend(scenario=scenario, seed=seed, speed=speed)  # type: ignore[arg-type]
+    demo = DemoConfig(scenario=scenario, seed=seed, speed=speed)  # type: ignore[arg-type]
     return dataclasses.replace(plan, backends=dataclasses.replace(plan.backends, demo=demo))
 
 
 def unfinished_session(plan_path: str) -> Path | None:
     """The newest session of this plan that was never closed."""
-    from tminus.sessions import list_sessions
+    from tminus.engine.catalog import list_sessions
 
     candidates = [s for s in list_sessions() if s.plan == plan_path and not s.closed]
     return Path(candidates[-1].path) if candidates else None
@@ -35,7 +35,7 @@ def unfinished_session(plan_path: str) -> Path | None:
 def open_console(
     engine: ConsoleEngine, start: Callable[[], Awaitable[None]] | None, notice: str = ""
 ) -> int:
-    from tminus.app import TminusApp
+    from tminus.ui.app import TminusApp
 
     app = TminusApp(engine, on_start=start, notice=notice)
     app.run()
@@ -49,7 +49,7 @@ def run_demo(scenario: str, speed: float, seed: int) -> int:
     from tminus.backends.factory import build_backends
 
     if speed <= 0:
-        from tminus.errors import UsageError
+        from tminus.core.errors import UsageError
 
         raise UsageError("--speed must be more than 0")
     plan = demo_plan(scenario, speed, seed)

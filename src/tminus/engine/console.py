@@ -16,10 +16,10 @@ from typing import Any
 
 from tminus import __version__
 from tminus.backends.base import Backends
-from tminus.engine.clock import Clock, SystemClock
+from tminus.core.clock import Clock, SystemClock
+from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.metrics import MetricsPoller
-from tminus.engine.results import CheckResult, Outcome
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from tminus.backends.base import BackendError, MetricsBackend
-from tminus.engine.clock import Clock
+from tminus.core.clock import Clock
 from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric, Plan
 

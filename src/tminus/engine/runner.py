@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, Backends
 from tminus.checks.base import CheckContext, backend_error_result, check_function, error_result
+from tminus.core.results import CheckResult, Outcome
 from tminus.engine.gate import Gate
-from tminus.engine.results import CheckResult, Outcome
 from tminus.plan.checkspecs import CheckSpec
 from tminus.plan.model import Item, Phase, Plan, Section
 

@@ -26,8 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tminus.engine.paths import sessions_dir
-from tminus.engine.redact import scrub
+from tminus.core.paths import sessions_dir
+from tminus.core.redact import scrub
 
 SCHEMA_VERSION = 1
 ENVELOPE = ("v", "seq", "ts", "type", "actor")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from tminus.engine.results import CheckResult
+from tminus.core.results import CheckResult
 from tminus.engine.session import Event
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all

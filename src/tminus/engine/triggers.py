@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from tminus.engine.clock import Clock
+from tminus.core.clock import Clock
 from tminus.engine.history import MetricSeries
 from tminus.engine.state import SessionState
 from tminus.plan.model import Plan, Trigger

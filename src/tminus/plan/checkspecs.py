@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
-from tminus.engine.conditions import Condition
+from tminus.core.conditions import Condition
 from tminus.plan.schema import Path, Tagged, condition_field, duration_field
 
 Issues = Iterator[tuple[Path, str]]

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from tminus.engine.conditions import Condition
+from tminus.core.conditions import Condition
+from tminus.core.durations import parse_duration
 from tminus.plan.checkspecs import CheckSpec, Issues
-from tminus.plan.durations import parse_duration
 from tminus.plan.schema import Tagged, condition_field, duration_field, offset_field
 
 
@@ -22,7 +22,7 @@ class Launch:
 
 
 @dataclass(frozen=True, kw_only=True)
-class PrometheusBackend:
+class PrometheusConfig:
     url: str
     token_env: str | None = None  # bearer token read from this environment variable
     username_env: str | None = None  # basic auth
@@ -41,7 +41,7 @@ class PrometheusBackend:
 
 
 @dataclass(frozen=True, kw_only=True)
-class KubernetesBackend:
+class KubernetesConfig:
     contexts: tuple[str, ...]  # one kubeconfig context per region
     kubeconfig: str | None = None  # default: $KUBECONFIG or ~/.kube/config
 
@@ -56,7 +56,7 @@ DEMO_SCENARIOS = ("healthy", "bad-release", "flaky-dns")
 
 
 @dataclass(frozen=True, kw_only=True)
-class DemoBackend:
+class DemoConfig:
     """The embedded simulated world; only plans that name it ever use it."""
 
     scenario: Literal["healthy", "bad-release", "flaky-dns"] = "healthy"
@@ -69,10 +69,10 @@ class DemoBackend:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Backends:
-    prometheus: PrometheusBackend | None = None
-    kubernetes: KubernetesBackend | None = None
-    demo: DemoBackend | None = None
+class BackendsConfig:
+    prometheus: PrometheusConfig | None = None
+    kubernetes: KubernetesConfig | None = None
+    demo: DemoConfig | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -366,7 +366,7 @@ class SuccessCriterion:
 @dataclass(frozen=True, kw_only=True)
 class Plan:
     launch: Launch
-    backends: Backends = field(default_factory=Backends)
+    backends: BackendsConfig = field(default_factory=BackendsConfig)
     settings: Settings = field(default_factory=Settings)
     phases: tuple[Phase, ...] = ()
     metrics: tuple[Metric, ...] = ()

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
-from tminus.engine.conditions import Condition, ConditionError
-from tminus.plan.durations import DurationError, parse_duration, parse_offset
+from tminus.core.conditions import Condition, ConditionError
+from tminus.core.durations import DurationError, parse_duration, parse_offset
 
 Path = tuple[str | int, ...]
 

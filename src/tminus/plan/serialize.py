@@ -6,8 +6,8 @@ import dataclasses
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from tminus.engine.conditions import Condition
-from tminus.plan.durations import format_duration, format_offset
+from tminus.core.conditions import Condition
+from tminus.core.durations import format_duration, format_offset
 
 if TYPE_CHECKING:
     from tminus.plan.model import Plan

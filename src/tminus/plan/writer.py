@@ -9,13 +9,13 @@ from typing import Any
 import tomli_w
 
 from tminus.plan.model import (
-    Backends,
+    BackendsConfig,
     DemoAction,
     DemoActuator,
     IngressNginxActuator,
-    KubernetesBackend,
+    KubernetesConfig,
     Plan,
-    PrometheusBackend,
+    PrometheusConfig,
     Rollback,
     WebhookAction,
 )
@@ -57,12 +57,12 @@ _COMMENTS = {
 
 def placeholder_plan(plan: Plan) -> Plan:
     """The same plan aimed at real (placeholder) backends instead of the demo world."""
-    backends = Backends(
-        prometheus=PrometheusBackend(
+    backends = BackendsConfig(
+        prometheus=PrometheusConfig(
             url="https://prometheus.musicconnect.example",
             token_env="TMINUS_PROMETHEUS_TOKEN",
         ),
-        kubernetes=KubernetesBackend(contexts=REGIONS),
+        kubernetes=KubernetesConfig(contexts=REGIONS),
     )
     rollout = plan.rollout
     if rollout is not None and isinstance(rollout.actuator, DemoActuator):

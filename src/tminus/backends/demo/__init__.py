@@ -15,15 +15,15 @@ from tminus.backends.demo.kube import DemoKubernetes
 from tminus.backends.demo.metrics import DemoMetrics
 from tminus.backends.demo.net import DemoDns, DemoHttp, DemoTcp, DemoTls
 from tminus.backends.demo.world import DemoWorld
-from tminus.engine.clock import Clock, ScaledClock
-from tminus.plan.model import DemoBackend
+from tminus.core.clock import Clock, ScaledClock
+from tminus.plan.model import DemoConfig
 
 # secrets the default plan names, with values only the demo world accepts
 DEMO_ENV = {"MUSICCONNECT_PAYMENTS_TEST_TOKEN": "demo-token"}
 LEAD_IN = timedelta(minutes=15)  # the demo opens shortly before T-0
 
 
-def make_world(config: DemoBackend, t0: datetime, clock: Clock | None = None) -> DemoWorld:
+def make_world(config: DemoConfig, t0: datetime, clock: Clock | None = None) -> DemoWorld:
     if clock is None:
         clock = ScaledClock(t0 - LEAD_IN, config.speed)
     return DemoWorld(config.scenario, config.seed, clock=clock, t0=t0)

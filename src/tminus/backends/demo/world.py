@@ -17,7 +17,7 @@ from typing import TypeVar
 from tminus.backends.base import BackendError
 from tminus.backends.demo import noise
 from tminus.backends.demo.topology import SCENARIOS
-from tminus.engine.clock import Clock
+from tminus.core.clock import Clock
 
 EFFECTS = ("maintenance-on", "maintenance-off", "restore-database", "clear-caches")
 CERT_LIFETIME_LEFT = timedelta(days=75)  # comfortably above the plan's 30-day threshold

@@ -6,7 +6,7 @@ from rich.markup import escape
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from tminus.plan.durations import format_duration
+from tminus.core.durations import format_duration
 from tminus.plan.model import Plan
 
 

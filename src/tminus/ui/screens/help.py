@@ -8,7 +8,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tminus.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS
+from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS
 
 
 def help_text(read_only: bool) -> str:

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Plan
-from tminus.widgets.format import format_metric
+from tminus.ui.widgets.format import format_metric
 
 
 def banner_text(engine: ConsoleEngine) -> str:

@@ -7,8 +7,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
-from tminus.keys import STATUS_SYMBOLS
 from tminus.plan.model import Item, Section
+from tminus.ui.keys import STATUS_SYMBOLS
 
 HISTORY_SHOWN = 8
 

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from tminus.core.durations import format_tminus
 from tminus.engine.console import ConsoleEngine
-from tminus.plan.durations import format_tminus
 
 
 class TMinusClock(Static):

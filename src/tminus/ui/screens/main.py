@@ -13,20 +13,20 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
-from tminus.keys import CONSOLE_BINDINGS, MUTATING
-from tminus.messages import MetricUpdated, SessionEvent
-from tminus.plan.durations import phase_label
-from tminus.screens.choose_with_note import ChooseWithNote
-from tminus.screens.metric_detail import MetricDetailScreen
-from tminus.screens.note_prompt import NotePrompt
-from tminus.screens.signoff import SignOffScreen
-from tminus.widgets.contacts_view import ContactsView
-from tminus.widgets.launch_header import LaunchHeader
-from tminus.widgets.metric_views import MetricPanel, MetricsView, Scoreboard
-from tminus.widgets.phase_view import PhaseView
-from tminus.widgets.rollback_view import RollbackView
-from tminus.widgets.trigger_banner import TriggerBanner
+from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
+from tminus.ui.messages import MetricUpdated, SessionEvent
+from tminus.ui.screens.choose_with_note import ChooseWithNote
+from tminus.ui.screens.metric_detail import MetricDetailScreen
+from tminus.ui.screens.note_prompt import NotePrompt
+from tminus.ui.screens.signoff import SignOffScreen
+from tminus.ui.widgets.contacts_view import ContactsView
+from tminus.ui.widgets.launch_header import LaunchHeader
+from tminus.ui.widgets.metric_views import MetricPanel, MetricsView, Scoreboard
+from tminus.ui.widgets.phase_view import PhaseView
+from tminus.ui.widgets.rollback_view import RollbackView
+from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 NARROW = 110  # below this width the detail pane goes under the list
 ITEM_EVENTS = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import tomli_w
 
-from tminus.engine.paths import config_dir, private_dir
+from tminus.core.paths import config_dir, private_dir
 
 
 def config_path() -> Path:

@@ -14,8 +14,8 @@ from textual.widgets import Footer, Static
 from tminus.backends.base import BackendError
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
-from tminus.widgets.format import format_metric
-from tminus.widgets.trigger_banner import TriggerBanner
+from tminus.ui.widgets.format import format_metric
+from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 RANGES = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400}
 POINTS = 240  # per range query: enough for a terminal-wide chart
@@ -23,7 +23,7 @@ POINTS = 240  # per range query: enough for a terminal-wide chart
 
 def thresholds(metric: Metric) -> list[tuple[str, float]]:
     """Numbers in the ok/warn conditions, drawn as horizontal lines."""
-    from tminus.engine.conditions import Condition
+    from tminus.core.conditions import Condition
 
     out = []
     for name, cond in (("ok", metric.ok), ("warn", metric.warn)):

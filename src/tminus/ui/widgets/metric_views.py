@@ -19,8 +19,8 @@ from tminus.engine.criteria import Score
 from tminus.engine.history import MetricSeries
 from tminus.engine.metrics import metric_state
 from tminus.plan.model import Metric
-from tminus.widgets.format import format_metric, resample, sparkline
-from tminus.widgets.theme_style import theme_style
+from tminus.ui.widgets.format import format_metric, resample, sparkline
+from tminus.ui.widgets.theme_style import theme_style
 
 STATE_STYLE = {
     "ok": "$success",

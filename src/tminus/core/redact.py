@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -25,6 +26,13 @@ def register_secret(value: str | None) -> None:
     if value and len(value) >= 4:
         with _lock:
             _values.add(value)
+
+
+def secret_from_env(env: Mapping[str, str], var: str) -> str | None:
+    """Read a secret named by the plan, and make sure it can never reach the session log."""
+    value = env.get(var)
+    register_secret(value)
+    return value
 
 
 def forget_secrets() -> None:

@@ -7,12 +7,12 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Input, Static
 
+from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine
-from tminus.plan.durations import phase_label
 from tminus.plan.model import Item, Phase
-from tminus.widgets.checklist import Checklist
-from tminus.widgets.item_detail import ItemDetail
-from tminus.widgets.metric_views import MetricsStrip
+from tminus.ui.widgets.checklist import Checklist
+from tminus.ui.widgets.item_detail import ItemDetail
+from tminus.ui.widgets.metric_views import MetricsStrip
 
 
 class PhaseView(Container):

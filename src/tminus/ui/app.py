@@ -12,14 +12,14 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from tminus.config import load_config, save_config
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
-from tminus.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
-from tminus.messages import MetricUpdated, SessionEvent
-from tminus.screens.help import HelpScreen
-from tminus.screens.main import MainScreen
-from tminus.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
+from tminus.ui.config import load_config, save_config
+from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
+from tminus.ui.messages import MetricUpdated, SessionEvent
+from tminus.ui.screens.help import HelpScreen
+from tminus.ui.screens.main import MainScreen
+from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
 
 
 class TminusApp(App[None]):

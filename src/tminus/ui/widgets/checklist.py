@@ -14,9 +14,9 @@ from textual.widgets.data_table import ColumnKey, RowKey
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.state import ItemState
-from tminus.keys import STATUS_SYMBOLS
 from tminus.plan.model import Item, Phase, Section
-from tminus.widgets.theme_style import theme_style
+from tminus.ui.keys import STATUS_SYMBOLS
+from tminus.ui.widgets.theme_style import theme_style
 
 COLUMNS = ("st", "item", "value", "age", "owner")
 FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}
