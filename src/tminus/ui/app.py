@@ -11,6 +11,7 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.signal import Signal
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
@@ -37,6 +38,10 @@ class TminusApp(App[None]):
     ) -> None:
         super().__init__()
         self.engine = engine
+        # Views subscribe themselves (weakly: a removed widget stops receiving):
+        # every folded session event, in seq order, and the id of each metric polled.
+        self.session_signal: Signal[Event] = Signal(self, "session")
+        self.metric_signal: Signal[str] = Signal(self, "metric")
         self.on_start = on_start
         self.notice = notice
         self.remember_theme = remember_theme
@@ -70,6 +75,7 @@ class TminusApp(App[None]):
 
     def _on_engine_event(self, event: Event) -> None:
         # runs on this loop's thread (the engine folds there); a message keeps views in order
+        self.session_signal.publish(event)
         screen = self.screen
         if isinstance(screen, MainScreen):
             screen.post_message(SessionEvent(event))
@@ -79,6 +85,7 @@ class TminusApp(App[None]):
                 main.post_message(SessionEvent(event))
 
     def _on_metric(self, metric_id: str) -> None:
+        self.metric_signal.publish(metric_id)
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         if main is not None:
             main.post_message(MetricUpdated(metric_id))
