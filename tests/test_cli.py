@@ -8,6 +8,7 @@ import pytest
 
 from tminus import __version__
 from tminus.cli import main
+from tminus.engine.events import SessionStarted
 from tminus.engine.session import create_session
 from tminus.plan.loader import default_plan, load_plan
 
@@ -95,7 +96,16 @@ def test_sessions_lists_recorded_sessions(tmp_path: Path, monkeypatch, as_json):
     monkeypatch.setenv("TMINUS_HOME", str(home))
     w = create_session("MusicConnect")
     w.append(
-        "session.started", plan_name="MusicConnect", plan_path="/p/plan.toml", launch="MusicConnect"
+        SessionStarted(
+            session=w.session_id,
+            mode="run",
+            plan_name="MusicConnect",
+            plan_path="/p/plan.toml",
+            launch="MusicConnect",
+            t0="2026-12-01T12:00:00+00:00",
+            environment="production",
+            version="0",
+        )
     )
     w.append("note.added", text="hi")
     env = {"TMINUS_HOME": str(home)}

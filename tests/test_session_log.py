@@ -19,7 +19,22 @@ from tminus.engine.session import (
     load_events,
     open_session,
 )
+from tminus.engine.events import SessionStarted
 from tminus.engine.state import fold
+
+
+def started(**fields: str) -> SessionStarted:
+    base = dict(
+        session="s",
+        mode="run",
+        plan_name="p",
+        plan_path="/p/plan.toml",
+        launch="MusicConnect",
+        t0="2026-12-01T12:00:00+00:00",
+        environment="production",
+        version="0",
+    )
+    return SessionStarted(**{**base, **fields})
 
 
 @pytest.fixture
@@ -30,7 +45,7 @@ def home(tmp_path, monkeypatch):
 
 def test_events_are_numbered_timestamped_and_private(home):
     w = create_session("MusicConnect")
-    w.append("session.started", actor="ann@host", plan_name="MusicConnect")
+    w.append(started(plan_name="MusicConnect"), actor="ann@host")
     w.append("note.added", actor="ann@host", text="go team")
     w.close(reason="done")
     events = load_events(w.path).events
@@ -71,13 +86,12 @@ def test_second_writer_is_refused_naming_the_holder(home):
 def test_secrets_are_never_written(home, monkeypatch):
     register_secret("s3cr3t-token-value")
     with create_session("x") as w:
-        w.append(
-            "check.finished",
-            item="a",
-            result={"message": "401 for Bearer s3cr3t-token-value"},
-            headers={"Authorization": "Bearer abc", "Accept": "json"},
-            password="hunter22",
-        )
+        values = {
+            "headers": {"Authorization": "Bearer abc", "Accept": "json"},
+            "password": "hunter22",
+        }
+        result = {"message": "401 for Bearer s3cr3t-token-value", "values": values}
+        w.append("check.finished", item="a", run="r", kind="http", result=result)
     text = w.path.read_text()
     assert "s3cr3t-token-value" not in text and "hunter22" not in text and "Bearer abc" not in text
     assert REDACTED in text and '"Accept":"json"' in text
@@ -85,7 +99,7 @@ def test_secrets_are_never_written(home, monkeypatch):
 
 def test_torn_last_line_is_reported_and_cut_on_resume(home):
     w = create_session("x")
-    w.append("session.started", plan_name="p")
+    w.append(started())
     w.append("note.added", text="one")
     w.close(mark_closed=False)
     with open(w.path, "ab") as fh:
@@ -95,7 +109,7 @@ def test_torn_last_line_is_reported_and_cut_on_resume(home):
     assert any("torn last line" in m for m in loaded.warnings)
     w2 = open_session(w.path)
     assert w2.recovered and w2.last_seq == 2
-    w2.append("session.resumed")
+    w2.append("session.resumed", version="0")
     w2.close()
     assert [e.seq for e in load_events(w.path).events] == [1, 2, 3, 4]
     assert load_events(w.path).warnings == []
@@ -120,13 +134,14 @@ async def test_emit_is_durable_when_it_returns_and_groups_fsyncs(home):
 def test_fold_rebuilds_state(home):
     w = create_session("x")
     ok = CheckResult(Outcome.PASS, "ok", value=42, parts=(Part("us", Outcome.PASS),))
-    w.append("session.started", plan_name="p", launch="MusicConnect")
-    w.append("check.started", item="certs", run="r1")
-    w.append("check.finished", item="certs", run="r1", result=ok.to_dict())
+    w.append(started())
+    w.append("check.started", item="certs", run="r1", kind="tls")
+    w.append("check.finished", item="certs", run="r1", kind="tls", result=ok.to_dict())
     w.append("item.confirmed", actor="a@h", item="backups", note="restored fine")
     w.append("phase.signed_off", actor="a@h", phase="pre", note="go")
-    w.append("trigger.fired", trigger="errors", value=0.07)
-    w.append("rollout.applied", actor="a@h", weight=25)
+    fired = {"metric": "err", "condition": "value > 0.05", "held_s": 30.0}
+    w.append("trigger.fired", trigger="errors", value=0.07, **fired)
+    w.append("metric.sample", metric="err", value=0.07)
     w.close()
     state = fold(load_events(w.path).events)
     assert state.launch == "MusicConnect" and state.closed
@@ -135,7 +150,7 @@ def test_fold_rebuilds_state(home):
     assert state.items["backups"].confirmed.note == "restored fine"
     assert state.signoffs["pre"].actor == "a@h"
     assert [t.id for t in state.firing] == ["errors"]
-    assert state.rollout.weight == 25
+    assert state.metrics["err"][1] == 0.07 and len(state.samples["err"]) == 1
 
 
 CHILD = textwrap.dedent(

@@ -19,6 +19,7 @@ from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
+from tminus.engine.events import SessionStarted
 from tminus.engine.metrics import MetricsPoller
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
@@ -145,19 +146,10 @@ class ConsoleEngine:
         if resumed:
             await self.session.emit("session.resumed", actor=self.actor, version=__version__)
         else:
-            await self.session.emit(
-                "session.started",
-                actor=self.actor,
-                session=self.session.session_id,
-                mode=mode,
-                plan_name=self.plan.launch.name,
-                plan_path=plan_path,
-                launch=self.plan.launch.name,
-                t0=self.plan.launch.t0.isoformat(),
-                environment=self.plan.launch.environment,
-                version=__version__,
-                **extra,
+            started = SessionStarted.for_plan(
+                self.plan, session=self.session.session_id, mode=mode, plan_path=plan_path, **extra
             )
+            await self.session.emit(started, actor=self.actor)
 
     async def shutdown(self) -> None:
         for bg in list(self.background):

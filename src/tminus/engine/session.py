@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import errno
 import fcntl
 import getpass
 import json
@@ -19,6 +20,7 @@ import os
 import queue
 import secrets
 import socket
+import stat
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,35 +30,15 @@ from typing import Any
 
 from tminus.core.paths import sessions_dir
 from tminus.core.redact import scrub
-
-SCHEMA_VERSION = 1
-ENVELOPE = ("v", "seq", "ts", "type", "actor")
-
-EVENT_TYPES = frozenset(
-    {
-        "session.started",
-        "session.resumed",
-        "session.closed",
-        "check.started",
-        "check.finished",
-        "item.confirmed",
-        "criterion.confirmed",
-        "phase.signed_off",
-        "metric.sample",
-        "trigger.fired",
-        "trigger.cleared",
-        "trigger.declared",
-        "rollout.requested",
-        "rollout.applied",
-        "rollout.failed",
-        "rollback.armed",
-        "rollback.step_started",
-        "rollback.step_finished",
-        "rollback.completed",
-        "rollback.aborted",
-        "note.added",
-    }
+from tminus.engine.events import (
+    EventData,
+    EventSchemaError,
+    event_class,
+    parse_payload,
 )
+
+ENVELOPE = ("v", "seq", "ts", "type", "actor")
+MAX_LINE = 8 * 1024 * 1024  # one event; a longer line is damage, not data
 
 
 def now_utc() -> datetime:
@@ -82,7 +64,7 @@ class Event:
     type: str
     data: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
-    v: int = SCHEMA_VERSION
+    v: int = 1
 
     def to_json(self) -> str:
         obj: dict[str, Any] = {"v": self.v, "seq": self.seq, "ts": self.ts, "type": self.type}
@@ -91,28 +73,71 @@ class Event:
         obj.update(self.data)
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
 
-    @classmethod
-    def from_obj(cls, obj: dict[str, Any]) -> Event:
-        data = {k: v for k, v in obj.items() if k not in ENVELOPE}
-        return cls(
-            seq=int(obj["seq"]),
-            ts=str(obj["ts"]),
-            type=str(obj["type"]),
-            data=data,
-            actor=obj.get("actor"),
-            v=int(obj.get("v", SCHEMA_VERSION)),
-        )
-
     @property
     def time(self) -> datetime:
         return datetime.fromisoformat(self.ts.replace("Z", "+00:00"))
 
 
+class NewerSchema(EventSchemaError):
+    """An event written by a newer tminus: this version cannot know what it means."""
+
+
+def _envelope_int(obj: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = obj.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise EventSchemaError(f"{key!r} must be a whole number of 1 or more, not {value!r}")
+    return value
+
+
+def event_from_obj(obj: Any) -> Event:
+    """One event from a decoded line, checked against the schema."""
+    if not isinstance(obj, dict):
+        raise EventSchemaError("not an event object")
+    type_ = obj.get("type")
+    if not isinstance(type_, str):
+        raise EventSchemaError("no event type")
+    cls = event_class(type_)
+    v = _envelope_int(obj, "v", 1)
+    if v > cls.VERSION:
+        raise NewerSchema(
+            f"{type_} event of schema version {v}, written by a newer tminus "
+            f"(this one reads up to version {cls.VERSION})"
+        )
+    seq = _envelope_int(obj, "seq")
+    ts = obj.get("ts")
+    try:
+        if not isinstance(ts, str):
+            raise ValueError
+        datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        raise EventSchemaError(f"'ts' is not an ISO 8601 time: {ts!r}") from None
+    actor = obj.get("actor")
+    if actor is not None and not isinstance(actor, str):
+        raise EventSchemaError(f"'actor' is not text: {actor!r}")
+    data = {k: val for k, val in obj.items() if k not in ENVELOPE}
+    parse_payload(type_, data)
+    return Event(seq=seq, ts=ts, type=type_, data=data, actor=actor, v=v)
+
+
+def parse_line(raw: bytes) -> Event:
+    """One complete line of a session file, or EventSchemaError saying what is wrong."""
+    if len(raw) > MAX_LINE:
+        raise EventSchemaError(f"line of {len(raw)} bytes is longer than an event can be")
+    try:
+        obj = json.loads(raw)
+    except RecursionError:
+        raise EventSchemaError("JSON nested too deeply") from None
+    except ValueError as exc:
+        raise EventSchemaError(f"not JSON: {exc}") from None
+    return event_from_obj(obj)
+
+
 @dataclass
 class LoadResult:
     events: list[Event]
-    warnings: list[str]
-    good_bytes: int  # length of the file up to the last complete, valid line
+    warnings: list[str]  # "file:line: what" for every line that was skipped
+    good_bytes: int  # length of the file up to its last newline: a torn tail is cut there
+    newer: str = ""  # set when an event needs a newer tminus: do not write to this file
 
 
 class SessionError(Exception):
@@ -125,41 +150,76 @@ class SessionLocked(SessionError):
         self.holder = holder
 
 
-def load_events(path: Path) -> LoadResult:
-    """Read a session file. A torn or corrupt last line is reported, never fatal."""
+def _open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+    """Open without following a symlink and without blocking on a FIFO; refuse anything
+    but a regular file owned by this user (another user's file is theirs to write)."""
+    what = "session file" if path.suffix == ".jsonl" else "lock file"
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        reason = "a symbolic link" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise SessionError(f"{path}: cannot use this {what}: {reason}") from None
+    st = os.fstat(fd)
+    problem = ""
+    if not stat.S_ISREG(st.st_mode):
+        problem = "not a regular file"
+    elif st.st_uid != os.getuid():
+        problem = f"owned by another user (uid {st.st_uid})"
+    if problem:
+        os.close(fd)
+        raise SessionError(f"{path}: cannot use this {what}: {problem}")
+    return fd
+
+
+def load_events(path: Path) -> LoadResult:
+    """Read a session file. Damaged lines are reported with their number and skipped;
+    only a last line without its newline is a torn write."""
+    try:
+        fd = _open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         raise SessionError(f"{path}: no such session file") from None
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read()
     events: list[Event] = []
     warnings: list[str] = []
+    newer = ""
     good = 0
     pos = 0
     lineno = 0
+    last_seq = 0
     while pos < len(raw):
         nl = raw.find(b"\n", pos)
-        end = len(raw) if nl < 0 else nl + 1
-        chunk = raw[pos:end]
         lineno += 1
-        pos = end
+        if nl < 0:
+            warnings.append(
+                f"{path.name}:{lineno}: torn last line ignored "
+                "(no newline: the write was cut short)"
+            )
+            break
+        chunk = raw[pos:nl]
+        pos = good = nl + 1
         if not chunk.strip():
-            good = end
             continue
         try:
-            if nl < 0:
-                raise ValueError("no newline: the write was cut short")
-            obj = json.loads(chunk)
-            if not isinstance(obj, dict) or "seq" not in obj or "type" not in obj:
-                raise ValueError("not an event object")
-            events.append(Event.from_obj(obj))
-            good = end
-        except (ValueError, KeyError, TypeError) as exc:
-            last = pos >= len(raw)
-            what = "torn last line" if last else "unreadable line"
-            warnings.append(f"{path.name}:{lineno}: {what} ignored ({exc})")
-            if not last:
-                continue
-    return LoadResult(events, warnings, good)
+            event = parse_line(chunk)
+        except NewerSchema as exc:
+            newer = newer or f"{path.name}:{lineno}: {exc}"
+            warnings.append(f"{path.name}:{lineno}: refused: {exc}")
+            continue
+        except EventSchemaError as exc:
+            warnings.append(f"{path.name}:{lineno}: invalid event skipped: {exc}")
+            continue
+        if event.seq <= last_seq:
+            what = "repeats" if event.seq == last_seq else "goes back from"
+            warnings.append(
+                f"{path.name}:{lineno}: seq {event.seq} {what} seq {last_seq}; event skipped"
+            )
+            continue
+        last_seq = event.seq
+        events.append(event)
+    return LoadResult(events, warnings, good, newer)
 
 
 def new_session_id(label: str) -> str:
@@ -199,15 +259,19 @@ class SessionWriter:
             self._seq = 0
             if resume:
                 loaded = load_events(path)
+                if loaded.newer:
+                    raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
-                if loaded.good_bytes < path.stat().st_size:
-                    # cut the torn tail so the next line starts clean
-                    with open(path, "r+b") as fh:
-                        fh.truncate(loaded.good_bytes)
-                        os.fsync(fh.fileno())
+                fd = _open_regular(path, os.O_WRONLY | os.O_APPEND)
+                if loaded.good_bytes < os.fstat(fd).st_size:
+                    # cut the torn tail (a last line without its newline) so the next
+                    # line starts clean; complete lines, even invalid ones, stay
+                    os.ftruncate(fd, loaded.good_bytes)
+                    os.fsync(fd)
                 self._seq = max((e.seq for e in loaded.events), default=0)
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.chmod(path, 0o600)
+            else:  # a new file: never one that is already there
+                fd = _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
+            os.fchmod(fd, 0o600)
             self._fh = os.fdopen(fd, "ab", buffering=0)
             _fsync_dir(path.parent)
         except BaseException:
@@ -229,7 +293,7 @@ class SessionWriter:
         return self._seq
 
     def _acquire_lock(self) -> int:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = _open_regular(self.lock_path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -238,7 +302,7 @@ class SessionWriter:
             finally:
                 os.close(fd)
             raise SessionLocked(self.path, holder) from None
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # our own regular file (checked above), and we hold its lock
         info = f"{current_actor()} (pid {os.getpid()}, since {iso(now_utc())})"
         os.write(fd, info.encode())
         os.fsync(fd)
@@ -259,41 +323,53 @@ class SessionWriter:
         event, for a view on another thread's event loop)."""
         self._batch_listeners.append(listener)
 
-    def _make(self, type_: str, actor: str | None, data: dict[str, Any]) -> tuple[bytes, Event]:
-        if type_ not in EVENT_TYPES:
-            raise ValueError(f"unknown event type {type_!r}")
-        clean = scrub({k: v for k, v in data.items() if k not in ENVELOPE})
-        event = Event(seq=self._seq + 1, ts=iso(now_utc()), type=type_, data=clean, actor=actor)
-        return (event.to_json() + "\n").encode("utf-8"), event
+    def _make(
+        self, event: str | EventData, actor: str | None, data: dict[str, Any]
+    ) -> tuple[bytes, Event]:
+        if isinstance(event, EventData):
+            if data:
+                raise TypeError("pass an event object or keyword fields, not both")
+            type_, data, version = event.TYPE, event.payload(), event.VERSION
+        else:
+            type_ = event
+            version = parse_payload(type_, data).VERSION  # refused before anything is written
+        clean = scrub(data)
+        seq = self._seq + 1
+        ev = Event(seq=seq, ts=iso(now_utc()), type=type_, data=clean, actor=actor, v=version)
+        return (ev.to_json() + "\n").encode("utf-8"), ev
 
-    def _enqueue(self, type_: str, actor: str | None, data: dict[str, Any], make: Any) -> Any:
+    def _enqueue(
+        self, event: str | EventData, actor: str | None, data: dict[str, Any], make: Any
+    ) -> Any:
         if self.closed:
             raise SessionError(f"session {self.session_id} is closed")
         with self._seq_lock:  # seq order == queue order == file order
-            line, event = self._make(type_, actor, data)
-            self._seq = event.seq
+            line, ev = self._make(event, actor, data)
+            self._seq = ev.seq
             waiter = make()
-            self._queue.put((line, event, waiter))
+            self._queue.put((line, ev, waiter))
         return waiter
 
     def submit(
-        self, type_: str, actor: str | None = None, **data: Any
+        self, event: str | EventData, actor: str | None = None, **data: Any
     ) -> concurrent.futures.Future[Event]:
         fut: concurrent.futures.Future[Event] = self._enqueue(
-            type_, actor, data, concurrent.futures.Future
+            event, actor, data, concurrent.futures.Future
         )
         return fut
 
-    def append(self, type_: str, actor: str | None = None, **data: Any) -> Event:
-        """Write one event and return once it is on disk."""
-        return self.submit(type_, actor, **data).result()
+    def append(self, event: str | EventData, actor: str | None = None, **data: Any) -> Event:
+        """Write one event and return once it is on disk. `event` is a type name with its
+        fields as keywords, or an events.py object; a payload that does not match the
+        schema raises EventSchemaError and nothing is written."""
+        return self.submit(event, actor, **data).result()
 
-    async def emit(self, type_: str, actor: str | None = None, **data: Any) -> Event:
+    async def emit(self, event: str | EventData, actor: str | None = None, **data: Any) -> Event:
         """Like append, without blocking the event loop while the disk works."""
         loop = asyncio.get_running_loop()
-        waiter = self._enqueue(type_, actor, data, lambda: (loop, loop.create_future()))
-        event: Event = await waiter[1]
-        return event
+        waiter = self._enqueue(event, actor, data, lambda: (loop, loop.create_future()))
+        written: Event = await waiter[1]
+        return written
 
     def _run(self) -> None:
         while True:
@@ -385,10 +461,11 @@ def session_files(directory: Path | None = None) -> Iterator[Path]:
 
 
 def holder_of(path: Path) -> str | None:
-    """Who writes this session now, or None when nobody holds its lock."""
+    """Who writes this session now, or None when nobody holds its lock. A lock file that
+    is not a regular file of ours raises SessionError."""
     lock = path.with_suffix(".lock")
     try:
-        fd = os.open(lock, os.O_RDONLY)
+        fd = _open_regular(lock, os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:

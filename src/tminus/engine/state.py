@@ -7,7 +7,7 @@ keeps a second copy of what happened.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +15,7 @@ from tminus.core.results import CheckResult
 from tminus.engine.session import Event
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all
+SAMPLE_HISTORY = 2880  # recorded samples kept per metric for charts (a day at 30 s)
 
 
 @dataclass
@@ -50,23 +51,6 @@ class TriggerState:
 
 
 @dataclass
-class RolloutState:
-    weight: int = 0
-    pending: int | None = None  # requested, not yet applied
-    since: str | None = None  # when the current weight was applied (bake timer start)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    last_error: str = ""
-
-
-@dataclass
-class RollbackState:
-    armed: Stamp | None = None
-    steps: dict[str, dict[str, Any]] = field(default_factory=dict)  # step id -> status, output
-    completed: Stamp | None = None
-    aborted: Stamp | None = None
-
-
-@dataclass
 class SessionState:
     session_id: str = ""
     plan_name: str = ""
@@ -81,8 +65,8 @@ class SessionState:
     signoffs: dict[str, Stamp] = field(default_factory=dict)
     triggers: dict[str, TriggerState] = field(default_factory=dict)
     metrics: dict[str, tuple[str, Any]] = field(default_factory=dict)  # last sample per metric
-    rollout: RolloutState = field(default_factory=RolloutState)
-    rollback: RollbackState = field(default_factory=RollbackState)
+    # recorded samples per metric, (unix time, value), bounded: what a chart reads from the log
+    samples: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     notes: list[Stamp] = field(default_factory=list)
     criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
@@ -104,90 +88,116 @@ class SessionState:
         return [t for t in self.triggers.values() if t.firing]
 
 
-def apply(state: SessionState, ev: Event) -> None:
-    """Fold one event into the state. Unknown types are ignored (newer writers)."""
+Fold = Callable[[SessionState, Event], None]
+
+
+def _session_started(state: SessionState, ev: Event) -> None:
     d = ev.data
+    state.started = ev.ts
+    state.session_id = str(d.get("session", state.session_id))
+    state.plan_name = str(d["plan_name"])
+    state.plan_path = str(d["plan_path"])
+    state.launch = str(d["launch"])
+    state.info = dict(d)
+
+
+def _session_resumed(state: SessionState, ev: Event) -> None:
+    state.resumes += 1
+    state.closed = False
+
+
+def _session_closed(state: SessionState, ev: Event) -> None:
+    state.closed = True
+    for item in state.items.values():
+        item.running = False
+
+
+def _check_started(state: SessionState, ev: Event) -> None:
+    item = state.item(str(ev.data["item"]))
+    item.running = True
+    item.run_id = ev.data.get("run")
+
+
+def _check_finished(state: SessionState, ev: Event) -> None:
+    item = state.item(str(ev.data["item"]))
+    result = CheckResult.from_dict(ev.data["result"])
+    item.running = False
+    item.last = result
+    item.last_ts = ev.ts
+    item.history.append((ev.ts, result))
+
+
+def _item_confirmed(state: SessionState, ev: Event) -> None:
+    note = str(ev.data.get("note", ""))
+    state.item(str(ev.data["item"])).confirmed = Stamp(ev.ts, ev.actor, note)
+
+
+def _criterion_confirmed(state: SessionState, ev: Event) -> None:
+    note = str(ev.data.get("note", ""))
+    state.criteria[str(ev.data["criterion"])] = Stamp(ev.ts, ev.actor, note)
+
+
+def _phase_signed_off(state: SessionState, ev: Event) -> None:
+    state.signoffs[str(ev.data["phase"])] = Stamp(ev.ts, ev.actor, str(ev.data.get("note", "")))
+
+
+def _note_added(state: SessionState, ev: Event) -> None:
+    stamp = Stamp(ev.ts, ev.actor, str(ev.data["text"]))
+    if ev.data.get("item"):
+        state.item(str(ev.data["item"])).notes.append(stamp)
+    else:
+        state.notes.append(stamp)
+
+
+def _metric_sample(state: SessionState, ev: Event) -> None:
+    metric, value = str(ev.data["metric"]), ev.data["value"]
+    state.metrics[metric] = (ev.ts, value)
+    samples = state.samples.get(metric)
+    if samples is None:
+        samples = state.samples[metric] = deque(maxlen=SAMPLE_HISTORY)
+    samples.append((ev.time.timestamp(), float(value)))
+
+
+def _trigger_fired(state: SessionState, ev: Event) -> None:
+    trig = state.trigger(str(ev.data["trigger"]))
+    if not trig.firing:
+        trig.fired_count += 1
+        trig.since = ev.ts
+    trig.firing = True
+    trig.value = ev.data.get("value")
+    trig.note = str(ev.data.get("note", ""))
+    trig.actor = ev.actor
+
+
+def _trigger_cleared(state: SessionState, ev: Event) -> None:
+    trig = state.trigger(str(ev.data["trigger"]))
+    trig.firing = False
+    trig.value = ev.data.get("value")
+
+
+# one function per event type in engine/events.py; tests/test_events.py keeps them in step
+FOLDS: dict[str, Fold] = {
+    "session.started": _session_started,
+    "session.resumed": _session_resumed,
+    "session.closed": _session_closed,
+    "check.started": _check_started,
+    "check.finished": _check_finished,
+    "item.confirmed": _item_confirmed,
+    "criterion.confirmed": _criterion_confirmed,
+    "phase.signed_off": _phase_signed_off,
+    "note.added": _note_added,
+    "metric.sample": _metric_sample,
+    "trigger.fired": _trigger_fired,
+    "trigger.declared": _trigger_fired,  # a person's declaration fires like a metric's
+    "trigger.cleared": _trigger_cleared,
+}
+
+
+def apply(state: SessionState, ev: Event) -> None:
+    """Fold one (schema-checked) event into the state."""
     state.last_seq = ev.seq
     state.last_ts = ev.ts
-    t = ev.type
-    if t == "session.started":
-        state.started = ev.ts
-        state.session_id = str(d.get("session", state.session_id))
-        state.plan_name = str(d.get("plan_name", ""))
-        state.plan_path = str(d.get("plan_path", ""))
-        state.launch = str(d.get("launch", ""))
-        state.info = dict(d)
-    elif t == "session.resumed":
-        state.resumes += 1
-        state.closed = False
-    elif t == "session.closed":
-        state.closed = True
-        for item in state.items.values():
-            item.running = False
-    elif t == "check.started":
-        item = state.item(str(d["item"]))
-        item.running = True
-        item.run_id = d.get("run")
-    elif t == "check.finished":
-        item = state.item(str(d["item"]))
-        result = CheckResult.from_dict(d.get("result") or {})
-        item.running = False
-        item.last = result
-        item.last_ts = ev.ts
-        item.history.append((ev.ts, result))
-    elif t == "item.confirmed":
-        state.item(str(d["item"])).confirmed = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
-    elif t == "criterion.confirmed":
-        state.criteria[str(d["criterion"])] = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
-    elif t == "phase.signed_off":
-        state.signoffs[str(d["phase"])] = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
-    elif t == "note.added":
-        stamp = Stamp(ev.ts, ev.actor, str(d.get("text", "")))
-        if d.get("item"):
-            state.item(str(d["item"])).notes.append(stamp)
-        else:
-            state.notes.append(stamp)
-    elif t == "metric.sample":
-        state.metrics[str(d["metric"])] = (ev.ts, d.get("value"))
-    elif t in ("trigger.fired", "trigger.declared"):
-        trig = state.trigger(str(d["trigger"]))
-        if not trig.firing:
-            trig.fired_count += 1
-            trig.since = ev.ts
-        trig.firing = True
-        trig.value = d.get("value")
-        trig.note = str(d.get("note", ""))
-        trig.actor = ev.actor
-    elif t == "trigger.cleared":
-        trig = state.trigger(str(d["trigger"]))
-        trig.firing = False
-        trig.value = d.get("value")
-    elif t == "rollout.requested":
-        state.rollout.pending = int(d["weight"])
-    elif t == "rollout.applied":
-        state.rollout.weight = int(d["weight"])
-        state.rollout.pending = None
-        state.rollout.since = ev.ts
-        state.rollout.last_error = ""
-        state.rollout.history.append(
-            {"ts": ev.ts, "weight": state.rollout.weight, "actor": ev.actor}
-        )
-    elif t == "rollout.failed":
-        state.rollout.pending = None
-        state.rollout.last_error = str(d.get("error", ""))
-    elif t == "rollback.armed":
-        state.rollback = RollbackState(armed=Stamp(ev.ts, ev.actor, str(d.get("reason", ""))))
-    elif t == "rollback.step_started":
-        state.rollback.steps[str(d["step"])] = {"status": "running", "started": ev.ts}
-    elif t == "rollback.step_finished":
-        step = state.rollback.steps.setdefault(str(d["step"]), {})
-        step.update(
-            status=str(d.get("status", "done")), finished=ev.ts, output=str(d.get("output", ""))
-        )
-    elif t == "rollback.completed":
-        state.rollback.completed = Stamp(ev.ts, ev.actor)
-    elif t == "rollback.aborted":
-        state.rollback.aborted = Stamp(ev.ts, ev.actor, str(d.get("reason", "")))
+    FOLDS[ev.type](state, ev)
 
 
 def fold(events: Iterable[Event]) -> SessionState:
