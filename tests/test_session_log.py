@@ -182,6 +182,9 @@ def test_sigkill_at_random_moments_never_loses_a_reported_event(tmp_path):
         os.kill(child.pid, signal.SIGKILL)
         out, _ = child.communicate(timeout=10)
         reported.update(int(x) for x in out.split())
+        if not path.exists():  # killed while still starting up (a loaded machine)
+            assert not reported
+            continue
         loaded = load_events(path)  # never raises, whatever the cut
         on_disk = {e.seq for e in loaded.events}
         missing = reported - on_disk

@@ -131,6 +131,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     rows = [("ID", "PLAN", "STARTED", "LAST EVENT", "STATE", "PATH")]
     for i in infos:
         state = "closed" if i.closed else (f"open ({i.holder})" if i.holder else "unfinished")
+        if i.problem:
+            state = f"unusable: {i.problem}"
         rows.append((i.id, i.plan, i.started, f"{i.last_event} {i.last_type}", state, i.path))
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
     for r in rows:

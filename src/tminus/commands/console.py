@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tminus.engine.console import ConsoleEngine
-from tminus.engine.session import SessionLocked, create_session, load_events, open_session
+from tminus.engine.session import (
+    SessionError,
+    SessionLocked,
+    create_session,
+    load_events,
+    open_session,
+)
 from tminus.engine.state import fold
 from tminus.plan.model import DemoConfig, Plan
 
@@ -24,12 +30,15 @@ def demo_plan(scenario: str, speed: float, seed: int) -> Plan:
     return dataclasses.replace(plan, backends=dataclasses.replace(plan.backends, demo=demo))
 
 
-def unfinished_session(plan_path: str) -> Path | None:
-    """The newest session of this plan that was never closed."""
+def unfinished_session(plan_path: str) -> tuple[Path | None, str]:
+    """The newest usable session of this plan that was never closed, and a word on the
+    sessions of this plan that cannot be used."""
     from tminus.engine.catalog import list_sessions
 
-    candidates = [s for s in list_sessions() if s.plan == plan_path and not s.closed]
-    return Path(candidates[-1].path) if candidates else None
+    mine = [s for s in list_sessions() if s.plan == plan_path and not s.closed]
+    usable = [s for s in mine if not s.problem]
+    unusable = "; ".join(f"session {s.id} cannot be used: {s.problem}" for s in mine if s.problem)
+    return (Path(usable[-1].path) if usable else None), unusable
 
 
 def open_console(
@@ -75,6 +84,12 @@ def run_demo(scenario: str, speed: float, seed: int) -> int:
     return open_console(engine, start)
 
 
+def damage_notice(warnings: list[str], shown: int = 3) -> str:
+    """The session file's damaged lines, a screenful at most."""
+    more = len(warnings) - shown
+    return "; ".join(warnings[:shown]) + (f"; and {more} more" if more > 0 else "")
+
+
 @dataclass
 class Prepared:
     """What `tminus run` opens: the engine, what to do once the app runs, what to tell."""
@@ -88,26 +103,35 @@ def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Pr
     """Resume the plan's unfinished session (or follow it read-only), or start a new one."""
     from tminus.backends.factory import build_backends
 
-    path = None if new else unfinished_session(plan_path)
+    path, notice = (None, "") if new else unfinished_session(plan_path)
     backends = build_backends(plan)
-    notice = ""
     if path is not None and not read_only:
         try:
             writer = open_session(path)
         except SessionLocked as exc:
             read_only, notice = True, f"{exc}. Opened read-only, following it live."
+        except SessionError as exc:  # damaged past use, or written by a newer tminus
+            path, notice = None, f"{exc}. Started a new session instead."
         else:
             loaded = load_events(path)
             engine = ConsoleEngine(plan, backends, session=writer, state=fold(loaded.events))
-            if writer.recovered:
-                notice = "; ".join(writer.recovered)
+            notice = "; ".join(filter(None, [notice, damage_notice(writer.recovered)]))
 
             async def resume() -> None:
                 await engine.start(mode="run", plan_path=plan_path, resumed=True)
 
             return Prepared(engine, resume, notice)
     if read_only:
-        state = fold(load_events(path).events) if path is not None else None
+        state = None
+        if path is not None:
+            try:
+                loaded = load_events(path)
+            except SessionError as exc:
+                return Prepared(
+                    ConsoleEngine(plan, backends, session=None, read_only=True), None, str(exc)
+                )
+            state = fold(loaded.events)
+            notice = "; ".join(filter(None, [notice, damage_notice(loaded.warnings)]))
         engine = ConsoleEngine(plan, backends, session=None, state=state, read_only=True)
         if path is None:
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 
-from tminus.engine.session import Event
+from tminus.engine.events import EventSchemaError
+from tminus.engine.session import Event, parse_line
 
 
 def read_new(path: Path, offset: int) -> tuple[list[Event], int]:
@@ -23,10 +23,11 @@ def read_new(path: Path, offset: int) -> tuple[list[Event], int]:
         return [], offset
     events = []
     for raw in data[: end + 1].splitlines():
+        if not raw.strip():
+            continue
         try:
-            obj = json.loads(raw)
-            events.append(Event.from_obj(obj))
-        except (ValueError, KeyError, TypeError):
+            events.append(parse_line(raw))
+        except EventSchemaError:  # the same lines the loader reports and skips
             continue
     return events, offset + end + 1
 

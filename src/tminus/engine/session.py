@@ -150,7 +150,7 @@ class SessionLocked(SessionError):
         self.holder = holder
 
 
-def _open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
+def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     """Open without following a symlink and without blocking on a FIFO; refuse anything
     but a regular file owned by this user (another user's file is theirs to write)."""
     what = "session file" if path.suffix == ".jsonl" else "lock file"
@@ -159,7 +159,9 @@ def _open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     except FileNotFoundError:
         raise
     except OSError as exc:
-        reason = "a symbolic link" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        reason = {errno.ELOOP: "a symbolic link", errno.EISDIR: "not a regular file"}.get(
+            exc.errno or 0, exc.strerror or str(exc)
+        )
         raise SessionError(f"{path}: cannot use this {what}: {reason}") from None
     st = os.fstat(fd)
     problem = ""
@@ -177,7 +179,7 @@ def load_events(path: Path) -> LoadResult:
     """Read a session file. Damaged lines are reported with their number and skipped;
     only a last line without its newline is a torn write."""
     try:
-        fd = _open_regular(path, os.O_RDONLY)
+        fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         raise SessionError(f"{path}: no such session file") from None
     with os.fdopen(fd, "rb") as fh:
@@ -262,7 +264,7 @@ class SessionWriter:
                 if loaded.newer:
                     raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
-                fd = _open_regular(path, os.O_WRONLY | os.O_APPEND)
+                fd = open_regular(path, os.O_WRONLY | os.O_APPEND)
                 if loaded.good_bytes < os.fstat(fd).st_size:
                     # cut the torn tail (a last line without its newline) so the next
                     # line starts clean; complete lines, even invalid ones, stay
@@ -270,7 +272,7 @@ class SessionWriter:
                     os.fsync(fd)
                 self._seq = max((e.seq for e in loaded.events), default=0)
             else:  # a new file: never one that is already there
-                fd = _open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
+                fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
             os.fchmod(fd, 0o600)
             self._fh = os.fdopen(fd, "ab", buffering=0)
             _fsync_dir(path.parent)
@@ -293,7 +295,7 @@ class SessionWriter:
         return self._seq
 
     def _acquire_lock(self) -> int:
-        fd = _open_regular(self.lock_path, os.O_RDWR | os.O_CREAT)
+        fd = open_regular(self.lock_path, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -465,7 +467,7 @@ def holder_of(path: Path) -> str | None:
     is not a regular file of ours raises SessionError."""
     lock = path.with_suffix(".lock")
     try:
-        fd = _open_regular(lock, os.O_RDONLY)
+        fd = open_regular(lock, os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
