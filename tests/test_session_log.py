@@ -12,6 +12,7 @@ import pytest
 
 from tminus.core.redact import REDACTED, register_secret
 from tminus.core.results import CheckResult, Outcome, Part
+from tminus.engine.events import SessionStarted
 from tminus.engine.session import (
     SessionError,
     SessionLocked,
@@ -19,7 +20,6 @@ from tminus.engine.session import (
     load_events,
     open_session,
 )
-from tminus.engine.events import SessionStarted
 from tminus.engine.state import fold
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from tminus import __version__
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.runner import Listener
 from tminus.plan.model import Item, Phase, Plan, Section
@@ -85,33 +84,27 @@ async def run_checks(
     record: bool,
     plan_path: str,
 ) -> tuple[list[Row], str | None]:
+    """Run the checks and report what the session's events say: the same fold the
+    console shows, read back from the file (or from memory with --no-record)."""
     from tminus.backends.factory import build_backends
+    from tminus.engine.events import SessionStarted
     from tminus.engine.runner import CheckRunner
-    from tminus.engine.session import create_session, current_actor
+    from tminus.engine.session import MemoryLog, create_session, current_actor, load_events
+    from tminus.engine.state import fold
 
-    session = None
-    if record:
-        session = create_session(plan.launch.name)
-        await session.emit(
-            "session.started",
-            actor=current_actor(),
-            session=session.session_id,
-            mode="check",
-            plan_name=plan.launch.name,
-            plan_path=plan_path,
-            launch=plan.launch.name,
-            t0=plan.launch.t0.isoformat(),
-            environment=plan.launch.environment,
-            version=__version__,
-        )
+    session = create_session(plan.launch.name) if record else None
+    log = session if session is not None else MemoryLog()
+    session_id = session.session_id if session is not None else "memory"
+    started = SessionStarted.for_plan(plan, session=session_id, mode="check", plan_path=plan_path)
+    await log.emit(started, actor=current_actor())
     backends = build_backends(plan)
     total = sum(1 for t in chosen if t[2].check is not None)
     runner = CheckRunner(
-        plan, backends, session=session, concurrency=concurrency, listener=progress(total)
+        plan, backends, session=log, concurrency=concurrency, listener=progress(total)
     )
     reason = "check finished"
     try:
-        results = await runner.run([t[2].id for t in chosen if t[2].check is not None])
+        await runner.run([t[2].id for t in chosen if t[2].check is not None])
     except asyncio.CancelledError:
         runner.cancel()
         reason = "interrupted"
@@ -120,8 +113,19 @@ async def run_checks(
         await backends.close()
         if session is not None:
             await asyncio.to_thread(session.close, reason=reason)
-    rows = [Row(p, s, i, results.get(i.id) if i.check else None) for p, s, i in chosen]
-    return rows, session.session_id if session else None
+    if session is not None:
+        state = fold((await asyncio.to_thread(load_events, session.path)).events)
+    else:
+        assert isinstance(log, MemoryLog)
+        state = fold(log.events)
+    rows = []
+    for phase, section, item in chosen:
+        st = state.items.get(item.id)
+        result = st.last if st is not None and item.check is not None else None
+        if item.check is not None and result is None:  # started, never finished
+            result = CheckResult(Outcome.SKIPPED, "no result was recorded")
+        rows.append(Row(phase, section, item, result))
+    return rows, session.session_id if session is not None else None
 
 
 def progress(total: int) -> Listener | None:

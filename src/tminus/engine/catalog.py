@@ -15,8 +15,8 @@ from tminus.engine.events import EventSchemaError
 from tminus.engine.session import (
     Event,
     SessionError,
-    open_regular,
     holder_of,
+    open_regular,
     parse_line,
     session_files,
 )

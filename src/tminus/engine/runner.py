@@ -21,7 +21,7 @@ from tminus.plan.checkspecs import CheckSpec
 from tminus.plan.model import Item, Phase, Plan, Section
 
 if TYPE_CHECKING:
-    from tminus.engine.session import SessionWriter
+    from tminus.engine.session import EventLog
     from tminus.engine.state import SessionState
 
 MAX_BACKOFF = 30.0
@@ -35,7 +35,7 @@ class CheckRunner:
         plan: Plan,
         backends: Backends,
         *,
-        session: SessionWriter | None = None,
+        session: EventLog | None = None,
         concurrency: int | None = None,
         state: SessionState | None = None,
         listener: Listener | None = None,

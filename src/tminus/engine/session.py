@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tminus.core.paths import sessions_dir
 from tminus.core.redact import scrub
@@ -230,6 +230,58 @@ def new_session_id(label: str) -> str:
     return f"{stamp}-{safe}-{secrets.token_hex(2)}"
 
 
+def make_event(
+    event: str | EventData, actor: str | None, data: dict[str, Any], seq: int
+) -> tuple[bytes, Event]:
+    """An event and its line, checked against the schema: nothing off it is ever written."""
+    if isinstance(event, EventData):
+        if data:
+            raise TypeError("pass an event object or keyword fields, not both")
+        type_, data, version = event.TYPE, event.payload(), event.VERSION
+    else:
+        type_ = event
+        version = parse_payload(type_, data).VERSION
+    ev = Event(seq=seq, ts=iso(now_utc()), type=type_, data=scrub(data), actor=actor, v=version)
+    return (ev.to_json() + "\n").encode("utf-8"), ev
+
+
+class EventLog(Protocol):
+    """What a check run writes to: a session file, or memory (`tminus check --no-record`)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    def submit(
+        self, event: str | EventData, actor: str | None = None, **data: Any
+    ) -> concurrent.futures.Future[Event]: ...
+
+    async def emit(
+        self, event: str | EventData, actor: str | None = None, **data: Any
+    ) -> Event: ...
+
+
+class MemoryLog:
+    """The writer's interface without a file: events checked, numbered and kept in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def submit(
+        self, event: str | EventData, actor: str | None = None, **data: Any
+    ) -> concurrent.futures.Future[Event]:
+        with self._lock:
+            _, ev = make_event(event, actor, data, len(self.events) + 1)
+            self.events.append(ev)
+        fut: concurrent.futures.Future[Event] = concurrent.futures.Future()
+        fut.set_result(ev)
+        return fut
+
+    async def emit(self, event: str | EventData, actor: str | None = None, **data: Any) -> Event:
+        return self.submit(event, actor, **data).result()
+
+
 Listener = Callable[[Event], None]
 BatchListener = Callable[[list[Event]], None]
 # who waits for an event to be durable: a thread (concurrent future) or a coroutine on a loop
@@ -325,28 +377,13 @@ class SessionWriter:
         event, for a view on another thread's event loop)."""
         self._batch_listeners.append(listener)
 
-    def _make(
-        self, event: str | EventData, actor: str | None, data: dict[str, Any]
-    ) -> tuple[bytes, Event]:
-        if isinstance(event, EventData):
-            if data:
-                raise TypeError("pass an event object or keyword fields, not both")
-            type_, data, version = event.TYPE, event.payload(), event.VERSION
-        else:
-            type_ = event
-            version = parse_payload(type_, data).VERSION  # refused before anything is written
-        clean = scrub(data)
-        seq = self._seq + 1
-        ev = Event(seq=seq, ts=iso(now_utc()), type=type_, data=clean, actor=actor, v=version)
-        return (ev.to_json() + "\n").encode("utf-8"), ev
-
     def _enqueue(
         self, event: str | EventData, actor: str | None, data: dict[str, Any], make: Any
     ) -> Any:
         if self.closed:
             raise SessionError(f"session {self.session_id} is closed")
         with self._seq_lock:  # seq order == queue order == file order
-            line, ev = self._make(event, actor, data)
+            line, ev = make_event(event, actor, data, self._seq + 1)
             self._seq = ev.seq
             waiter = make()
             self._queue.put((line, ev, waiter))
