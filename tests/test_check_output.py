@@ -31,7 +31,11 @@ at = "-1d"
 
     [[phases.sections.items]]
     title = "Token echo"
-    check = { kind = "command", argv = ["sh", "-c", "echo token=$TOKEN"], env_from = { TOKEN = "OUTPUT_CHECK_TOKEN" }, expect = "exit_code == 0" }
+      [phases.sections.items.check]
+      kind = "command"
+      argv = ["sh", "-c", "echo token=$TOKEN"]
+      env_from = { TOKEN = "OUTPUT_CHECK_TOKEN" }
+      expect = "exit_code == 0"
 
     [[phases.sections.items]]
     title = "Fails"

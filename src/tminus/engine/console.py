@@ -20,6 +20,7 @@ from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.events import SessionStarted
+from tminus.engine.metric_history import merged_history
 from tminus.engine.metrics import MetricsPoller
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
@@ -250,6 +251,18 @@ class ConsoleEngine:
             raise ValueError(f"{crit.title} is measured; it cannot be confirmed by hand")
         return await session.emit(
             "criterion.confirmed", actor=self.actor, criterion=crit.id, note=note
+        )
+
+    def metric_history(self, metric_id: str, window: float) -> list[tuple[float, float]]:
+        """The last `window` seconds of a metric (or criterion query), from the session's
+        metric.sample events plus this console's live polls: what every chart shows."""
+        end = self.clock.now().timestamp()
+        series = self.poller.series.get(metric_id) if self.poller is not None else None
+        return merged_history(
+            self.state.samples.get(metric_id, ()),
+            series.points if series is not None else (),
+            start=end - window,
+            end=end,
         )
 
     def scoreboard(self) -> list[Score]:

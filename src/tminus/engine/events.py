@@ -13,6 +13,7 @@ import math
 import types
 import typing
 from dataclasses import MISSING, dataclass, fields
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from tminus.core.results import CheckResult
@@ -159,6 +160,14 @@ class MetricSample(EventData):
     TYPE = "metric.sample"
     metric: str
     value: float
+    at: str | None = None  # launch time of the reading (a demo clock runs fast); default ts
+
+    def __post_init__(self) -> None:
+        if self.at is not None:
+            try:
+                datetime.fromisoformat(self.at.replace("Z", "+00:00"))
+            except ValueError:
+                raise EventSchemaError(f"at: not an ISO 8601 time: {self.at!r}") from None
 
 
 @dataclass(frozen=True, kw_only=True)

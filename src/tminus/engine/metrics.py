@@ -12,12 +12,13 @@ import asyncio
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tminus.backends.base import BackendError, MetricsBackend
 from tminus.core.clock import Clock
 from tminus.engine.history import MetricSeries
+from tminus.engine.session import iso
 from tminus.plan.model import Metric, Plan
 
 if TYPE_CHECKING:
@@ -141,9 +142,10 @@ class MetricsPoller:
             if result.value is None:
                 series.no_data()
             else:
-                series.add(self.clock.now(), result.value)
+                now = self.clock.now()
+                series.add(now, result.value)
                 if poll.record:
-                    await self._record(poll.id, result.value)
+                    await self._record(poll.id, result.value, now)
         self.polls_done += 1
         if self._after_poll is not None:
             await self._after_poll(series)
@@ -160,7 +162,7 @@ class MetricsPoller:
             # real seconds: the interval is about load on the metrics server, not launch time
             await asyncio.sleep(delay)
 
-    async def _record(self, metric_id: str, value: float) -> None:
+    async def _record(self, metric_id: str, value: float, at: datetime) -> None:
         if self.session is None or self.session.closed:
             return
         now = self.clock.monotonic()
@@ -168,7 +170,8 @@ class MetricsPoller:
         if last is not None and now - last < self._sample_every and not self._firing(metric_id):
             return
         self._last_recorded[metric_id] = now
-        await self.session.emit("metric.sample", metric=metric_id, value=value)
+        # the reading's launch time, so a chart puts the logged and the live point together
+        await self.session.emit("metric.sample", metric=metric_id, value=value, at=iso(at))
 
     def _notify(self, metric_id: str) -> None:
         for listener in list(self._listeners):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from tminus.core.results import CheckResult
@@ -155,7 +156,9 @@ def _metric_sample(state: SessionState, ev: Event) -> None:
     samples = state.samples.get(metric)
     if samples is None:
         samples = state.samples[metric] = deque(maxlen=SAMPLE_HISTORY)
-    samples.append((ev.time.timestamp(), float(value)))
+    at = ev.data.get("at")
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else ev.time
+    samples.append((when.timestamp(), float(value)))
 
 
 def _trigger_fired(state: SessionState, ev: Event) -> None:

@@ -11,14 +11,12 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tminus.backends.base import BackendError
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
 from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 RANGES = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400}
-POINTS = 240  # per range query: enough for a terminal-wide chart
 
 
 def thresholds(metric: Metric) -> list[tuple[str, float]]:
@@ -83,31 +81,10 @@ class MetricDetailScreen(Screen[None]):
         self.app.pop_screen()
 
     def load(self) -> None:
-        self.query_one("#metric-meta", Static).update(
-            f"[b]{escape(self.metric.title)}[/b] · last {self.range} · loading…"
-        )
-        self.run_worker(self._fetch(), group="chart", exclusive=True, exit_on_error=False)
-
-    async def _fetch(self) -> None:
-        metrics = self.engine.backends.metrics
-        meta = self.query_one("#metric-meta", Static)
-        if metrics is None:
-            meta.update("no metrics backend")
-            return
+        # the engine's history (session log + live polls): a follower and the writer agree
         span = RANGES[self.range]
         end = self.engine.clock.now().timestamp()
-        try:
-            result = await metrics.query_range(
-                self.metric.query,
-                start=end - span,
-                end=end,
-                step=max(1.0, span / POINTS),
-                timeout=15,
-            )
-        except BackendError as exc:
-            meta.update(f"[b]{escape(self.metric.title)}[/b] · query error: {escape(str(exc))}")
-            return
-        self.draw(list(result.points), end - span, end)
+        self.draw(self.engine.metric_history(self.metric.id, span), end - span, end)
 
     def draw(self, points: list[tuple[float, float]], start: float, end: float) -> None:
         from textual_plotext import PlotextPlot
