@@ -1,4 +1,5 @@
-"""What every check kind shares: the call signature, the registry, and condition evaluation."""
+"""What every check kind shares: the call signature, loading a kind's check function from
+its spec, and condition evaluation."""
 
 from __future__ import annotations
 
@@ -22,24 +23,14 @@ class CheckContext:
 
 CheckFn = Callable[[Any, CheckContext], Awaitable[CheckResult]]
 
-# kind -> "module:function", imported on first use so that no check's dependencies
-# (dnspython, kubernetes) load before a check of that kind runs
-REGISTRY: dict[str, str] = {
-    "http": "tminus.checks.http:run_http",
-    "tls": "tminus.checks.tls:run_tls",
-    "dns": "tminus.checks.dns:run_dns",
-    "tcp": "tminus.checks.tcp:run_tcp",
-    "prometheus": "tminus.checks.prometheus:run_prometheus",
-    "kubernetes": "tminus.checks.kubernetes:run_kubernetes",
-    "command": "tminus.checks.command:run_command",
-}
 _loaded: dict[str, CheckFn] = {}
 
 
 def check_function(kind: str) -> CheckFn:
+    """The check function a kind's spec names (`RUNS`), imported on first use."""
     fn = _loaded.get(kind)
     if fn is None:
-        module, _, name = REGISTRY[kind].partition(":")
+        module, _, name = CheckSpec.KINDS[kind].RUNS.partition(":")
         fn = getattr(importlib.import_module(module), name)
         _loaded[kind] = fn
     return fn

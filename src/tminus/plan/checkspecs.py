@@ -17,8 +17,13 @@ Issues = Iterator[tuple[Path, str]]
 class CheckSpec(Tagged):
     """Fields every check kind shares."""
 
-    KINDS: ClassVar[dict[str, type]] = {}
+    KINDS: ClassVar[dict[str, type[CheckSpec]]] = {}
     KIND: ClassVar[str] = ""
+    # the one registration of a kind: its spec, where its check function lives (imported on
+    # first use, so no check's dependencies load before a check of that kind runs), and
+    # the Backends field it runs against (the demo world provides each one)
+    RUNS: ClassVar[str] = ""  # "module:function"
+    BACKEND: ClassVar[str] = ""
     DEFAULT_EXPECT: ClassVar[str | None] = None
 
     kind: str
@@ -54,6 +59,8 @@ class CheckSpec(Tagged):
 @dataclass(frozen=True, kw_only=True)
 class HttpCheck(CheckSpec):
     KIND = "http"
+    RUNS = "tminus.checks.http:run_http"
+    BACKEND = "http"
     FIELDS = (
         "status",
         "response_time",
@@ -96,6 +103,8 @@ class HttpCheck(CheckSpec):
 @dataclass(frozen=True, kw_only=True)
 class TlsCheck(CheckSpec):
     KIND = "tls"
+    RUNS = "tminus.checks.tls:run_tls"
+    BACKEND = "tls"
     FIELDS = ("days_left", "hostname_ok", "chain_ok", "subject", "issuer", "not_after")
     DEFAULT_EXPECT = "days_left > 30"
 
@@ -117,6 +126,8 @@ DNS_TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS")
 @dataclass(frozen=True, kw_only=True)
 class DnsCheck(CheckSpec):
     KIND = "dns"
+    RUNS = "tminus.checks.dns:run_dns"
+    BACKEND = "dns"
     FIELDS = ("answers", "count", "ttl")
 
     name: str
@@ -135,6 +146,8 @@ class DnsCheck(CheckSpec):
 @dataclass(frozen=True, kw_only=True)
 class TcpCheck(CheckSpec):
     KIND = "tcp"
+    RUNS = "tminus.checks.tcp:run_tcp"
+    BACKEND = "tcp"
     FIELDS = ("connect_time",)
 
     host: str
@@ -149,6 +162,8 @@ class TcpCheck(CheckSpec):
 @dataclass(frozen=True, kw_only=True)
 class PrometheusCheck(CheckSpec):
     KIND = "prometheus"
+    RUNS = "tminus.checks.prometheus:run_prometheus"
+    BACKEND = "metrics"
     FIELDS = ("value", "samples")
 
     query: str
@@ -166,6 +181,8 @@ class PrometheusCheck(CheckSpec):
 @dataclass(frozen=True, kw_only=True)
 class KubernetesCheck(CheckSpec):
     KIND = "kubernetes"
+    RUNS = "tminus.checks.kubernetes:run_kubernetes"
+    BACKEND = "kubernetes"
     FIELDS = ("nodes_not_ready", "unavailable", "crashlooping", "missing_hpas", "nodes")
 
     contexts: tuple[str, ...] = ()  # empty: every context of backends.kubernetes
@@ -179,6 +196,8 @@ class KubernetesCheck(CheckSpec):
 @dataclass(frozen=True, kw_only=True)
 class CommandCheck(CheckSpec):
     KIND = "command"
+    RUNS = "tminus.checks.command:run_command"
+    BACKEND = "commands"
     FIELDS = ("exit_code", "stdout", "stderr")
     DEFAULT_EXPECT = "exit_code == 0"
 
