@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tminus.engine.events import EVENT_TYPES, EventData, EventSchemaError, parse_payload
+from tminus.engine.events import (
+    EVENT_TYPES,
+    EventData,
+    EventSchemaError,
+    SessionStarted,
+    parse_payload,
+)
 from tminus.engine.state import FOLDS
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "tminus"
@@ -104,3 +110,20 @@ def test_every_event_class_has_a_type_and_a_version():
 def test_payloads_off_the_schema_are_refused(type_, data, message):
     with pytest.raises(EventSchemaError, match=message):
         parse_payload(type_, data)
+
+
+def test_the_demo_session_start_fits_the_schema():
+    from tminus.plan.loader import default_plan
+
+    started = SessionStarted.for_plan(
+        default_plan(),
+        session="s",
+        mode="demo",
+        plan_path="<default plan>",
+        scenario="bad-release",
+        speed=2.5,
+        seed=3,
+    )
+    payload = started.payload()
+    assert parse_payload("session.started", payload) == started
+    assert payload["scenario"] == "bad-release" and payload["environment"] == "production"

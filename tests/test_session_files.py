@@ -103,6 +103,9 @@ def test_a_damaged_line_is_reported_by_number_and_skipped(what, capsys):
     assert prepared.engine.session is not None and prepared.engine.session.path == w.path
     assert f"{w.path.name}:4:" in prepared.notice  # told, not hidden
     prepared.engine.session.close(mark_closed=False)
+    follower = prepare_run(load_plan(SMALL), PLAN_PATH, read_only=True, new=False)
+    assert follower.engine.read_only and f"{w.path.name}:4:" in follower.notice
+    assert follower.engine.state.last_seq >= 5
 
 
 def test_a_file_whose_first_line_is_damaged_is_named_unusable_and_hides_nothing(capsys):
