@@ -195,6 +195,17 @@ def test_a_symlinked_lock_file_is_refused_and_its_target_untouched(tmp_path):
     assert victim.read_text() == "precious"
 
 
+def test_a_hard_linked_lock_file_is_refused_and_its_other_name_untouched(tmp_path):
+    w = recorded()
+    other = w.path.parent / "notes.txt"
+    other.write_text("precious")
+    w.lock_path.unlink()
+    os.link(other, w.lock_path)
+    with pytest.raises(SessionError, match="other hard links"):
+        open_session(w.path)
+    assert other.read_text() == "precious"
+
+
 def test_a_symlinked_session_file_is_refused(tmp_path):
     w = recorded()
     real = tmp_path / "elsewhere.jsonl"

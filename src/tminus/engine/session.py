@@ -169,6 +169,8 @@ def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
         problem = "not a regular file"
     elif st.st_uid != os.getuid():
         problem = f"owned by another user (uid {st.st_uid})"
+    elif st.st_nlink > 1:  # a hard link to some other file: writing here would change it
+        problem = "it has other hard links"
     if problem:
         os.close(fd)
         raise SessionError(f"{path}: cannot use this {what}: {problem}")
