@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from tminus.core.series import SeriesValue
 from tminus.core.clock import Clock, SystemClock
 
 if TYPE_CHECKING:  # httpx is loaded by the checks that send requests, not at start-up
@@ -81,11 +82,24 @@ class TcpBackend(Protocol):
 # ---------------------------------------------------------------- Prometheus
 @dataclass(frozen=True)
 class QueryResult:
-    """An instant query's answer: `value` is None when the result was empty (no data)."""
+    """An instant query's answer: every series in `samples`, sorted by labels.
+
+    `value` and `labels` are the first series' (None when the result was empty); callers
+    that judge an answer go through `samples`, so no series is left out.
+    """
 
     value: float | None
     series: int = 0
     labels: Mapping[str, str] = field(default_factory=dict)
+    samples: tuple[SeriesValue, ...] = ()
+
+    @classmethod
+    def of(cls, samples: list[SeriesValue]) -> QueryResult:
+        ordered = tuple(sorted(samples, key=lambda s: s.labels))
+        if not ordered:
+            return cls(None, series=0)
+        first = ordered[0]
+        return cls(first.value, len(ordered), dict(first.labels), ordered)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tminus.backends.base import BackendError, Backends
-from tminus.core.conditions import Condition, EvalError, MissingValue
+from tminus.core.conditions import Condition, EvalError, MissingValue, NotANumber
 from tminus.core.results import CheckResult, Outcome, Part
 from tminus.plan.checkspecs import CheckSpec
 
@@ -62,6 +62,8 @@ def judge(
             )
     except MissingValue as exc:
         outcome, detail = Outcome.FAIL, f"{message}; {exc}" if message else str(exc)
+    except NotANumber as exc:  # NaN or ±Inf is not data: neither a pass nor a fail
+        outcome, detail = Outcome.INCONCLUSIVE, f"{message}; {exc}" if message else str(exc)
     except EvalError as exc:
         outcome, detail = Outcome.ERROR, f"cannot evaluate {cond}: {exc}"
     return CheckResult(

@@ -52,6 +52,10 @@ class MissingValue(EvalError):
     """A field the condition reads is absent from the result (e.g. a JSON field not returned)."""
 
 
+class NotANumber(EvalError):
+    """A number the condition compares is NaN or ±Inf: not data, so neither true nor false."""
+
+
 @dataclass(frozen=True)
 class Tok:
     kind: str
@@ -77,6 +81,8 @@ def _tokenize(text: str) -> list[Tok]:
                 number /= 100.0
             elif unit:
                 number *= _DURATION_UNITS[unit]
+            if not math.isfinite(number):
+                raise ConditionError(f"number too large at column {pos + 1}")
             toks.append(Tok("num", m.group(0), pos, number))
         elif kind == "str":
             raw = m.group("str")[1:-1]
@@ -234,8 +240,14 @@ class Condition:
     ast: Node
 
     @classmethod
-    def parse(cls, text: str, fields: Iterable[str] | None = None) -> Condition:
-        """Parse; when `fields` is given, every name the condition reads must be one of them."""
+    def parse(
+        cls, text: str, fields: Iterable[str] | Mapping[str, str] | None = None
+    ) -> Condition:
+        """Parse; when `fields` is given, every name the condition reads must be one of them.
+
+        When `fields` maps names to kinds (number, text, bool, list, map, any), the condition
+        is also type-checked: `value contains 1` on a number is refused here, not at run time.
+        """
         if not isinstance(text, str):
             raise ConditionError(f"expected a condition string, got {type(text).__name__}")
         ast = _Parser(text).parse()
@@ -245,6 +257,10 @@ class Condition:
                 if root not in allowed:
                     known = ", ".join(sorted(allowed))
                     raise ConditionError(f"unknown field {root!r} (known: {known})")
+            if isinstance(fields, Mapping):
+                kind = _infer(ast, fields)
+                if kind not in ("bool", "any"):
+                    raise ConditionError(f"is {_A[kind]}, not true or false")
         return cls(text, ast)
 
     @property
@@ -259,6 +275,48 @@ class Condition:
 
     def __str__(self) -> str:
         return self.text
+
+
+_A = {"number": "a number", "text": "text", "bool": "true/false", "list": "a list",
+      "map": "a table", "any": "anything"}
+
+
+def _infer(node: Node, types: Mapping[str, str]) -> str:
+    """The kind of value a node produces, refusing operations its operands cannot take."""
+    kind = node[0]
+    if kind == "lit":
+        v = node[1]
+        return "bool" if isinstance(v, bool) else "text" if isinstance(v, str) else "number"
+    if kind == "path":
+        segs = node[1]
+        root = types.get(str(segs[0]), "any")
+        if len(segs) > 1:
+            if root in ("map", "list", "any"):
+                return "any"
+            raise ConditionError(f"{segs[0]} is {_A[root]}: it has no field {segs[1]!r}")
+        return root
+    if kind in ("and", "or", "not"):
+        for sub in node[1:]:
+            sub_kind = _infer(sub, types)
+            if sub_kind not in ("bool", "any"):
+                raise ConditionError(f"'{kind}' needs true or false, got {_A[sub_kind]}")
+        return "bool"
+    if kind == "call":
+        arg = _infer(node[2], types)
+        if node[1] == "len" and arg in ("number", "bool"):
+            raise ConditionError(f"len() cannot take {_A[arg]}")
+        if node[1] == "abs" and arg not in ("number", "any"):
+            raise ConditionError(f"abs() needs a number, got {_A[arg]}")
+        return "number"
+    op, left, right = node[1], _infer(node[2], types), _infer(node[3], types)
+    if op == "contains":
+        if left in ("number", "bool"):
+            raise ConditionError(f"'contains' needs text or a list on the left, got {_A[left]}")
+    elif op not in ("==", "!="):
+        for side in (left, right):
+            if side in ("bool", "list", "map"):
+                raise ConditionError(f"cannot order {_A[side]} with {op}")
+    return "bool"
 
 
 def _lookup(values: Mapping[str, Any], segs: tuple[str | int, ...]) -> Any:
@@ -321,6 +379,10 @@ def _truth(v: Any) -> bool:
     raise EvalError(f"expected true or false, got {v!r}")
 
 
+def _show(v: float) -> str:
+    return "NaN" if math.isnan(v) else ("+Inf" if v > 0 else "-Inf")
+
+
 def _compare(op: str, left: Any, right: Any) -> bool:
     if op == "contains":
         if isinstance(left, str | list | tuple | dict):
@@ -332,8 +394,10 @@ def _compare(op: str, left: Any, right: Any) -> bool:
         raise EvalError(f"cannot order true/false with {op}")
     if isinstance(left, int | float) or isinstance(right, int | float):
         left, right = _num(left), _num(right)
-    if isinstance(left, float) and math.isnan(left):
-        raise EvalError("value is NaN")
+    # NaN and ±Inf are not data: no comparison with them is true or false (see README)
+    for side in (left, right):
+        if isinstance(side, float) and not math.isfinite(side):
+            raise NotANumber(f"value is {_show(side)}: not a number")
     if op == "==":
         return bool(left == right)
     if op == "!=":

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
+from tminus.core.series import Reducer
 from tminus.core.conditions import Condition
 from tminus.plan.schema import Path, Tagged, condition_field, duration_field
 
@@ -72,6 +73,8 @@ class HttpCheck(CheckSpec):
         "count",
     )
     DEFAULT_EXPECT = "status == 200"
+    TYPES = {"status": "number", "response_time": "number", "headers": "map", "text": "text",
+             "rate_limited": "number", "statuses": "list", "count": "number"}
 
     url: str
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
@@ -106,6 +109,8 @@ class TlsCheck(CheckSpec):
     RUNS = "tminus.checks.tls:run_tls"
     BACKEND = "tls"
     FIELDS = ("days_left", "hostname_ok", "chain_ok", "subject", "issuer", "not_after")
+    TYPES = {"days_left": "number", "hostname_ok": "bool", "chain_ok": "bool",
+             "subject": "text", "issuer": "text"}
     DEFAULT_EXPECT = "days_left > 30"
 
     host: str
@@ -129,6 +134,7 @@ class DnsCheck(CheckSpec):
     RUNS = "tminus.checks.dns:run_dns"
     BACKEND = "dns"
     FIELDS = ("answers", "count", "ttl")
+    TYPES = {"answers": "list", "count": "number", "ttl": "number"}
 
     name: str
     type: Literal["A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS"] = "A"
@@ -149,6 +155,7 @@ class TcpCheck(CheckSpec):
     RUNS = "tminus.checks.tcp:run_tcp"
     BACKEND = "tcp"
     FIELDS = ("connect_time",)
+    TYPES = {"connect_time": "number"}
 
     host: str
     port: int
@@ -164,16 +171,26 @@ class PrometheusCheck(CheckSpec):
     KIND = "prometheus"
     RUNS = "tminus.checks.prometheus:run_prometheus"
     BACKEND = "metrics"
-    FIELDS = ("value", "samples")
+    FIELDS = ("value", "samples", "labels")
+    TYPES = {"value": "number", "samples": "number", "labels": "map"}
 
-    query: str
+    query: str | None = None
+    alert: str | None = None  # an alert expression: fails while it returns any series
+    series: Reducer = "each"  # several series: each must pass, or fold them into one number
     min_samples_query: str | None = None  # e.g. request count; below min_samples: inconclusive
     min_samples: float = 0.0
 
     def validate(self) -> Issues:
         yield from super().validate()
-        if self.expect is None:
+        if (self.query is None) == (self.alert is None):
+            yield ("query",), "give query (with expect) or alert, one of the two"
+        elif self.alert is not None:
+            if self.expect is not None:
+                yield ("expect",), "an alert check has no expect: it fails while alert returns data"
+        elif self.expect is None:
             yield ("expect",), 'a prometheus check needs a condition, e.g. expect = "value < 0.001"'
+        if self.min_samples < 0:
+            yield ("min_samples",), "must be 0 or more"
         if self.min_samples and not self.min_samples_query:
             yield ("min_samples_query",), "required when min_samples is set"
 
@@ -199,6 +216,7 @@ class CommandCheck(CheckSpec):
     RUNS = "tminus.checks.command:run_command"
     BACKEND = "commands"
     FIELDS = ("exit_code", "stdout", "stderr")
+    TYPES = {"exit_code": "number", "stdout": "text", "stderr": "text"}
     DEFAULT_EXPECT = "exit_code == 0"
 
     argv: tuple[str, ...] = ()

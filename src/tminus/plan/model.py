@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 
 from tminus.core.conditions import Condition
 from tminus.core.durations import parse_duration
+from tminus.core.series import Reducer
 from tminus.plan.checkspecs import CheckSpec, Issues
 from tminus.plan.schema import Tagged, condition_field, duration_field, offset_field
 
@@ -132,7 +133,8 @@ METRIC_UNITS = ("ratio", "seconds", "per_second", "count", "bytes", "none")
 
 @dataclass(frozen=True, kw_only=True)
 class Metric:
-    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+    FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
+    TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
     id: str
     title: str
@@ -141,26 +143,40 @@ class Metric:
     ok: Condition | None = condition_field()
     warn: Condition | None = condition_field()  # outside ok but inside warn: warn; else bad
     interval: timedelta | None = duration_field(optional=True)
+    series: Reducer = "each"  # several series: judge each, or fold them into one number
 
 
 @dataclass(frozen=True, kw_only=True)
 class Trigger:
-    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+    FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
+    TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
     id: str
     title: str
     metric: str | None = None
     when: Condition | None = condition_field()
+    alert: str | None = None  # a PromQL alert expression: fires for every series it returns
     hold: timedelta = field(
         default=timedelta(0), metadata={"parse": parse_duration, "key": "for", "doc": "duration"}
     )
+    series: Reducer = "each"  # each: one alert per series; worst: one alert for the query
+    interval: timedelta | None = duration_field(optional=True)  # alert: how often to evaluate
+    labels: dict[str, str] = field(default_factory=dict)  # kept from an imported rule
     manual: bool = False  # declared by a person, with a note
 
     def validate(self) -> Issues:
-        if self.manual and (self.metric or self.when):
-            yield ("manual",), "a manual trigger has no metric or when"
-        if not self.manual and not (self.metric and self.when):
-            yield (), 'needs metric and when (e.g. when = "> 0.05"), or manual = true'
+        if self.manual and (self.metric or self.when or self.alert):
+            yield ("manual",), "a manual trigger has no metric, when or alert"
+        elif self.alert is not None:
+            if self.metric or self.when:
+                yield ("alert",), "an alert trigger has no metric or when: it fires on any series"
+            elif not self.alert.strip():
+                yield ("alert",), "must be a PromQL expression"
+        elif not self.manual and not (self.metric and self.when):
+            yield (), (
+                'needs metric and when (e.g. when = "> 0.05"), alert = \'<PromQL>\', '
+                "or manual = true"
+            )
 
 
 class Actuator(Tagged):
@@ -342,13 +358,15 @@ class Comms:
 
 @dataclass(frozen=True, kw_only=True)
 class SuccessCriterion:
-    FIELDS: ClassVar[tuple[str, ...]] = ("value",)
+    FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
+    TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
     title: str
     id: str = ""
     metric: str | None = None  # a [[metrics]] id
     query: str | None = None  # or a query of its own
     target: Condition | None = condition_field()
+    series: Reducer = "each"  # own query: judge each series, or fold them into one number
     manual: bool = False  # not measurable: a person confirms
 
     def validate(self) -> Issues:

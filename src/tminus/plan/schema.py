@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class Tagged:
 
     KINDS: ClassVar[dict[str, type]]
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    TYPES: ClassVar[dict[str, str]] = {}  # field -> number, text, bool, list, map (else any)
 
 
 class Converter:
@@ -132,6 +134,9 @@ class Converter:
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 self.fail(path, f"expected a number, got {_raw_name(raw)}")
+                return raw
+            if not math.isfinite(raw):  # TOML allows nan and inf; they are not a setting
+                self.fail(path, f"expected a finite number, got {raw!r}")
                 return raw
             return float(raw)
         if tp is str:
@@ -220,7 +225,10 @@ class Converter:
         if not isinstance(value, str):
             self.fail(path, f"expected a condition string, got {_raw_name(value)}")
             return None
-        fields = getattr(cls, "FIELDS", None) or None
+        names = getattr(cls, "FIELDS", None) or None
+        types = getattr(cls, "TYPES", None) or {}
+        # typed fields: the condition is type-checked against what the kind produces
+        fields = {n: types.get(n, "any") for n in names} if names and types else names
         try:
             return Condition.parse(value, fields)
         except ConditionError as exc:

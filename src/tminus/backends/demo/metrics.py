@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+from tminus.core.series import SeriesValue
 from tminus.backends.base import BackendError, QueryResult, RangeResult
 from tminus.backends.demo.evaluate import Evaluator
 from tminus.backends.demo.promql import Node, QueryError, parse
@@ -55,11 +56,8 @@ class DemoMetrics:
         except QueryError as exc:
             raise _bad(promql, exc) from None
         if isinstance(value, float):
-            return QueryResult(value, series=1)
-        if not value:
-            return QueryResult(None, series=0)
-        labels, first = sorted(value)[0]
-        return QueryResult(first, series=len(value), labels=dict(labels))
+            return QueryResult.of([SeriesValue((), value)])
+        return QueryResult.of([SeriesValue(labels, v) for labels, v in value])
 
 
 def _parse(promql: str) -> Node:
