@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from tminus.core.series import SeriesValue
 from tminus.core.clock import Clock, SystemClock
+from tminus.core.series import SeriesValue
 
 if TYPE_CHECKING:  # httpx is loaded by the checks that send requests, not at start-up
     import httpx

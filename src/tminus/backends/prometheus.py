@@ -65,7 +65,12 @@ class PrometheusMetrics:
     async def query_range(
         self, promql: str, *, start: float, end: float, step: float, timeout: float
     ) -> RangeResult:
-        params = {"query": promql, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        params = {
+            "query": promql,
+            "start": f"{start:.3f}",
+            "end": f"{end:.3f}",
+            "step": f"{step:g}",
+        }
         result = await self._call("query_range", params, timeout)
         return _range(result)
 

@@ -240,9 +240,7 @@ class Condition:
     ast: Node
 
     @classmethod
-    def parse(
-        cls, text: str, fields: Iterable[str] | Mapping[str, str] | None = None
-    ) -> Condition:
+    def parse(cls, text: str, fields: Iterable[str] | Mapping[str, str] | None = None) -> Condition:
         """Parse; when `fields` is given, every name the condition reads must be one of them.
 
         When `fields` maps names to kinds (number, text, bool, list, map, any), the condition
@@ -277,8 +275,14 @@ class Condition:
         return self.text
 
 
-_A = {"number": "a number", "text": "text", "bool": "true/false", "list": "a list",
-      "map": "a table", "any": "anything"}
+_A = {
+    "number": "a number",
+    "text": "text",
+    "bool": "true/false",
+    "list": "a list",
+    "map": "a table",
+    "any": "anything",
+}
 
 
 def _infer(node: Node, types: Mapping[str, str]) -> str:

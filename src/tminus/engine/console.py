@@ -25,7 +25,7 @@ from tminus.engine.metrics import MetricsPoller
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
-from tminus.engine.triggers import TriggerWatcher
+from tminus.engine.triggers import TriggerWatcher, trigger_polls
 from tminus.plan.model import Item, Phase, Plan
 
 EventListener = Callable[[Event], None]
@@ -93,13 +93,17 @@ class ConsoleEngine:
             plan, self.state, self.clock, session=writer, actor=self.actor
         )
         self.poller: MetricsPoller | None = None
-        if backends.metrics is not None and (plan.metrics or plan.success_criteria):
+        alert_triggers = any(t.alert for t in plan.triggers)
+        if backends.metrics is not None and (
+            plan.metrics or plan.success_criteria or alert_triggers
+        ):
             self.poller = MetricsPoller(
                 plan,
                 backends.metrics,
                 self.clock,
                 session=writer,
-                extra=criterion_polls(plan),
+                extra=criterion_polls(plan)
+                + trigger_polls(plan, plan.settings.poll_interval.total_seconds()),
                 firing=self.triggers.metric_firing,
                 # a read-only console watches; only the writer judges and records triggers
                 after_poll=None if self.read_only else self.triggers.observe,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from tminus.core.series import SeriesValue, describe, judge_series, reduce_series, worst
 from tminus.engine.history import MetricSeries
 from tminus.engine.metrics import Poll
 from tminus.engine.state import SessionState
@@ -20,7 +20,14 @@ def criterion_poll_id(crit: SuccessCriterion) -> str:
 def criterion_polls(plan: Plan) -> list[Poll]:
     """Criteria with a query of their own are polled like metrics, but not recorded."""
     return [
-        Poll(criterion_poll_id(c), c.query, CRITERION_INTERVAL, record=False)
+        Poll(
+            criterion_poll_id(c),
+            c.query,
+            CRITERION_INTERVAL,
+            record=False,
+            series=c.series,
+            ok=c.target,
+        )
         for c in plan.success_criteria
         if c.query
     ]
@@ -34,7 +41,13 @@ class Score:
     detail: str = ""
 
 
-def score(crit: SuccessCriterion, series: dict[str, MetricSeries], state: SessionState) -> Score:
+def score(
+    crit: SuccessCriterion,
+    series: dict[str, MetricSeries],
+    state: SessionState,
+    plan_metrics: dict[str, str] | None = None,
+) -> Score:
+    plan_metrics = plan_metrics or {}
     if crit.manual:
         stamp = state.criteria.get(crit.id)
         if stamp is not None:
@@ -46,12 +59,34 @@ def score(crit: SuccessCriterion, series: dict[str, MetricSeries], state: Sessio
         return Score(crit, "waiting")
     if s.state == "error":
         return Score(crit, "error", detail=s.error)
-    if s.state == "no_data" or s.last_value is None or math.isnan(s.last_value):
+    if s.state == "no_data" or s.last_value is None:
         return Score(crit, "no_data", detail="the query returned no data")
     assert crit.target is not None
-    met = crit.target.evaluate({"value": s.last_value})
-    return Score(crit, "met" if met else "not_met", value=s.last_value)
+    # every series judged: met only when each one meets the target; NaN/±Inf are not data
+    how = crit.series if crit.query else _metric_series(crit, plan_metrics)
+    judged = reduce_series(s.latest, how) if s.latest else [SeriesValue((), s.last_value)]
+    verdict = judge_series(crit.target, judged)
+    if verdict.errors:
+        return Score(crit, "error", detail=f"cannot evaluate {crit.target}: {verdict.errors[0][1]}")
+    shown = worst(judged, verdict)
+    detail = _where(shown, judged)
+    if verdict.failing:
+        return Score(crit, "not_met", value=shown.value, detail=detail)
+    if verdict.no_number or not verdict.passing:
+        return Score(crit, "no_data", detail="the query returned no number (NaN or ±Inf)")
+    return Score(crit, "met", value=shown.value, detail=detail)
+
+
+def _metric_series(crit: SuccessCriterion, metrics: dict[str, str]) -> str:
+    return metrics.get(crit.metric or "", "each")
+
+
+def _where(shown: SeriesValue, judged: list[SeriesValue]) -> str:
+    if len(judged) < 2:
+        return ""
+    return f"{describe(shown.labels)}, worst of {len(judged)} series"
 
 
 def scoreboard(plan: Plan, series: dict[str, MetricSeries], state: SessionState) -> list[Score]:
-    return [score(c, series, state) for c in plan.success_criteria]
+    how: dict[str, str] = {m.id: m.series for m in plan.metrics}
+    return [score(c, series, state, how) for c in plan.success_criteria]

@@ -159,6 +159,7 @@ class MetricSample(EventData):
     TYPE = "metric.sample"
     metric: str
     value: float
+    labels: dict[str, str] | None = None  # the series shown, when the query returned several
     at: str | None = None  # launch time of the reading (a demo clock runs fast); default ts
 
     def __post_init__(self) -> None:
@@ -170,13 +171,52 @@ class MetricSample(EventData):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TriggerPending(EventData):
+    """One series of a trigger began to hold its condition (Prometheus's `pending`)."""
+
+    TYPE = "trigger.pending"
+    trigger: str
+    series: str  # the series key, e.g. region="eu-west" ('' for a single-number query)
+    labels: dict[str, str]
+    value: float
+    since: float  # launch-clock unix time: the hold timer, rebuilt by the fold on resume
+    metric: str | None = None  # None for an alert-expression trigger
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerPendingCleared(EventData):
+    """A pending series stopped holding (or vanished) before its `for` had passed."""
+
+    TYPE = "trigger.pending_cleared"
+    trigger: str
+    series: str
+    labels: dict[str, str]
+    value: float
+    reason: str
+    metric: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class TriggerFired(EventData):
     TYPE = "trigger.fired"
     trigger: str
-    metric: str
     value: float
     condition: str
     held_s: float
+    metric: str | None = None  # None for an alert-expression trigger
+    series: str | None = None  # absent in logs written before per-series triggers
+    labels: dict[str, str] | None = None
+    at: float | None = None  # launch-clock unix time it fired
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerError(EventData):
+    """A trigger's condition could not be evaluated at run time; polling went on."""
+
+    TYPE = "trigger.error"
+    trigger: str
+    error: str
+    series: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,6 +233,9 @@ class TriggerCleared(EventData):
     metric: str | None = None  # a metric trigger's value no longer meets its condition
     value: float | None = None
     note: str = ""  # a person cleared it
+    series: str | None = None  # the series that cleared; None: a person cleared them all
+    labels: dict[str, str] | None = None
+    reason: str | None = None  # condition no longer holds, or series gone for N polls
 
 
 EVENT_TYPES: typing.Mapping[str, type[EventData]] = EventData.TYPES

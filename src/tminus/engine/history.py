@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tminus.core.series import SeriesValue
+
 DEFAULT_CAPACITY = 1440  # a day of one-minute points, or two hours of five-second ones
 
 
@@ -27,11 +29,17 @@ class MetricSeries:
     error: str = ""
     errors_in_a_row: int = 0
     version: int = 0  # bumped on every change: views redraw only when it moved
+    latest: tuple[SeriesValue, ...] = ()  # every series of the last answer, sorted by labels
+    condition_error: str = ""  # a trigger or range condition that failed to evaluate
 
     def __post_init__(self) -> None:
         self.points = deque(self.points, maxlen=self.capacity)
 
-    def add(self, at: datetime, value: float) -> None:
+    def add(
+        self, at: datetime, value: float, samples: tuple[SeriesValue, ...] | None = None
+    ) -> None:
+        """A new answer: `value` is the number the history keeps (the worst series)."""
+        self.latest = samples if samples is not None else (SeriesValue((), value),)
         self.points.append((at.timestamp(), value))
         self.last_value = value
         self.last_ok = at
@@ -52,6 +60,7 @@ class MetricSeries:
         self.version += 1
 
     def no_data(self) -> None:
+        self.latest = ()
         self.state = "no_data"
         self.error = ""
         self.errors_in_a_row = 0

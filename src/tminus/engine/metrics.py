@@ -9,6 +9,7 @@ a trigger on that metric fires.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from tminus.backends.base import BackendError, MetricsBackend
 from tminus.core.clock import Clock
+from tminus.core.conditions import Condition, EvalError
+from tminus.core.series import SeriesValue, judge_series, reduce_series, worst
 from tminus.engine.history import MetricSeries
 from tminus.engine.session import iso
 from tminus.plan.model import Metric, Plan
@@ -24,7 +27,12 @@ from tminus.plan.model import Metric, Plan
 if TYPE_CHECKING:
     from tminus.engine.session import SessionWriter
 
+logger = logging.getLogger(__name__)
+
 MAX_BACKOFF = 60.0
+# Queries in flight at once. Each carries its own deadline on the request itself, so a hung
+# query holds one slot until its deadline and the others keep theirs.
+MAX_CONCURRENT = 32
 BACKFILL = timedelta(minutes=15)
 
 Listener = Callable[[str], None]  # metric id
@@ -32,18 +40,25 @@ Listener = Callable[[str], None]  # metric id
 
 @dataclass(frozen=True)
 class Poll:
-    """One query the poller keeps fresh: a [[metrics]] entry or a criterion's own query."""
+    """One query the poller keeps fresh: a [[metrics]] entry, a criterion's or an alert's."""
 
     id: str
     query: str
     interval: float
     record: bool = True  # write metric.sample events
+    series: str = "each"  # how several series are reduced (core.series.reduce_series)
+    ok: Condition | None = None  # picks the worst series to keep in the history
+    empty_is_data: bool = False  # an alert expression: no series is the healthy answer
+
+
+_SEVERITY = {"ok": 0, "warn": 1, "bad": 2}
 
 
 def metric_state(
     metric: Metric, series: MetricSeries, stale_after: float, age: float | None
 ) -> str:
-    """ok / warn / bad by the plan's ranges, or no_data / error / stale / waiting."""
+    """ok / warn / bad by the plan's ranges (the worst series decides), or no_data / error /
+    stale / waiting. A range that cannot be evaluated is an error, never ok."""
     if series.state in ("error", "no_data", "waiting") and series.last_value is None:
         return series.state
     if series.state == "error":
@@ -52,17 +67,35 @@ def metric_state(
         return "no_data"
     if age is not None and age > stale_after:
         return "stale"
-    value = series.last_value
-    if value is None or math.isnan(value):
+    judged = reduce_series(series.latest, metric.series) if series.latest else []
+    if not judged and series.last_value is not None:  # backfilled history only
+        judged = [SeriesValue((), series.last_value)]
+    finite = [s.value for s in judged if math.isfinite(s.value)]
+    if not finite:
         return "no_data"
-    values = {"value": value}
     if metric.ok is None:
         return "ok"
-    if metric.ok.evaluate(values):
-        return "ok"
-    if metric.warn is not None and metric.warn.evaluate(values):
-        return "warn"
-    return "bad"
+    worst_state = "ok"
+    try:
+        for value in finite:
+            values = {"value": value}
+            state = "ok"
+            if not metric.ok.evaluate(values):
+                state = (
+                    "warn" if metric.warn is not None and metric.warn.evaluate(values) else "bad"
+                )
+            if _SEVERITY[state] > _SEVERITY[worst_state]:
+                worst_state = state
+    except EvalError:
+        return "error"
+    return worst_state
+
+
+def shown_value(samples: tuple[SeriesValue, ...], how: str, ok: Condition | None) -> SeriesValue:
+    """The one series a history keeps and a one-line view shows: the worst by `ok`."""
+    reduced = reduce_series(samples, how)
+    verdict = judge_series(ok, reduced) if ok is not None else None
+    return worst(reduced, verdict)
 
 
 class MetricsPoller:
@@ -84,9 +117,16 @@ class MetricsPoller:
         self.session = session
         default = interval or plan.settings.poll_interval.total_seconds()
         self.polls = [
-            Poll(m.id, m.query, m.interval.total_seconds() if m.interval else default)
+            Poll(
+                m.id,
+                m.query,
+                m.interval.total_seconds() if m.interval else default,
+                series=m.series,
+                ok=m.ok,
+            )
             for m in plan.metrics
         ] + list(extra or [])
+        self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self.series: dict[str, MetricSeries] = {p.id: MetricSeries(p.id) for p in self.polls}
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -133,22 +173,31 @@ class MetricsPoller:
     async def poll_once(self, poll: Poll) -> None:
         series = self.series[poll.id]
         try:
-            result = await self.backend.query(poll.query, timeout=self._timeout(poll))
+            async with self._slots:
+                result = await self.backend.query(poll.query, timeout=self._timeout(poll))
         except BackendError as exc:
             series.failed(f"{exc.kind}: {exc}")
         except Exception as exc:  # a bug in a backend must not stop the poller
             series.failed(f"internal error: {type(exc).__name__}: {exc}")
         else:
-            if result.value is None:
+            samples = result.samples
+            if poll.empty_is_data:  # an alert: the history counts the series it returns
+                series.add(self.clock.now(), float(len(samples)), samples)
+            elif not samples:
                 series.no_data()
             else:
                 now = self.clock.now()
-                series.add(now, result.value)
+                shown = shown_value(samples, poll.series, poll.ok)
+                series.add(now, shown.value, samples)
                 if poll.record:
-                    await self._record(poll.id, result.value, now)
+                    await self._record(poll.id, shown, now)
         self.polls_done += 1
         if self._after_poll is not None:
-            await self._after_poll(series)
+            try:
+                await self._after_poll(series)
+            except Exception as exc:  # a judging bug must not stop this metric's polling
+                logger.exception("judging %s failed", poll.id)
+                series.condition_error = f"internal error: {type(exc).__name__}: {exc}"
         self._notify(poll.id)
 
     async def _loop(self, poll: Poll) -> None:
@@ -162,7 +211,8 @@ class MetricsPoller:
             # real seconds: the interval is about load on the metrics server, not launch time
             await asyncio.sleep(delay)
 
-    async def _record(self, metric_id: str, value: float, at: datetime) -> None:
+    async def _record(self, metric_id: str, shown: SeriesValue, at: datetime) -> None:
+        value = shown.value
         if self.session is None or self.session.closed:
             return
         now = self.clock.monotonic()
@@ -171,7 +221,10 @@ class MetricsPoller:
             return
         self._last_recorded[metric_id] = now
         # the reading's launch time, so a chart puts the logged and the live point together
-        await self.session.emit("metric.sample", metric=metric_id, value=value, at=iso(at))
+        labels = {"labels": dict(shown.labels)} if shown.labels else {}
+        await self.session.emit(
+            "metric.sample", metric=metric_id, value=value, at=iso(at), **labels
+        )
 
     def _notify(self, metric_id: str) -> None:
         for listener in list(self._listeners):

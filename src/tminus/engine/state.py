@@ -41,6 +41,16 @@ class ItemState:
 
 
 @dataclass
+class AlertState:
+    """One series of a trigger, as Prometheus keeps an alert: pending, then firing."""
+
+    labels: dict[str, str]
+    state: str  # pending, firing
+    since: float  # launch-clock unix time it began to hold (pending) or fired
+    value: Any = None
+
+
+@dataclass
 class TriggerState:
     id: str
     firing: bool = False
@@ -49,6 +59,12 @@ class TriggerState:
     note: str = ""
     actor: str | None = None
     fired_count: int = 0
+    # series key ('' for a manual or single-series trigger) -> its pending/firing state;
+    # folded from trigger.pending/fired/cleared, so hold timers survive a resume
+    alerts: dict[str, AlertState] = field(default_factory=dict)
+
+    def firing_series(self) -> list[AlertState]:
+        return [a for a in self.alerts.values() if a.state == "firing"]
 
 
 @dataclass
@@ -161,21 +177,55 @@ def _metric_sample(state: SessionState, ev: Event) -> None:
     samples.append((when.timestamp(), float(value)))
 
 
-def _trigger_fired(state: SessionState, ev: Event) -> None:
+def _labels(d: dict[str, Any]) -> dict[str, str]:
+    raw = d.get("labels") or {}
+    return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+
+
+def _trigger_pending(state: SessionState, ev: Event) -> None:
+    d = ev.data
+    trig = state.trigger(str(d["trigger"]))
+    trig.alerts[str(d["series"])] = AlertState(
+        _labels(d), "pending", float(d["since"]), d.get("value")
+    )
+
+
+def _trigger_pending_cleared(state: SessionState, ev: Event) -> None:
     trig = state.trigger(str(ev.data["trigger"]))
+    key = str(ev.data["series"])
+    if key in trig.alerts and trig.alerts[key].state == "pending":
+        del trig.alerts[key]
+
+
+def _trigger_fired(state: SessionState, ev: Event) -> None:
+    d = ev.data
+    trig = state.trigger(str(d["trigger"]))
     if not trig.firing:
         trig.fired_count += 1
         trig.since = ev.ts
     trig.firing = True
-    trig.value = ev.data.get("value")
-    trig.note = str(ev.data.get("note", ""))
+    trig.value = d.get("value")
+    trig.note = str(d.get("note", ""))
     trig.actor = ev.actor
+    trig.alerts[str(d.get("series", ""))] = AlertState(
+        _labels(d), "firing", float(d.get("at") or 0.0), d.get("value")
+    )
 
 
 def _trigger_cleared(state: SessionState, ev: Event) -> None:
-    trig = state.trigger(str(ev.data["trigger"]))
-    trig.firing = False
-    trig.value = ev.data.get("value")
+    d = ev.data
+    trig = state.trigger(str(d["trigger"]))
+    if "series" in d:
+        trig.alerts.pop(str(d["series"]), None)
+    else:  # a person cleared the trigger (or an older log): every series
+        trig.alerts.clear()
+    firing = trig.firing_series()
+    trig.firing = bool(firing)
+    trig.value = firing[-1].value if firing else d.get("value")
+
+
+def _trigger_error(state: SessionState, ev: Event) -> None:
+    state.trigger(str(ev.data["trigger"])).note = str(ev.data["error"])
 
 
 # one function per event type in engine/events.py; tests/test_events.py keeps them in step
@@ -190,9 +240,12 @@ FOLDS: dict[str, Fold] = {
     "phase.signed_off": _phase_signed_off,
     "note.added": _note_added,
     "metric.sample": _metric_sample,
+    "trigger.pending": _trigger_pending,
+    "trigger.pending_cleared": _trigger_pending_cleared,
     "trigger.fired": _trigger_fired,
     "trigger.declared": _trigger_fired,  # a person's declaration fires like a metric's
     "trigger.cleared": _trigger_cleared,
+    "trigger.error": _trigger_error,
 }
 
 

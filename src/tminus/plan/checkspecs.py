@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
-from tminus.core.series import Reducer
 from tminus.core.conditions import Condition
+from tminus.core.series import Reducer
 from tminus.plan.schema import Path, Tagged, condition_field, duration_field
 
 Issues = Iterator[tuple[Path, str]]
@@ -73,8 +73,15 @@ class HttpCheck(CheckSpec):
         "count",
     )
     DEFAULT_EXPECT = "status == 200"
-    TYPES = {"status": "number", "response_time": "number", "headers": "map", "text": "text",
-             "rate_limited": "number", "statuses": "list", "count": "number"}
+    TYPES = {
+        "status": "number",
+        "response_time": "number",
+        "headers": "map",
+        "text": "text",
+        "rate_limited": "number",
+        "statuses": "list",
+        "count": "number",
+    }
 
     url: str
     method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
@@ -109,8 +116,13 @@ class TlsCheck(CheckSpec):
     RUNS = "tminus.checks.tls:run_tls"
     BACKEND = "tls"
     FIELDS = ("days_left", "hostname_ok", "chain_ok", "subject", "issuer", "not_after")
-    TYPES = {"days_left": "number", "hostname_ok": "bool", "chain_ok": "bool",
-             "subject": "text", "issuer": "text"}
+    TYPES = {
+        "days_left": "number",
+        "hostname_ok": "bool",
+        "chain_ok": "bool",
+        "subject": "text",
+        "issuer": "text",
+    }
     DEFAULT_EXPECT = "days_left > 30"
 
     host: str

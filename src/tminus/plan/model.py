@@ -173,9 +173,12 @@ class Trigger:
             elif not self.alert.strip():
                 yield ("alert",), "must be a PromQL expression"
         elif not self.manual and not (self.metric and self.when):
-            yield (), (
-                'needs metric and when (e.g. when = "> 0.05"), alert = \'<PromQL>\', '
-                "or manual = true"
+            yield (
+                (),
+                (
+                    "needs metric and when (e.g. when = \"> 0.05\"), alert = '<PromQL>', "
+                    "or manual = true"
+                ),
             )
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import asyncio
 import math
 
-from tminus.core.series import SeriesValue
 from tminus.backends.base import BackendError, QueryResult, RangeResult
 from tminus.backends.demo.evaluate import Evaluator
 from tminus.backends.demo.promql import Node, QueryError, parse
 from tminus.backends.demo.world import DemoWorld
+from tminus.core.series import SeriesValue
 
 MAX_POINTS = 11_000  # Prometheus refuses range queries with more points than this
 QUERY_LATENCY = 0.002  # seconds: yields to the loop like a real round trip would
