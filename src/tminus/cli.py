@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--concurrency", metavar="N", type=int, help="checks at once (plan default)")
     s.add_argument("--no-record", action="store_true", help="do not record a session")
 
+    s = sub.add_parser(
+        "import-rules", help="turn a Prometheus alerting-rules file into [[triggers]]"
+    )
+    s.add_argument("rules", metavar="RULES.yml")
+    s.add_argument("--into", metavar="PLAN", help="append them to this plan (validated first)")
+
     s = sub.add_parser("sessions", help="list recorded sessions")
     s.add_argument("--json", action="store_true", help="print JSON")
 
@@ -118,6 +124,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     return check_main(_load(args.plan), args)
 
 
+def cmd_import_rules(args: argparse.Namespace) -> int:
+    from tminus.commands.import_rules import main as import_main
+
+    return import_main(args)
+
+
 def cmd_sessions(args: argparse.Namespace) -> int:
     from tminus.engine.catalog import list_sessions
 
@@ -158,6 +170,7 @@ COMMANDS = {
     "init": cmd_init,
     "plan": cmd_plan,
     "check": cmd_check,
+    "import-rules": cmd_import_rules,
     "sessions": cmd_sessions,
     "demo": cmd_demo,
     "run": cmd_run,

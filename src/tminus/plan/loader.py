@@ -233,9 +233,19 @@ def _cross_check(plan: Plan) -> list[Problem]:
             out.append(
                 Problem(("success_criteria", i, "metric"), f"no metric with id {crit.metric!r}")
             )
-    needs_prom = bool(plan.metrics) or any(c.query for c in plan.success_criteria)
+    needs_prom = (
+        bool(plan.metrics)
+        or any(c.query for c in plan.success_criteria)
+        or any(t.alert for t in plan.triggers)
+    )
     if needs_prom and not demo and plan.backends.prometheus is None:
-        path: Path = ("metrics",) if plan.metrics else ("success_criteria",)
+        path: Path = (
+            ("metrics",)
+            if plan.metrics
+            else ("success_criteria",)
+            if any(c.query for c in plan.success_criteria)
+            else ("triggers",)
+        )
         out.append(Problem(path, "metrics need [backends.prometheus] (or [backends.demo])"))
     for pi, phase in enumerate(plan.phases):
         for si, section in enumerate(phase.sections):

@@ -162,6 +162,7 @@ class Trigger:
     series: Reducer = "each"  # each: one alert per series; worst: one alert for the query
     interval: timedelta | None = duration_field(optional=True)  # alert: how often to evaluate
     labels: dict[str, str] = field(default_factory=dict)  # kept from an imported rule
+    summary: str = ""  # an imported rule's summary annotation
     manual: bool = False  # declared by a person, with a note
 
     def validate(self) -> Issues:

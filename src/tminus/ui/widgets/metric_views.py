@@ -17,7 +17,7 @@ from textual.widgets import Static
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.criteria import Score
 from tminus.engine.history import MetricSeries
-from tminus.engine.metrics import metric_state
+from tminus.engine.metrics import metric_state, shown_value
 from tminus.plan.model import Metric
 from tminus.ui.widgets.format import format_metric, resample, sparkline
 from tminus.ui.widgets.theme_style import theme_style
@@ -55,9 +55,20 @@ def describe_state(engine: ConsoleEngine, metric: Metric, series: MetricSeries) 
         return state, f"stale {age:.0f}s" if age is not None else "stale"
     if state == "waiting":
         return state, "waiting for the first poll"
-    if metric.ok is None:
-        return state, ""  # no range to judge by: just the value
-    return state, state
+    if series.condition_error:  # judging failed at run time; polling goes on
+        return "error", series.condition_error
+    words = "" if metric.ok is None else state  # no range to judge by: just the value
+    which = _which_series(metric, series)
+    return state, f"{words} · {which}" if words and which else words or which
+
+
+def _which_series(metric: Metric, series: MetricSeries) -> str:
+    """'eu-west, worst of 3' when several series answer: the value shown is that one's."""
+    if len(series.latest) < 2 or metric.series not in ("each", "worst"):
+        return ""
+    shown = shown_value(series.latest, metric.series, metric.ok)
+    name = "/".join(v for k, v in shown.labels if k != "__name__") or "{}"
+    return f"{name}, worst of {len(series.latest)}"
 
 
 def resolve(widget: Widget, style: str) -> str:
