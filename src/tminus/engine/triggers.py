@@ -106,7 +106,7 @@ class TriggerWatcher:
         for trig in self.by_metric(series.metric_id):
             await self._evaluate(trig, series)
 
-    def _holding(
+    async def _holding(
         self, trig: Trigger, series: MetricSeries
     ) -> tuple[dict[str, SeriesValue], set[str], set[str]] | None:
         """Series that hold, that do not hold, and that say nothing; None: no data at all."""
@@ -120,7 +120,7 @@ class TriggerWatcher:
         assert trig.when is not None
         verdict = judge_series(trig.when, reduced)
         if verdict.errors:
-            self._condition_failed(trig, series, verdict.errors[0][1])
+            await self._condition_failed(trig, series, verdict.errors[0][1])
         else:
             series.condition_error = ""
             self._failures.pop(trig.id, None)
@@ -134,15 +134,16 @@ class TriggerWatcher:
         holding = {s.key: s for s in verdict.passing}
         return holding, {s.key for s in verdict.failing}, unknown
 
-    def _condition_failed(self, trig: Trigger, series: MetricSeries, why: str) -> None:
+    async def _condition_failed(self, trig: Trigger, series: MetricSeries, why: str) -> None:
         message = f"trigger {trig.id}: cannot evaluate {trig.when}: {why}"
         series.condition_error = message
-        if self._failures.get(trig.id) != message:  # logged once per distinct failure
+        if trig.id not in self._failures:  # logged once, until the condition works again
             self._failures[trig.id] = message
             logger.warning("%s", message)
+            await self._send("trigger.error", trigger=trig.id, series="", error=message)
 
     async def _evaluate(self, trig: Trigger, series: MetricSeries) -> None:
-        judged = self._holding(trig, series)
+        judged = await self._holding(trig, series)
         if judged is None:
             return  # no data says nothing: keep hold timers and firing series as they are
         holding, not_holding, unknown = judged

@@ -19,9 +19,16 @@ def banner_text(engine: ConsoleEngine) -> str:
     for st in firing:
         trig = next((t for t in plan.triggers if t.id == st.id), None)
         title = trig.title if trig else st.id
+        series = st.firing_series()
+        where = "/".join(v for a in series[:2] for v in a.labels.values())
+        if len(series) > 2:
+            where += f" +{len(series) - 2}"
         if trig is not None and trig.metric and isinstance(st.value, int | float):
             value = format_metric(float(st.value), plan.metric(trig.metric).unit)
-            parts.append(f"{escape(title)} (now {value})")
+            at = f" in {escape(where)}" if where else ""
+            parts.append(f"{escape(title)}{at} (now {value})")
+        elif where:
+            parts.append(f"{escape(title)}: {escape(where)}")
         elif st.note:
             parts.append(f"{escape(title)}: {escape(st.note)}")
         else:
