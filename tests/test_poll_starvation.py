@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 
-from fixtures.hung_prometheus import HungPrometheus
-
 from tminus.backends.prometheus import PrometheusMetrics
 from tminus.core.clock import SystemClock
 from tminus.engine.metrics import MAX_CONCURRENT, MetricsPoller, Poll
 from tminus.plan.loader import parse_plan
 from tminus.plan.model import PrometheusConfig
+
+from fixtures.hung_prometheus import HungPrometheus
 
 PLAN = """
 [launch]
