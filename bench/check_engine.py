@@ -1,10 +1,13 @@
-"""Benchmark: 1,000 http checks against a loopback server answering after 100 ms.
+"""Benchmark: http checks against a loopback server answering after 100 ms.
 
-Concurrency 100, so the ideal wall time is 1,000 x 0.1 s / 100 = 1 s. Also measures the
-event loop's worst stall with a 10 ms ticker that records its own lateness, and the same
-run end to end through `tminus check --json`.
+Concurrency 100, so the ideal wall time for 1,000 checks is 1,000 x 0.1 s / 100 = 1 s. At
+each size (default 1,000, 5,000 and 10,000 checks), in the same run and each in a fresh
+process: tminus's CheckRunner, and PLAIN, a 25-line aiohttp script doing the same requests
+and the same JSON test. Both measure wall time, the event loop's worst stall (a 10 ms
+ticker that records its own lateness) and memory per check (peak RSS over the RSS after
+imports, divided by the checks). Then `tminus check --json` end to end at the first size.
 
-    .venv/bin/python bench/check_engine.py [--checks 1000] [--concurrency 100] [--delay 0.1]
+    .venv/bin/python bench/check_engine.py [--sizes 1000,5000,10000] [--concurrency 100]
 """
 
 from __future__ import annotations
@@ -51,6 +54,33 @@ def start_server(delay: float) -> tuple[str, subprocess.Popen[str]]:
     return f"http://127.0.0.1:{port}", proc
 
 
+PLAIN = """
+import asyncio, json, resource, sys, time
+import aiohttp
+url, n, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+lateness = []
+async def ticker(stop):
+    while not stop.is_set():
+        t = time.perf_counter(); await asyncio.sleep(0.01)
+        lateness.append(time.perf_counter() - t - 0.01)
+async def check(session, gate, u):
+    async with gate, session.get(u) as resp:
+        return (await resp.json())["status"] == "UP"
+async def main():
+    stop = asyncio.Event(); tick = asyncio.create_task(ticker(stop))
+    started = time.perf_counter()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:
+        gate = asyncio.Semaphore(limit)
+        ok = await asyncio.gather(*(check(session, gate, url) for _ in range(n)))
+    wall = time.perf_counter() - started; stop.set(); await tick
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"wall_s": wall, "passed": sum(ok), "max_stall_ms": max(lateness) * 1000,
+                      "kb_per_check": (peak - base) / n}))
+asyncio.run(main())
+"""
+
+
 def plan_text(url: str, n: int, concurrency: int) -> str:
     out = [
         '[launch]\nname = "Bench"\nt0 = 2026-12-04T16:00:00Z\n',
@@ -66,11 +96,17 @@ def plan_text(url: str, n: int, concurrency: int) -> str:
 
 
 async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
+    import resource
+
+    import aiohttp  # noqa: F401 - imported before the baseline, as PLAIN does
+
     from tminus.backends.factory import build_backends
+    from tminus.checks.http import run_http  # noqa: F401
     from tminus.engine.runner import CheckRunner
     from tminus.engine.session import create_session
     from tminus.plan.loader import load_plan
 
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     plan = load_plan(plan_path)
     backends = build_backends(plan)
     session = create_session("bench")
@@ -93,42 +129,70 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     await backends.close()
     session.close()
     passed = sum(1 for r in results.values() if r.outcome.ok)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    n = len(results)
     return {
         "wall_s": wall,
         "passed": passed,
         "max_stall_ms": max(lateness) * 1000,
         "p99_stall_ms": statistics.quantiles(lateness, n=100)[98] * 1000,
+        "kb_per_check": (peak - base) / n,
     }
+
+
+def side(kind: str, url: str, plan: Path, n: int, concurrency: int) -> dict[str, float]:
+    """One side at one size, in a fresh process: memory figures start from the same place."""
+    if kind == "plain":
+        argv = [sys.executable, "-c", PLAIN, f"{url}/slow", str(n), str(concurrency)]
+    else:
+        argv = [
+            sys.executable,
+            __file__,
+            "--engine-only",
+            str(plan),
+            "--concurrency",
+            str(concurrency),
+        ]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--checks", type=int, default=1000)
+    ap.add_argument("--sizes", default="1000,5000,10000")
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--delay", type=float, default=0.1)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--engine-only", metavar="PLAN", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("TMINUS_HOME", tempfile.mkdtemp(prefix="tminus-bench-"))
+    if args.engine_only:
+        print(json.dumps(asyncio.run(run_engine(Path(args.engine_only), args.concurrency))))
+        return
     url, server = start_server(args.delay)
-    ideal = args.checks * args.delay / args.concurrency
-    with tempfile.TemporaryDirectory() as tmp:
-        plan = Path(tmp) / "bench.toml"
-        plan.write_text(plan_text(url, args.checks, args.concurrency))
-        print(
-            f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}"
-        )
-        print(
-            f"{args.checks} http checks, concurrency {args.concurrency}, server delay {args.delay}s;"
-            f" ideal {ideal:.2f}s"
-        )
-        for run in range(args.runs):
-            r = asyncio.run(run_engine(plan, args.concurrency))
-            print(
-                f"engine run {run + 1}: wall {r['wall_s']:.2f}s ({r['wall_s'] / ideal:.2f}x ideal), "
-                f"{int(r['passed'])}/{args.checks} passed, worst loop stall {r['max_stall_ms']:.1f} ms, "
-                f"p99 {r['p99_stall_ms']:.1f} ms"
-            )
-        for run in range(args.runs):
+    sizes = [int(x) for x in args.sizes.split(",")]
+    print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"http checks, concurrency {args.concurrency}, server delay {args.delay}s")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for n in sizes:
+                plan = Path(tmp) / f"bench-{n}.toml"
+                plan.write_text(plan_text(url, n, args.concurrency))
+                ideal = n * args.delay / args.concurrency
+                plain = side("plain", url, plan, n, args.concurrency)
+                ours = side("tminus", url, plan, n, args.concurrency)
+                for name, r in (("plain aiohttp", plain), ("tminus runner", ours)):
+                    print(
+                        f"{n:>6} {name}: wall {r['wall_s']:.2f}s ({r['wall_s'] / ideal:.2f}x ideal),"
+                        f" {int(r['passed'])}/{n} passed, worst stall {r['max_stall_ms']:.1f} ms,"
+                        f" {r['kb_per_check']:.2f} KB/check"
+                    )
+                print(
+                    f"{n:>6} ratio: wall {ours['wall_s'] / plain['wall_s']:.2f}x,"
+                    f" memory {ours['kb_per_check'] / max(plain['kb_per_check'], 0.01):.2f}x"
+                )
+            n = sizes[0]
+            plan = Path(tmp) / f"bench-{n}.toml"
             t = time.perf_counter()
             out = subprocess.run(
                 [
@@ -140,6 +204,7 @@ def main() -> None:
                     "--json",
                     "--concurrency",
                     str(args.concurrency),
+                    "--no-record",
                 ],
                 capture_output=True,
                 text=True,
@@ -148,11 +213,11 @@ def main() -> None:
             wall = time.perf_counter() - t
             summary = json.loads(out.stdout)["summary"] if out.stdout else {}
             print(
-                f"tminus check --json run {run + 1}: {wall:.2f}s end to end (exit {out.returncode}), "
-                f"summary {summary}"
+                f"tminus check --json, {n} checks: {wall:.2f}s end to end (exit {out.returncode}), {summary}"
             )
-    server.terminate()
-    server.wait(5)
+    finally:
+        server.terminate()
+        server.wait(5)
 
 
 if __name__ == "__main__":

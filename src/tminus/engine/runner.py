@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from tminus.engine.state import SessionState
 
 MAX_BACKOFF = 30.0
+WINDOW = 2  # check tasks alive at once, as a multiple of the concurrency
 HELD_ERROR = "error "  # an error held back as inconclusive by consecutive_errors
 Listener = Callable[[str, CheckResult | None], None]  # item id, result (None: started)
 
@@ -47,6 +49,7 @@ class CheckRunner:
         self.listener = listener
         self._tasks: set[asyncio.Task[CheckResult]] = set()
         self._preloaded: set[str] = set()
+        self._generation = 0
         self._index: dict[str, tuple[Phase, Section, Item]] = {
             item.id: (phase, section, item) for phase, section, item in plan.items()
         }
@@ -69,25 +72,48 @@ class CheckRunner:
         return [i for i in ids if self._index[i][2].check is not None]
 
     async def run(self, item_ids: Iterable[str] | None = None) -> dict[str, CheckResult]:
-        """Run the automated checks among `item_ids` (default: all) and return their results."""
+        """Run the automated checks among `item_ids` (default: all) and return their results.
+
+        Tasks are created as the gate admits work, at most WINDOW x the concurrency alive at
+        once: 10,000 queued checks cost 10,000 small ids, not 10,000 tasks created in one go
+        (which stalled the event loop and held a task's memory per check for the whole run).
+        """
         run_id = secrets.token_hex(4)
         ids = self.automated(item_ids)
         await self.preload({self._index[i][2].check.kind for i in ids})  # type: ignore[union-attr]
-        tasks = [asyncio.create_task(self._run_item(i, run_id)) for i in ids]
-        self._tasks.update(tasks)
-        try:
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-        finally:
-            self._tasks.difference_update(tasks)
+        generation = self._generation
+        window = asyncio.Semaphore(WINDOW * self.gate.limit)
+        live: set[asyncio.Task[CheckResult]] = set()
         out: dict[str, CheckResult] = {}
-        for item_id, res in zip(ids, results, strict=True):
-            if isinstance(res, CheckResult):
-                out[item_id] = res
-            elif isinstance(res, asyncio.CancelledError):
-                out[item_id] = CheckResult(Outcome.SKIPPED, "cancelled")
-            else:  # _run_item turns every exception into a result; this is a last net
-                out[item_id] = CheckResult(Outcome.ERROR, f"internal error: {res!r}")
-        return out
+        all_done = asyncio.Event()
+
+        def finished(item_id: str, task: asyncio.Task[CheckResult]) -> None:
+            window.release()
+            live.discard(task)
+            self._tasks.discard(task)
+            out[item_id] = _outcome(task)
+            if not live and len(out) == len(ids):
+                all_done.set()
+
+        try:
+            for n, item_id in enumerate(ids):
+                if self._generation != generation:  # cancelled: the rest never start
+                    out[item_id] = CheckResult(Outcome.SKIPPED, "cancelled")
+                    continue
+                await window.acquire()
+                if n % 256 == 255:
+                    await asyncio.sleep(0)  # let running checks breathe between batches
+                task = asyncio.create_task(self._run_item(item_id, run_id))
+                live.add(task)
+                self._tasks.add(task)
+                task.add_done_callback(functools.partial(finished, item_id))
+            if len(out) < len(ids):
+                await all_done.wait()
+        except asyncio.CancelledError:
+            for task in list(live):
+                task.cancel()
+            raise
+        return {i: out[i] for i in ids}
 
     async def preload(self, kinds: set[str]) -> None:
         """Import what these check kinds need in a worker thread, before any check starts.
@@ -114,6 +140,7 @@ class CheckRunner:
 
     def cancel(self) -> None:
         """Stop every running check promptly; each is recorded as skipped."""
+        self._generation += 1  # runs still feeding start no more checks
         for task in list(self._tasks):
             task.cancel()
 
@@ -210,3 +237,13 @@ class CheckRunner:
                 ),
             )
         return result
+
+
+def _outcome(task: asyncio.Task[CheckResult]) -> CheckResult:
+    if task.cancelled():
+        return CheckResult(Outcome.SKIPPED, "cancelled")
+    exc = task.exception()
+    if exc is None:
+        return task.result()
+    # _run_item turns every exception into a result; this is a last net
+    return CheckResult(Outcome.ERROR, f"internal error: {exc!r}")
