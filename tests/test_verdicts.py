@@ -271,3 +271,23 @@ def test_hold_is_kept_from_the_plan() -> None:
     assert list(trig.validate()) == []
     bad = Trigger(id="t", title="T", alert="up == 0", metric="m")
     assert [m for _, m in bad.validate()]
+
+
+# ------------------------------------------------------------------ the demo world
+async def test_the_demo_world_answers_by_region_with_a_series_per_region() -> None:
+    from datetime import UTC, datetime
+
+    from tminus.backends.demo.metrics import DemoMetrics
+    from tminus.backends.demo.world import DemoWorld
+    from tminus.core.clock import FrozenClock
+
+    t0 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
+    clock = FrozenClock(t0)
+    demo = DemoMetrics(DemoWorld("healthy", 1, clock=clock, t0=t0))
+    clock.advance(600)
+    result = await demo.query("sum by (region) (rate(http_requests_total[1m]))", timeout=1)
+    regions = [dict(s.labels)["region"] for s in result.samples]
+    assert len(regions) >= 2 and regions == sorted(regions)
+    assert result.series == len(regions) and all(s.value > 0 for s in result.samples)
+    total = await demo.query("sum(rate(http_requests_total[1m]))", timeout=1)
+    assert total.value == pytest.approx(sum(s.value for s in result.samples))
