@@ -145,8 +145,10 @@ class MainScreen(Screen[None]):
             self.refresh_bindings()
             if ev.type in ("trigger.fired", "trigger.declared"):
                 self.app.bell()
+                labels = ev.data.get("labels") or {}
+                where = f" ({', '.join(map(str, labels.values()))})" if labels else ""
                 self.notify(
-                    f"Rollback trigger: {self._trigger_title(str(ev.data.get('trigger')))}",
+                    f"Rollback trigger: {self._trigger_title(str(ev.data.get('trigger')))}{where}",
                     severity="error",
                     timeout=15,
                 )
