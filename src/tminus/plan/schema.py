@@ -228,12 +228,20 @@ class Converter:
         names = getattr(cls, "FIELDS", None) or None
         types = getattr(cls, "TYPES", None) or {}
         # typed fields: the condition is type-checked against what the kind produces
-        fields = {n: types.get(n, "any") for n in names} if names and types else names
+        typed = tuple((n, types.get(n, "any")) for n in names) if names and types else None
         try:
-            return Condition.parse(value, fields)
+            return _parse_condition(value, tuple(names) if names else None, typed)
         except ConditionError as exc:
             self.fail(path, f"bad condition {value!r}: {exc}")
             return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_condition(
+    text: str, names: tuple[str, ...] | None, typed: tuple[tuple[str, str], ...] | None
+) -> Condition:
+    # Conditions are immutable: a 10,000-item plan repeating one `expect` parses it once
+    return Condition.parse(text, dict(typed) if typed is not None else names)
 
 
 @functools.cache
