@@ -14,7 +14,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, MetricsBackend
 from tminus.core.clock import Clock
@@ -221,10 +221,10 @@ class MetricsPoller:
             return
         self._last_recorded[metric_id] = now
         # the reading's launch time, so a chart puts the logged and the live point together
-        labels = {"labels": dict(shown.labels)} if shown.labels else {}
-        await self.session.emit(
-            "metric.sample", metric=metric_id, value=value, at=iso(at), **labels
-        )
+        data: dict[str, Any] = {"metric": metric_id, "value": value, "at": iso(at)}
+        if shown.labels:
+            data["labels"] = dict(shown.labels)
+        await self.session.emit("metric.sample", **data)
 
     def _notify(self, metric_id: str) -> None:
         for listener in list(self._listeners):
