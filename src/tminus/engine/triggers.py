@@ -140,7 +140,7 @@ class TriggerWatcher:
         if trig.id not in self._failures:  # logged once, until the condition works again
             self._failures[trig.id] = message
             logger.warning("%s", message)
-            await self._send("trigger.error", trigger=trig.id, series="", error=message)
+            await self._record("trigger.error", trigger=trig.id, series="", error=message)
 
     async def _evaluate(self, trig: Trigger, series: MetricSeries) -> None:
         judged = await self._holding(trig, series)
@@ -195,10 +195,10 @@ class TriggerWatcher:
         trig = next(t for t in self.plan.triggers if t.id == trigger_id)
         if not trig.manual:
             raise ValueError(f"{trig.title} fires from its metric; it cannot be declared")
-        await self._send("trigger.declared", actor=self.actor, trigger=trigger_id, note=note)
+        await self._record("trigger.declared", actor=self.actor, trigger=trigger_id, note=note)
 
     async def clear_manual(self, trigger_id: str, note: str) -> None:
-        await self._send("trigger.cleared", actor=self.actor, trigger=trigger_id, note=note)
+        await self._record("trigger.cleared", actor=self.actor, trigger=trigger_id, note=note)
 
     async def _emit(
         self, type_: str, trig: Trigger, s: SeriesValue, key: str | None = None, **extra: Any
@@ -209,9 +209,9 @@ class TriggerWatcher:
         data["labels"] = dict(s.labels)
         data["value"] = s.value
         data.update(extra)
-        await self._send(type_, **data)
+        await self._record(type_, **data)
 
-    async def _send(self, type_: str, actor: str | None = None, **data: Any) -> None:
+    async def _record(self, type_: str, actor: str | None = None, **data: Any) -> None:
         key = f"{type_}:{data.get('trigger')}:{data.get('series')}"
         if key in self._in_flight:  # a poll that lands before the last event was folded
             return
