@@ -290,6 +290,17 @@ BatchListener = Callable[[list[Event]], None]
 Waiter = concurrent.futures.Future[Event] | tuple[asyncio.AbstractEventLoop, asyncio.Future[Event]]
 
 
+def _write_whole(fh: Any, data: bytes) -> None:
+    """All of `data`, or OSError: a nearly full disk takes part of a write without an error
+    (a short write) and only the next write reports ENOSPC."""
+    view = memoryview(data)
+    while view:
+        written = fh.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
 def _resolve(pairs: list[tuple[asyncio.Future[Event], Event | BaseException]]) -> None:
     for fut, outcome in pairs:
         if fut.done():  # the awaiting task was cancelled; the event is on disk regardless
@@ -428,11 +439,15 @@ class SessionWriter:
                     break
                 batch.append(nxt)
             error: BaseException | None = None
+            fd = self._fh.fileno()
+            start = os.fstat(fd).st_size
             try:
-                self._fh.write(b"".join(line for line, _, _ in batch))
-                os.fsync(self._fh.fileno())
+                _write_whole(self._fh, b"".join(line for line, _, _ in batch))
+                os.fsync(fd)
             except OSError as exc:
                 error = SessionError(f"cannot write {self.path}: {exc}")
+                with contextlib.suppress(OSError):  # cut the torn line: the log stays whole
+                    os.ftruncate(fd, start)
             events = [event for _, event, _ in batch]
             if error is None:
                 for event in events:

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from typing import ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.worker import Worker, WorkerState
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.ui.config import load_config, save_config
+from tminus.ui.failures import console_log_handler, report_failure
+from tminus.ui.intents import run_intent
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
 from tminus.ui.messages import MetricUpdated, SessionEvent
 from tminus.ui.screens.help import HelpScreen
@@ -46,6 +52,7 @@ class TminusApp(App[None]):
         self.notice = notice
         self.remember_theme = remember_theme
         self._theme_ready = False  # set before `theme`: its watcher reads this
+        self._log_handler: logging.Handler | None = None
         # an animated tab underline costs ~8 KB per switch over SSH; the commander gains nothing
         self.animation_level = "none"
         for theme in THEMES:
@@ -57,6 +64,9 @@ class TminusApp(App[None]):
             self.theme = saved if saved in self.available_themes else DEFAULT_THEME
 
     async def on_mount(self) -> None:
+        self._log_handler = console_log_handler()
+        if self._log_handler is not None:
+            logging.getLogger("tminus").addHandler(self._log_handler)
         self.engine.subscribe(self._on_engine_event)
         if self.engine.poller is not None:
             self.engine.poller.subscribe(self._on_metric)
@@ -68,6 +78,19 @@ class TminusApp(App[None]):
         if self.on_start is not None:
             # after the first frame: the first polls and backfills must not delay it
             self.call_after_refresh(self._start_engine)
+
+    def on_unmount(self) -> None:
+        if self._log_handler is not None:
+            logging.getLogger("tminus").removeHandler(self._log_handler)
+            with contextlib.suppress(OSError):  # a full disk cannot take the last flush
+                self._log_handler.close()
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker becomes visible: a notification and a log line."""
+        if event.state is not WorkerState.ERROR:
+            return
+        self.notify(report_failure(event.worker), severity="error", timeout=20, markup=False)
 
     async def _start_engine(self) -> None:
         if self.on_start is not None:
@@ -94,8 +117,14 @@ class TminusApp(App[None]):
         if not self._theme_ready:  # the initial choice, made before any screen exists
             return
         if self.remember_theme and not os.environ.get("NO_COLOR"):
-            self.run_worker(
-                partial(save_config, {"theme": theme}), thread=True, exit_on_error=False
+            # a newer choice supersedes a save still under way
+            run_intent(
+                self,
+                partial(save_config, {"theme": theme}),
+                "Saving the theme",
+                group="theme",
+                exclusive=True,
+                thread=True,
             )
         for view in self.screen.query("Checklist"):
             view.rebuild()  # type: ignore[attr-defined]  # symbol colours follow the theme

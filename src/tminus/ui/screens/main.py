@@ -14,7 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tminus.core.durations import phase_label
-from tminus.engine.console import ConsoleEngine, ReadOnlyError
+from tminus.engine.console import ConsoleEngine
+from tminus.ui.intents import run_intent
 from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
 from tminus.ui.messages import MetricUpdated, SessionEvent
 from tminus.ui.screens.choose_with_note import ChooseWithNote
@@ -222,13 +223,14 @@ class MainScreen(Screen[None]):
         if not ids:
             self.notify(f"{what}: no automated checks to run.")
             return
-        try:
-            self.engine.run_checks(ids)
-        except ReadOnlyError as exc:
-            self.notify(str(exc), severity="error")
-            return
         n = len(ids)
-        self.notify(f"Running {n} check{'s' if n != 1 else ''}: {what}", timeout=3)
+        checks = f"{n} check{'s' if n != 1 else ''}"
+
+        async def run() -> None:
+            await self.engine.run_checks(ids)  # the views follow the checks through events
+
+        run_intent(self, run, f"Running {checks} ({what})", group="runs")
+        self.notify(f"Running {checks}: {what}", timeout=3)
 
     def action_confirm(self) -> None:
         if self._active_tab() == "metrics":
@@ -244,9 +246,7 @@ class MainScreen(Screen[None]):
 
         def done(note: str | None) -> None:
             if note is not None:
-                self.run_worker(
-                    self.engine.confirm(item.id, note), group="intents", exit_on_error=False
-                )
+                run_intent(self, self.engine.confirm(item.id, note), f"Confirming {item.title}")
 
         self.app.push_screen(NotePrompt(f"Confirm: {item.title}", "note (optional)"), done)
 
@@ -263,10 +263,10 @@ class MainScreen(Screen[None]):
         def done(choice: tuple[str, str] | None) -> None:
             if choice is not None:
                 crit_id, note = choice
-                self.run_worker(
+                run_intent(
+                    self,
                     self.engine.confirm_criterion(crit_id, note),
-                    group="intents",
-                    exit_on_error=False,
+                    "Confirming the success criterion",
                 )
 
         self.app.push_screen(
@@ -282,9 +282,7 @@ class MainScreen(Screen[None]):
 
         def done(text: str | None) -> None:
             if text:
-                self.run_worker(
-                    self.engine.add_note(text, item.id), group="intents", exit_on_error=False
-                )
+                run_intent(self, self.engine.add_note(text, item.id), "Saving the note")
 
         self.app.push_screen(
             NotePrompt(f"Note on: {item.title}", "what happened", required=True), done
@@ -301,9 +299,7 @@ class MainScreen(Screen[None]):
 
         def done(note: str | None) -> None:
             if note is not None:
-                self.run_worker(
-                    self._sign_off(phase.id, note), group="intents", exit_on_error=False
-                )
+                run_intent(self, self._sign_off(phase.id, note), f"Signing off {phase.title}")
 
         self.app.push_screen(SignOffScreen(phase, self.engine.blockers(phase)), done)
 
@@ -322,10 +318,10 @@ class MainScreen(Screen[None]):
         def done(choice: tuple[str, str] | None) -> None:
             if choice is not None:
                 trigger_id, note = choice
-                self.run_worker(
+                run_intent(
+                    self,
                     self.engine.declare_trigger(trigger_id, note),
-                    group="intents",
-                    exit_on_error=False,
+                    "Declaring the rollback trigger",
                 )
 
         self.app.push_screen(
