@@ -19,7 +19,7 @@ from tminus.engine.metrics import MetricsPoller
 from tminus.engine.session import SessionWriter, load_events
 from tminus.plan.loader import parse_plan
 from tminus.ui.app import TminusApp
-from tminus.ui.widgets.metric_views import MetricPanel
+from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 ERROR_RATIO = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))'

@@ -23,7 +23,6 @@ from tminus.ui.config import load_config, save_config
 from tminus.ui.failures import console_log_handler, report_failure
 from tminus.ui.intents import run_intent
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
-from tminus.ui.messages import MetricUpdated, SessionEvent
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
@@ -97,21 +96,11 @@ class TminusApp(App[None]):
             await self.on_start()
 
     def _on_engine_event(self, event: Event) -> None:
-        # runs on this loop's thread (the engine folds there); a message keeps views in order
+        # on this loop's thread (the engine folds there), in seq order
         self.session_signal.publish(event)
-        screen = self.screen
-        if isinstance(screen, MainScreen):
-            screen.post_message(SessionEvent(event))
-        else:
-            main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-            if main is not None:
-                main.post_message(SessionEvent(event))
 
     def _on_metric(self, metric_id: str) -> None:
         self.metric_signal.publish(metric_id)
-        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        if main is not None:
-            main.post_message(MetricUpdated(metric_id))
 
     def watch_theme(self, theme: str) -> None:
         if not self._theme_ready:  # the initial choice, made before any screen exists

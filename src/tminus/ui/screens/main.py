@@ -1,4 +1,6 @@
-"""The console: header, one tab per phase, Rollback and Contacts & Comms tabs, footer."""
+"""The console: header, one tab per phase, Metrics, Rollback and Contacts & Comms tabs,
+footer; and the commander's actions. The views follow the session and the metrics through
+the App's signals by themselves: this screen lays them out and does not route to them."""
 
 from __future__ import annotations
 
@@ -15,27 +17,23 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import Event
 from tminus.ui.intents import run_intent
 from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
-from tminus.ui.messages import MetricUpdated, SessionEvent
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.screens.note_prompt import NotePrompt
 from tminus.ui.screens.signoff import SignOffScreen
+from tminus.ui.signals import signals
 from tminus.ui.widgets.contacts_view import ContactsView
 from tminus.ui.widgets.launch_header import LaunchHeader
-from tminus.ui.widgets.metric_views import MetricPanel, MetricsView, Scoreboard
+from tminus.ui.widgets.metric_panel import MetricPanel
+from tminus.ui.widgets.metrics_view import MetricsView
 from tminus.ui.widgets.phase_view import PhaseView
 from tminus.ui.widgets.rollback_view import RollbackView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 NARROW = 110  # below this width the detail pane goes under the list
-ITEM_EVENTS = {
-    "check.started",
-    "check.finished",
-    "item.confirmed",
-    "note.added",
-}
 
 
 class MainScreen(Screen[None]):
@@ -70,9 +68,9 @@ class MainScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.set_interval(20.0, self._refresh_ages)
-        self.set_interval(1.0, self._refresh_staleness)
         self._apply_width(self.size.width)
+        # the screen's own concern: the x key and the alarm; the views follow by themselves
+        signals(self).session_signal.subscribe(self, self._on_event)
         self.call_after_refresh(self._focus_list)
 
     def _focus_list(self) -> None:
@@ -87,75 +85,30 @@ class MainScreen(Screen[None]):
         for view in self.phase_views.values():
             view.set_class(width < NARROW, "narrow")
 
-    def _refresh_staleness(self) -> None:
-        # each view redraws only if its text changed (a metric going stale, say)
-        self._refresh_metric_views(None)
-
-    def on_metric_updated(self, message: MetricUpdated) -> None:
-        self._refresh_metric_views(message.metric_id)
-
-    def _refresh_metric_views(self, metric_id: str | None) -> None:
-        """Only the visible tab's metric views: hidden ones catch up when shown."""
-        active = self._active_tab()
-        if active == "metrics":
-            for panel in self.query(MetricPanel):
-                if metric_id is None or panel.metric.id == metric_id:
-                    panel.refresh_metric()
-            for board in self.query(Scoreboard):  # none until its tab was mounted
-                board.refresh_scores()
-        else:
-            view = self.active_phase_view()
-            if view is not None and view.strip is not None:
-                view.strip.refresh_metrics()
-
     def on_metric_panel_open(self, message: MetricPanel.Open) -> None:
         self.app.push_screen(
             MetricDetailScreen(self.engine, self.engine.plan.metric(message.metric_id))
         )
 
-    def _refresh_ages(self) -> None:
-        view = self.active_phase_view()
-        if view is not None:
-            view.checklist.refresh_ages()
-
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        view = self.active_phase_view()
-        if view is not None:
-            view.checklist.refresh_ages()
-            view.checklist.focus()
-        self._refresh_metric_views(None)
+        self._focus_list()
         self.refresh_bindings()
 
-    # ------------------------------------------------------------ events
-    def on_session_event(self, message: SessionEvent) -> None:
-        ev = message.event
-        item_id = ev.data.get("item")
-        if ev.type in ITEM_EVENTS and isinstance(item_id, str):
-            for view in self.phase_views.values():
-                if view.has_item(item_id):
-                    view.refresh_item(item_id)
-        elif ev.type == "phase.signed_off":
-            signed = self.phase_views.get(str(ev.data.get("phase")))
-            if signed is not None:
-                signed.refresh_status()
-        if ev.type.startswith("trigger."):
-            for rollback in self.query(RollbackView):
-                rollback.refresh_view()
-            self.query_one(TriggerBanner).refresh_banner()
-            self.refresh_bindings()
-            if ev.type in ("trigger.fired", "trigger.declared"):
-                self.app.bell()
-                labels = ev.data.get("labels") or {}
-                where = f" ({', '.join(map(str, labels.values()))})" if labels else ""
-                self.notify(
-                    f"Rollback trigger: {self._trigger_title(str(ev.data.get('trigger')))}{where}",
-                    severity="error",
-                    timeout=15,
-                )
-        if ev.type == "criterion.confirmed":
-            for board in self.query(Scoreboard):
-                board.refresh_scores()
+    def _on_event(self, event: Event) -> None:
+        if not event.type.startswith("trigger."):
+            return
+        self.refresh_bindings()  # x is offered while a trigger fires
+        if event.type in ("trigger.fired", "trigger.declared"):
+            self.app.bell()
+            labels = event.data.get("labels") or {}
+            where = f" ({', '.join(map(str, labels.values()))})" if labels else ""
+            title = self._trigger_title(str(event.data.get("trigger")))
+            self.notify(
+                f"Rollback trigger: {title}{where}",
+                severity="error",
+                timeout=15,
+            )
 
     def _trigger_title(self, trigger_id: str) -> str:
         return next((t.title for t in self.engine.plan.triggers if t.id == trigger_id), trigger_id)
@@ -354,10 +307,5 @@ class MainScreen(Screen[None]):
         for pid, pview in self.phase_views.items():
             if pview.has_item(target):
                 self.query_one(TabbedContent).active = f"phase-{pid}"
-                if not pview.checklist.select(target):  # hidden by a filter: clear it
-                    pview.checklist.filter_text = ""
-                    pview.filter_box.value = ""
-                    pview.checklist.rebuild()
-                    pview.checklist.select(target)
-                pview.checklist.focus()
+                pview.reveal(target)
                 return

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Item, Section
 from tminus.ui.keys import STATUS_SYMBOLS
+from tminus.ui.widgets.live_text import LiveText
 
 HISTORY_SHOWN = 8
 
@@ -83,8 +83,7 @@ class ItemDetail(VerticalScroll):
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._body = Static("", id="detail-body")
-        self._shown = ""
+        self._body = LiveText(id="detail-body", wraps=True)
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._body
@@ -96,6 +95,4 @@ class ItemDetail(VerticalScroll):
             text = describe_section(self.engine, section)
         else:
             text = "[dim]Select an item.[/dim]"
-        if text != self._shown:  # no repaint when nothing changed
-            self._shown = text
-            self._body.update(text)
+        self._body.show(text)  # no repaint when nothing changed

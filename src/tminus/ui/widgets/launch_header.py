@@ -1,7 +1,7 @@
 """Launch name, environment badge, live T-minus clock, session id, READ-ONLY badge.
 
-Only the clock ticks, and it is its own one-line widget updated without a layout pass, so a
-second's update repaints a dozen cells, not the header.
+Only the clock ticks, and it is its own widget (`tminus_clock.py`), so a second's update
+repaints a dozen cells, not the header.
 """
 
 from __future__ import annotations
@@ -10,29 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
-from tminus.core.durations import format_tminus
 from tminus.engine.console import ConsoleEngine
-
-
-class TMinusClock(Static):
-    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
-        super().__init__("", **kw)  # type: ignore[arg-type]
-        self.engine = engine
-        self._text = ""
-
-    def on_mount(self) -> None:
-        self.tick()
-        self.set_interval(1.0, self.tick)
-
-    def tick(self) -> None:
-        delta = (self.engine.clock.now() - self.engine.plan.launch.t0).total_seconds()
-        text = format_tminus(delta)
-        if text != self._text:
-            # no layout pass unless the width changed: a layout repaints far more than
-            # these dozen cells (the checklist's scrollbar, measured at ~400 B/s)
-            relayout = len(text) != len(self._text)
-            self._text = text
-            self.update(text, layout=relayout)
+from tminus.ui.widgets.tminus_clock import TMinusClock
 
 
 class LaunchHeader(Horizontal):

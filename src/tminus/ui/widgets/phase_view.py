@@ -5,17 +5,25 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input
 
 from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import Event
 from tminus.plan.model import Item, Phase
+from tminus.ui.signals import signals
 from tminus.ui.widgets.checklist import Checklist
 from tminus.ui.widgets.item_detail import ItemDetail
-from tminus.ui.widgets.metric_views import MetricsStrip
+from tminus.ui.widgets.live_text import LiveText
+from tminus.ui.widgets.metrics_strip import MetricsStrip
+
+AGES_EVERY = 20.0  # seconds: ages are coarse ('3m'), so a slow tick repaints rarely
+ITEM_EVENTS = frozenset({"check.started", "check.finished", "item.confirmed", "note.added"})
 
 
 class PhaseView(Container):
+    """Follows its items' events itself; its ages tick only while it is on screen."""
+
     DEFAULT_CSS = """
     PhaseView { layout: horizontal; }
     PhaseView #phase-main { width: 3fr; }
@@ -43,11 +51,10 @@ class PhaseView(Container):
         )
         self.checklist = Checklist(engine, phase, id=f"checklist-{phase.id}")
         self.detail = ItemDetail(engine, id=f"detail-{phase.id}")
-        self.status_line = Static("", classes="phase-status")
+        self.status_line = LiveText(classes="phase-status")
         self.filter_box = Input(
             placeholder="filter: words or a status (fail, manual)…", classes="filter"
         )
-        self._status_text = ""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="phase-main"):
@@ -60,6 +67,25 @@ class PhaseView(Container):
 
     def on_mount(self) -> None:
         self.refresh_status()
+        signals(self).session_signal.subscribe(self, self._on_event)
+        self.set_interval(AGES_EVERY, self._on_tick)
+
+    def on_show(self) -> None:
+        # a hidden tab's ages went on counting: catch up when shown
+        self.checklist.refresh_ages()
+        self.refresh_status()
+
+    def _on_tick(self) -> None:
+        if self.is_on_screen:
+            self.checklist.refresh_ages()
+
+    def _on_event(self, event: Event) -> None:
+        item_id = event.data.get("item")
+        if event.type in ITEM_EVENTS and isinstance(item_id, str):
+            if self.has_item(item_id):
+                self.refresh_item(item_id)
+        elif event.type == "phase.signed_off" and event.data.get("phase") == self.phase.id:
+            self.refresh_status()
 
     def refresh_status(self) -> None:
         done, total = self.engine.progress(i for _, i in self.phase.items())
@@ -82,9 +108,7 @@ class PhaseView(Container):
             f"{phase_label(self.phase.at)} {escape(self.phase.title)} · {done}/{total} green"
             f"{run_text} · {sign}{flt}"
         )
-        if text != self._status_text:
-            self._status_text = text
-            self.status_line.update(text, layout=False)  # one fixed line
+        self.status_line.show(text)  # one fixed line: redrawn, never laid out again
 
     def refresh_item(self, item_id: str) -> None:
         self.checklist.refresh_item(item_id)
@@ -117,3 +141,12 @@ class PhaseView(Container):
 
     def selected_item(self) -> Item | None:
         return self.checklist.selected_item()
+
+    def reveal(self, item_id: str) -> None:
+        """Select an item, clearing a filter that hides it."""
+        if not self.checklist.select(item_id):
+            self.checklist.filter_text = ""
+            self.filter_box.value = ""
+            self.checklist.rebuild()
+            self.checklist.select(item_id)
+        self.checklist.focus()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from rich.markup import escape
 from textual.containers import VerticalScroll
-from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import Event
+from tminus.ui.signals import signals
+from tminus.ui.widgets.live_text import LiveText
 
 
 def rollback_text(engine: ConsoleEngine) -> str:
@@ -37,22 +39,25 @@ def rollback_text(engine: ConsoleEngine) -> str:
 
 
 class RollbackView(VerticalScroll):
+    """Follows trigger events itself."""
+
     DEFAULT_CSS = "RollbackView { padding: 0 1; }"
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._body = Static("")
-        self._text = ""
+        self._body = LiveText(wraps=True)
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._body
 
     def on_mount(self) -> None:
         self.refresh_view()
+        signals(self).session_signal.subscribe(self, self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.type.startswith("trigger."):
+            self.refresh_view()
 
     def refresh_view(self) -> None:
-        text = rollback_text(self.engine)
-        if text != self._text:
-            self._text = text
-            self._body.update(text)
+        self._body.show(rollback_text(self.engine))

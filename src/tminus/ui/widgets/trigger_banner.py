@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from rich.markup import escape
-from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import Event
 from tminus.plan.model import Plan
+from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
+from tminus.ui.widgets.live_text import LiveText
 
 
 def banner_text(engine: ConsoleEngine) -> str:
@@ -36,7 +38,9 @@ def banner_text(engine: ConsoleEngine) -> str:
     return f"⚠ ROLLBACK TRIGGER: {'; '.join(parts)} · press x for rollback"
 
 
-class TriggerBanner(Static):
+class TriggerBanner(LiveText):
+    """Follows trigger events itself; every screen that shows it gets the same banner."""
+
     DEFAULT_CSS = """
     TriggerBanner {
         display: none; height: auto; padding: 0 1;
@@ -46,17 +50,18 @@ class TriggerBanner(Static):
     """
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
-        super().__init__("", **kw)  # type: ignore[arg-type]
+        super().__init__(wraps=True, **kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._text = ""
 
     def on_mount(self) -> None:
         self.refresh_banner()
+        signals(self).session_signal.subscribe(self, self._on_event)
+
+    def _on_event(self, event: Event) -> None:
+        if event.type.startswith("trigger."):
+            self.refresh_banner()
 
     def refresh_banner(self) -> None:
         text = banner_text(self.engine)
-        if text == self._text:
-            return
-        self._text = text
-        self.update(text)
-        self.set_class(bool(text), "firing")
+        if self.show(text):
+            self.set_class(bool(text), "firing")

@@ -1,0 +1,23 @@
+"""The App's two signals, typed for the views that subscribe to them in `on_mount`.
+
+`session_signal` carries every folded session event in seq order, `metric_signal` the id of
+each metric polled. Subscriptions are weak: a removed widget stops receiving.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+from textual.dom import DOMNode
+from textual.signal import Signal
+
+from tminus.engine.session import Event
+
+
+class Signals(Protocol):
+    session_signal: Signal[Event]
+    metric_signal: Signal[str]
+
+
+def signals(node: DOMNode) -> Signals:
+    return cast(Signals, node.app)

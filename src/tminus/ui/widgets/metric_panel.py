@@ -1,0 +1,90 @@
+"""One metric on the Metrics tab: title, current value, state, and a sparkline.
+
+It follows the metric polls itself, and redraws only while on screen: a panel scrolled
+away or on a hidden tab catches up when it is shown.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+
+from tminus.engine.console import ConsoleEngine
+from tminus.plan.model import Metric
+from tminus.ui.signals import signals
+from tminus.ui.widgets.format import format_metric, resample, sparkline
+from tminus.ui.widgets.live_text import LiveText
+from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
+
+
+class MetricPanel(Vertical, can_focus=True):
+    """The border lives on this container and each line is its own LiveText, so a poll
+    that changes nothing writes nothing and one that does repaints a line."""
+
+    DEFAULT_CSS = """
+    MetricPanel { height: 4; border: round $panel; padding: 0 1; }
+    MetricPanel:focus { border: round $primary; }
+    MetricPanel > LiveText { height: 1; }
+    """
+
+    class Open(Message):
+        def __init__(self, metric_id: str) -> None:
+            super().__init__()
+            self.metric_id = metric_id
+
+    def __init__(self, engine: ConsoleEngine, metric: Metric, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self.metric = metric
+        self._head = LiveText(classes="metric-head")
+        self._spark = LiveText(classes="metric-spark")
+
+    def compose(self) -> ComposeResult:
+        yield self._head
+        yield self._spark
+
+    def on_mount(self) -> None:
+        self.refresh_metric()
+        signals(self).metric_signal.subscribe(self, self._on_metric)
+
+    def on_show(self) -> None:
+        self.refresh_metric()
+
+    def on_resize(self) -> None:
+        self._head.forget()
+        self._spark.forget()
+        self.refresh_metric()
+
+    def _on_metric(self, metric_id: str) -> None:
+        if metric_id == self.metric.id and self.is_on_screen:
+            self.refresh_metric()
+
+    def on_key(self, event: object) -> None:
+        if getattr(event, "key", "") == "enter":
+            self.post_message(self.Open(self.metric.id))
+
+    def on_click(self) -> None:
+        self.post_message(self.Open(self.metric.id))
+
+    def refresh_metric(self) -> None:
+        if self.engine.poller is None:
+            return
+        series = self.engine.poller.series[self.metric.id]
+        state, words = describe_state(self.engine, self.metric, series)
+        width = max(8, self.size.width - 4)
+        style = resolve(self, STATE_STYLE.get(state, ""))
+        value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
+        spark = sparkline(resample(list(series.points), width), width)
+        self._head.show(
+            Text.assemble(
+                (self.metric.title, "bold"),
+                "  ",
+                (value, f"bold {style}"),
+                "  ",
+                (words, style),
+            ),
+            key=(self.metric.title, value, words, style),
+        )
+        self._spark.show(Text(spark, style=style), key=(spark, style))

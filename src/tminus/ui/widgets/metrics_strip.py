@@ -1,0 +1,127 @@
+"""Launch Day's compact metrics: a line per metric, or a few packed lines on a small
+terminal. It follows the metric polls itself and redraws only while on screen."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.history import MetricSeries
+from tminus.plan.model import Metric
+from tminus.ui.signals import signals
+from tminus.ui.widgets.format import format_metric, resample, sparkline
+from tminus.ui.widgets.live_text import LiveText
+from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
+
+COMPACT_BELOW = 32  # terminal rows
+STALENESS_EVERY = 1.0  # seconds: 'stale 45s' counts up without a poll
+
+
+class MetricsStrip(Vertical):
+    """Each line is its own LiveText, redrawn only when its text changed."""
+
+    DEFAULT_CSS = """
+    MetricsStrip { height: auto; padding: 0 1; background: $surface; }
+    MetricsStrip > LiveText { height: auto; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self._lines = [LiveText(classes="strip-line") for _ in engine.plan.metrics]
+        self._packed_line = LiveText(classes="strip-packed")
+        self._compact: bool | None = None
+        self._pending = False
+
+    def compose(self) -> ComposeResult:
+        yield from self._lines
+        yield self._packed_line
+
+    def on_mount(self) -> None:
+        self.refresh_metrics()
+        signals(self).metric_signal.subscribe(self, self._on_metric)
+        self.set_interval(STALENESS_EVERY, self._on_tick)
+
+    def on_show(self) -> None:
+        self.refresh_metrics()
+
+    def on_resize(self) -> None:
+        for line in (*self._lines, self._packed_line):
+            line.forget()
+        self.refresh_metrics()
+
+    def _on_tick(self) -> None:
+        if self.is_on_screen:
+            self.refresh_metrics()
+
+    def _on_metric(self, metric_id: str) -> None:
+        # polls come in bursts: one redraw after them, as a replaceable message would
+        if not self._pending and self.is_on_screen:
+            self._pending = True
+            self.call_after_refresh(self._redraw_pending)
+
+    def _redraw_pending(self) -> None:
+        self._pending = False
+        self.refresh_metrics()
+
+    def refresh_metrics(self) -> None:
+        poller = self.engine.poller
+        if poller is None:
+            return
+        width = self.size.width - 2
+        compact = self.screen.size.height < COMPACT_BELOW
+        if compact != self._compact:  # switching modes is the only layout change
+            self._compact = compact
+            for line in (*self._lines, self._packed_line):
+                line.forget()
+            for line in self._lines:
+                line.display = not compact
+            self._packed_line.display = compact
+        rows = []
+        for metric in self.engine.plan.metrics:
+            series = poller.series[metric.id]
+            state, words = describe_state(self.engine, metric, series)
+            rows.append((metric, series, state, words))
+        if compact:
+            packed = self._packed(rows, width)
+            self._packed_line.show(packed)
+            return
+        name_w = max(len(m.title) for m in self.engine.plan.metrics)
+        spark_w = max(0, width - name_w - 8 - 12 - 4)
+        for line, (metric, series, state, words) in zip(self._lines, rows, strict=True):
+            style = resolve(self, STATE_STYLE.get(state, ""))
+            value = format_metric(series.last_value, metric.unit)
+            spark = sparkline(resample(list(series.points), spark_w), spark_w)
+            line.show(
+                Text.assemble(
+                    (metric.title.ljust(name_w), "bold"),
+                    " ",
+                    (value.rjust(8), style),
+                    " ",
+                    (words[:12].ljust(12), style),
+                    " ",
+                    (spark, style),
+                ),
+                key=(value, words, spark, style),
+            )
+
+    def _packed(self, rows: list[tuple[Metric, MetricSeries, str, str]], width: int) -> Text:
+        out = Text()
+        used = 0
+        for metric, series, state, words in rows:
+            style = resolve(self._packed_line, STATE_STYLE.get(state, ""))
+            value = format_metric(series.last_value, metric.unit)
+            shown = value if state in ("ok", "warn", "bad", "waiting") else words
+            piece = f"{metric.title} {shown}"
+            if used and used + len(piece) + 3 > width:
+                out.append("\n")
+                used = 0
+            elif used:
+                out.append(" · ", style="dim")
+                used += 3
+            out.append(metric.title + " ", style="bold")
+            out.append(shown, style=style)
+            used += len(piece)
+        return out
