@@ -19,10 +19,11 @@ from textual.worker import Worker, WorkerState
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
-from tminus.ui.config import load_config, save_config
+from tminus.ui.config import config_path, load_config, save_config
 from tminus.ui.failures import console_log_handler, report_failure
 from tminus.ui.intents import run_intent
-from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING
+from tminus.ui.keymap import keymap_clashes, keymap_notice, read_keymap
+from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, key_label
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
@@ -56,11 +57,16 @@ class TminusApp(App[None]):
         self.animation_level = "none"
         for theme in THEMES:
             self.register_theme(theme)
+        config = load_config()
         if os.environ.get("NO_COLOR"):
             self.theme = NO_COLOR_THEME
         else:
-            saved = load_config().get("theme") if remember_theme else None
+            saved = config.get("theme") if remember_theme else None
             self.theme = saved if saved in self.available_themes else DEFAULT_THEME
+        self.user_keymap, problems = read_keymap(config.get("keymap"))
+        self._keymap_notice = keymap_notice(problems, str(config_path())) if problems else ""
+        self._keymap_clashes = keymap_clashes(self.user_keymap)
+        self.set_keymap(self.user_keymap)
 
     async def on_mount(self) -> None:
         self._log_handler = console_log_handler()
@@ -74,6 +80,10 @@ class TminusApp(App[None]):
         self._theme_ready = True
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=10)
+        if self._keymap_notice:
+            self.notify(self._keymap_notice, severity="error", timeout=20, markup=False)
+        for clash in self._keymap_clashes:
+            self.notify(f"[keymap]: {clash}.", severity="warning", timeout=20, markup=False)
         if self.on_start is not None:
             # after the first frame: the first polls and backfills must not delay it
             self.call_after_refresh(self._start_engine)
@@ -126,7 +136,7 @@ class TminusApp(App[None]):
                 continue
             if main is not None:
                 yield SystemCommand(
-                    f"{b.description} ({b.key_display or b.key})",
+                    f"{b.description} ({key_label(self, b, self.user_keymap)})",
                     b.tooltip,
                     partial(main.run_action, b.action),
                 )
@@ -136,7 +146,7 @@ class TminusApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.engine.read_only))
+            self.push_screen(HelpScreen(self.engine.read_only, self.user_keymap))
 
     def action_switch_tab(self, n: int) -> None:
         from textual.widgets import TabbedContent

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual.app import App
 from textual.binding import Binding
 
 CONSOLE_BINDINGS: list[Binding] = [
@@ -98,6 +101,16 @@ APP_BINDINGS: list[Binding] = [
 ]
 
 MUTATING = frozenset({"run_selected", "run_phase", "confirm", "note", "sign_off", "declare"})
+
+
+def key_label(app: App[Any], binding: Binding, keymap: dict[str, str]) -> str:
+    """The key the user presses for `binding`, remapped or not, as the footer shows it."""
+    remapped = keymap.get(binding.id or "")
+    if remapped is None:
+        return binding.key_display or binding.key
+    first = remapped.split(",")[0]
+    return app.get_key_display(binding.with_key(key=first, key_display=None))
+
 
 STATUS_SYMBOLS = {
     "pass": ("✔", "pass"),

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS
+from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS, key_label
 
 
-def help_text(read_only: bool) -> str:
+def help_text(read_only: bool, keys: Callable[[Binding], str] | None = None) -> str:
+    """`keys` gives a binding's key as the user remapped it (default: as declared)."""
     lines = ["[b]Keys[/b]"]
     for b in CONSOLE_BINDINGS + APP_BINDINGS:
         if read_only and b.action in MUTATING:
             continue
         if b.action.startswith("switch_tab"):
             continue
-        key = b.key_display or b.key
+        key = keys(b) if keys is not None else b.key_display or b.key
         lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
     lines.append("  [b]1-9[/b]    switch to tab 1-9")
     lines.append("  [b]ctrl+p[/b] command palette: every action above, themes, quit")
@@ -38,8 +42,8 @@ def help_text(read_only: bool) -> str:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "close", "Close", id="close"),
-        Binding("question_mark", "close", "Close", show=False),
-        Binding("q", "close", "Close", show=False),
+        Binding("question_mark", "close", "Close", id="close-help", show=False),
+        Binding("q", "close", "Close", id="close-quit", show=False),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -50,14 +54,16 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, read_only: bool) -> None:
+    def __init__(self, read_only: bool, keymap: dict[str, str] | None = None) -> None:
         super().__init__()
         self.read_only = read_only
+        self.keymap = keymap or {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
-                yield Static(help_text(self.read_only), id="help-text")
+                keys = partial(key_label, self.app, keymap=self.keymap)
+                yield Static(help_text(self.read_only, keys), id="help-text")
             yield Label("esc to close", classes="hint")
 
     def action_close(self) -> None:
