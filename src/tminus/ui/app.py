@@ -125,8 +125,6 @@ class TminusApp(App[None]):
                 exclusive=True,
                 thread=True,
             )
-        for view in self.screen.query("Checklist"):
-            view.rebuild()  # type: ignore[attr-defined]  # symbol colours follow the theme
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -96,6 +96,8 @@ class Checklist(DataTable[str | Text]):
         self.add_column("Age", key="age", width=FIXED["age"])
         self.add_column("Owner", key="owner", width=FIXED["owner"])
         self.rebuild()
+        # symbol colours are resolved by hand, so they follow the theme by a rebuild
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.rebuild())
 
     @staticmethod
     def _fit_title(width: int) -> int:
