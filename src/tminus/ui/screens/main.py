@@ -76,7 +76,7 @@ class MainScreen(Screen[None]):
     def _focus_list(self) -> None:
         view = self.active_phase_view()
         if view is not None:
-            view.checklist.focus()
+            view.focus_list()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
@@ -159,7 +159,7 @@ class MainScreen(Screen[None]):
                 return
             self._start([item.id], item.title)
             return
-        section = view.checklist.selected_section()
+        section = view.selected_section()
         if section is not None:
             self._start([i.id for i in section.items], section.title)
 

@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input
 from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
-from tminus.plan.model import Item, Phase
+from tminus.plan.model import Item, Phase, Section
 from tminus.ui.signals import signals
 from tminus.ui.widgets.checklist import Checklist
 from tminus.ui.widgets.item_detail import ItemDetail
@@ -141,6 +141,12 @@ class PhaseView(Container):
 
     def selected_item(self) -> Item | None:
         return self.checklist.selected_item()
+
+    def selected_section(self) -> Section | None:
+        return self.checklist.selected_section()
+
+    def focus_list(self) -> None:
+        self.checklist.focus()
 
     def reveal(self, item_id: str) -> None:
         """Select an item, clearing a filter that hides it."""
