@@ -101,5 +101,25 @@ async def test_a_note_that_cannot_be_written_is_shown_as_failed(full_disk, caplo
     log_path = full_disk / "sessions" / "test-session.jsonl"
     assert b"db failover ok" not in log_path.read_bytes()
     assert not load_events(log_path).warnings  # no torn line left behind: the log stays whole
-    logged = [r.getMessage() for r in caplog.records if r.name == "tminus.console"]
-    assert logged == [message]
+    (logged,) = [r.getMessage() for r in caplog.records if r.name == "tminus.console"]
+    assert logged.startswith(message + "\n") and "SessionError" in logged  # with its traceback
+
+
+async def test_a_theme_that_cannot_be_saved_is_shown_and_logged_to_the_console_log(tmp_path):
+    home = Path(os.environ["TMINUS_HOME"])
+    config = home / "config" / "config.toml"
+    config.mkdir(parents=True)  # a directory where the file should be: the save must fail
+    app, _ = make_app(tmp_path / "sessions", small_plan())
+    app.remember_theme = True
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.pause()
+        app.theme = "tminus-light"  # what the command palette's theme picker does
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        (error,) = [n.message for n in app._notifications if n.severity == "error"]
+        assert error.startswith("Saving the theme failed: ")
+        assert str(config) in error
+    log_file = home / "console.log"
+    assert error in log_file.read_text(encoding="utf-8")
+    assert log_file.stat().st_mode & 0o777 == 0o600

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 from io import TextIOWrapper
 from typing import Any
 
@@ -48,6 +49,10 @@ def failure_text(worker: Worker[Any]) -> str:
 
 
 def report_failure(worker: Worker[Any]) -> str:
+    """Log the failure (its traceback scrubbed of secrets, like its text) and return the
+    text to show."""
     text = failure_text(worker)
-    log.error("%s", text, exc_info=worker.error)
+    error = worker.error
+    trace = "".join(traceback.format_exception(error)) if error is not None else ""
+    log.error("%s\n%s", text, scrub(trace))
     return text
