@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tminus import __version__
 from tminus.backends.base import Backends
@@ -27,6 +27,10 @@ from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
 from tminus.engine.triggers import TriggerWatcher, trigger_polls
 from tminus.plan.model import Item, Phase, Plan
+
+if TYPE_CHECKING:
+    from tminus.backends.notify import Notification
+    from tminus.engine.notify import Dispatcher
 
 EventListener = Callable[[Event], None]
 log = logging.getLogger(__name__)
@@ -109,6 +113,20 @@ class ConsoleEngine:
                 after_poll=None if self.read_only else self.triggers.observe,
             )
 
+        # notifications go out from the one writable console, never from a follower
+        self.notifier: Dispatcher | None = None
+        if not self.read_only and plan.comms.notify:
+            from tminus.engine.notify import Dispatcher
+
+            self.notifier = Dispatcher(
+                plan,
+                self.state,
+                self.clock,
+                session=session,
+                actor=self.actor,
+                values=self.metric_values,
+            )
+
     # ------------------------------------------------------------ wiring
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start delivering events; call once from the loop that drives the views."""
@@ -139,6 +157,8 @@ class ConsoleEngine:
                 listener(event)
             except Exception:  # a view that is gone or broken must not stop the fold
                 log.exception("session event listener failed on %s", event.type)
+        if self.notifier is not None:
+            self.notifier.observe(event)  # only enqueues: delivery never holds the fold
 
     def start_polling(self) -> None:
         if self.poller is not None:
@@ -146,6 +166,8 @@ class ConsoleEngine:
 
     async def start(self, *, mode: str, plan_path: str, resumed: bool, **extra: Any) -> None:
         self.start_polling()
+        if self.notifier is not None:
+            self.notifier.start()
         if self.session is None:
             return
         if resumed:
@@ -161,6 +183,8 @@ class ConsoleEngine:
             bg.cancel()
         if self.poller is not None:
             await self.poller.stop()
+        if self.notifier is not None:
+            await self.notifier.stop()
         for task in list(self._run_tasks):
             task.cancel()
         if self._run_tasks:
@@ -268,6 +292,19 @@ class ConsoleEngine:
             start=end - window,
             end=end,
         )
+
+    def send_status_now(self) -> Notification:
+        """Queue a status update for every channel now (the Contacts tab's "send now")."""
+        self._writable()
+        if self.notifier is None:
+            raise ValueError("the plan has no [[comms.notify]] channels")
+        return self.notifier.send_status_now()
+
+    def metric_values(self) -> dict[str, float | None]:
+        """The poller's latest values, fresher than the log's once-a-minute samples."""
+        if self.poller is None:
+            return {}
+        return {mid: s.last_value for mid, s in self.poller.series.items()}
 
     def scoreboard(self) -> list[Score]:
         series = self.poller.series if self.poller is not None else {}

@@ -238,6 +238,35 @@ class TriggerCleared(EventData):
     reason: str | None = None  # condition no longer holds, or series gone for N polls
 
 
+# ---------------------------------------------------------------- notifications
+@dataclass(frozen=True, kw_only=True)
+class NotifySent(EventData):
+    """A notification delivered through one channel (engine/notify.py)."""
+
+    TYPE = "notify.sent"
+    channel: str
+    kind: str  # webhook, slack, email, command
+    topic: str  # status, phase, rollout, trigger, rollback
+    title: str
+    attempt: int
+    receipt: str  # "HTTP 200", "SMTP accepted 2 of 2", "exit 0"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyFailed(EventData):
+    """One failed attempt; `final` when the channel gave up on this notification."""
+
+    TYPE = "notify.failed"
+    channel: str
+    kind: str
+    topic: str
+    title: str
+    attempt: int
+    error: str
+    final: bool
+    retry_in: float  # seconds until the next attempt (0 when final)
+
+
 EVENT_TYPES: typing.Mapping[str, type[EventData]] = EventData.TYPES
 
 

@@ -68,6 +68,19 @@ class TriggerState:
 
 
 @dataclass
+class ChannelState:
+    """A notification channel as the log tells it: ok, retrying or failed."""
+
+    name: str
+    kind: str = ""
+    status: str = "idle"  # idle, ok, retrying, failed
+    ts: str | None = None
+    error: str = ""
+    sent: int = 0
+    failed: int = 0  # deliveries given up on
+
+
+@dataclass
 class SessionState:
     session_id: str = ""
     plan_name: str = ""
@@ -87,6 +100,7 @@ class SessionState:
     notes: list[Stamp] = field(default_factory=list)
     criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
+    notify: dict[str, ChannelState] = field(default_factory=dict)  # notification channels
 
     def item(self, item_id: str) -> ItemState:
         st = self.items.get(item_id)
@@ -229,6 +243,31 @@ def _trigger_error(state: SessionState, ev: Event) -> None:
 
 
 # one function per event type in engine/events.py; tests/test_events.py keeps them in step
+def _channel(state: SessionState, ev: Event) -> ChannelState:
+    name = str(ev.data["channel"])
+    ch = state.notify.get(name)
+    if ch is None:
+        ch = state.notify[name] = ChannelState(name)
+    ch.kind = str(ev.data["kind"])
+    ch.ts = ev.ts
+    return ch
+
+
+def _notify_sent(state: SessionState, ev: Event) -> None:
+    ch = _channel(state, ev)
+    ch.status, ch.error = "ok", ""
+    ch.sent += 1
+
+
+def _notify_failed(state: SessionState, ev: Event) -> None:
+    ch = _channel(state, ev)
+    ch.error = str(ev.data["error"])
+    final = bool(ev.data["final"])
+    ch.status = "failed" if final else "retrying"
+    if final:
+        ch.failed += 1
+
+
 FOLDS: dict[str, Fold] = {
     "session.started": _session_started,
     "session.resumed": _session_resumed,
@@ -246,6 +285,8 @@ FOLDS: dict[str, Fold] = {
     "trigger.declared": _trigger_fired,  # a person's declaration fires like a metric's
     "trigger.cleared": _trigger_cleared,
     "trigger.error": _trigger_error,
+    "notify.sent": _notify_sent,
+    "notify.failed": _notify_failed,
 }
 
 

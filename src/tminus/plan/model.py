@@ -353,11 +353,155 @@ class Channel:
     note: str = ""
 
 
+NOTIFY_TOPICS = ("status", "phase", "rollout", "trigger", "rollback")
+
+
+class Notifier(Tagged):
+    """A channel tminus sends notifications through ([[comms.notify]])."""
+
+    KINDS: ClassVar[dict[str, type]] = {}
+    # declared for readers of any kind; each kind's dataclass defines them (_NotifyCommon)
+    kind: str
+    name: str
+    on: tuple[str, ...]
+    retries: int
+    backoff: timedelta
+    timeout: timedelta
+
+
+@dataclass(frozen=True, kw_only=True)
+class _NotifyCommon:
+    name: str
+    # what this channel is told: status updates, sign-offs, rollout steps, triggers, rollback
+    on: tuple[str, ...] = NOTIFY_TOPICS
+    retries: int = 3  # attempts after the first, with backoff doubling from `backoff`
+    backoff: timedelta = duration_field(timedelta(seconds=2))
+    timeout: timedelta = duration_field(timedelta(seconds=10))
+
+    def _common(self) -> Issues:
+        if not self.name.strip():
+            yield ("name",), "must not be empty"
+        for i, topic in enumerate(self.on):
+            if topic not in NOTIFY_TOPICS:
+                yield ("on", i), f"unknown topic {topic!r}; one of {', '.join(NOTIFY_TOPICS)}"
+        if not 0 <= self.retries <= 20:
+            yield ("retries",), "must be between 0 and 20"
+
+
+def _url_issues(url: str | None, url_env: str | None) -> Issues:
+    if bool(url) == bool(url_env):
+        yield ("url",), "give url or url_env (an environment variable holding it), not both"
+    elif url and not url.startswith(("http://", "https://")):
+        yield ("url",), f"must start with http:// or https://, got {url!r}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookNotifier(Notifier, _NotifyCommon):
+    """POSTs the notification as a JSON object."""
+
+    kind: str
+    url: str | None = None
+    url_env: str | None = None  # the whole URL is a secret for many services
+    method: Literal["POST", "PUT"] = "POST"
+    headers: dict[str, str] = field(default_factory=dict)
+    headers_env: dict[str, str] = field(default_factory=dict)
+    verify: bool = True
+    ca_bundle: str | None = None
+
+    def validate(self) -> Issues:
+        yield from self._common()
+        yield from _url_issues(self.url, self.url_env)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlackNotifier(Notifier, _NotifyCommon):
+    """A Slack-compatible incoming webhook: `{"text": ..., "blocks": [...]}`."""
+
+    kind: str
+    url: str | None = None
+    url_env: str | None = None
+    verify: bool = True
+    ca_bundle: str | None = None
+
+    def validate(self) -> Issues:
+        yield from self._common()
+        yield from _url_issues(self.url, self.url_env)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailNotifier(Notifier, _NotifyCommon):
+    """Plain-text mail over SMTP."""
+
+    kind: str
+    host: str
+    port: int = 587
+    starttls: bool = True  # upgrade a plain connection (port 587); `ssl` for port 465
+    ssl: bool = False
+    username_env: str | None = None
+    password_env: str | None = None
+    sender: str
+    to: tuple[str, ...]
+
+    def validate(self) -> Issues:
+        yield from self._common()
+        if not 0 < self.port < 65536:
+            yield ("port",), "must be between 1 and 65535"
+        if self.ssl and self.starttls:
+            yield ("starttls",), "use ssl = true (port 465) or starttls = true, not both"
+        if bool(self.username_env) != bool(self.password_env):
+            yield ("password_env",), "SMTP login needs both username_env and password_env"
+        if not self.to:
+            yield ("to",), "name at least one recipient"
+        for i, addr in enumerate(self.to):
+            if "@" not in addr:
+                yield ("to", i), f"not a mail address: {addr!r}"
+        if "@" not in self.sender:
+            yield ("sender",), f"not a mail address: {self.sender!r}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandNotifier(Notifier, _NotifyCommon):
+    """Runs argv (no shell); the notification as JSON on stdin, `{title}` and `{text}` in
+    arguments replaced."""
+
+    kind: str
+    argv: tuple[str, ...]
+    env_from: dict[str, str] = field(default_factory=dict)  # variable -> env var to read
+
+    def validate(self) -> Issues:
+        yield from self._common()
+        if not self.argv:
+            yield ("argv",), "required: the program and its arguments"
+
+
+Notifier.KINDS.update(
+    {
+        "webhook": WebhookNotifier,
+        "slack": SlackNotifier,
+        "email": EmailNotifier,
+        "command": CommandNotifier,
+    }
+)
+
+NotifyChannel = WebhookNotifier | SlackNotifier | EmailNotifier | CommandNotifier
+
+
 @dataclass(frozen=True, kw_only=True)
 class Comms:
-    internal: tuple[Channel, ...] = ()
+    internal: tuple[Channel, ...] = ()  # the communication plan, for people to read
     external: tuple[Channel, ...] = ()
     status_every: timedelta | None = duration_field(optional=True)
+    notify: tuple[Notifier, ...] = ()  # channels tminus sends through
+
+    def validate(self) -> Issues:
+        seen: set[str] = set()
+        for i, ch in enumerate(self.notify):
+            name = getattr(ch, "name", "")
+            if name in seen:
+                yield ("notify", i, "name"), f"duplicate channel name {name!r}"
+            seen.add(name)
+        if self.status_every is not None and self.status_every.total_seconds() < 60:
+            yield ("status_every",), "must be at least 1m"
 
 
 @dataclass(frozen=True, kw_only=True)
