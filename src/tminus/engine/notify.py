@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -192,10 +193,16 @@ class Dispatcher:
     async def _schedule(self) -> None:
         every = self.plan.comms.status_every
         assert every is not None
+        due = self.clock.now()
         while True:
-            self.next_status_at = self.clock.now() + every
-            await self.clock.sleep(every.total_seconds())
-            self.enqueue(self.status_update())
+            # anchored to the start: a slow wake-up delays one update, never all the next
+            due += every
+            self.next_status_at = due
+            wait = (due - self.clock.now()).total_seconds()
+            if wait > 0:
+                await self.clock.sleep(wait)
+            note = self.status_update()
+            self.enqueue(replace(note, facts={**note.facts, "due": due.isoformat()}))
 
     # ------------------------------------------------------------ delivery
     async def _worker(self, ch: Notifier, queue: asyncio.Queue[Notification]) -> None:

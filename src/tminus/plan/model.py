@@ -461,8 +461,8 @@ class EmailNotifier(Notifier, _NotifyCommon):
 
 @dataclass(frozen=True, kw_only=True)
 class CommandNotifier(Notifier, _NotifyCommon):
-    """Runs argv (no shell); the notification as JSON on stdin, `{title}` and `{text}` in
-    arguments replaced."""
+    """Runs argv (no shell): `{title}` and `{text}` in arguments are replaced, and the
+    notification is in the environment as JSON (TMINUS_NOTIFICATION)."""
 
     kind: str
     argv: tuple[str, ...]
