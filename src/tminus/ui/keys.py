@@ -75,6 +75,16 @@ CONSOLE_BINDINGS += [
     ),
 ]
 
+CONSOLE_BINDINGS += [
+    Binding(
+        "u",
+        "send_update",
+        "Send update",
+        id="send-update",
+        tooltip="Send the status update shown on this tab to every channel now",
+    ),
+]
+
 APP_BINDINGS: list[Binding] = [
     Binding(
         "question_mark",
@@ -100,7 +110,9 @@ APP_BINDINGS: list[Binding] = [
     ],
 ]
 
-MUTATING = frozenset({"run_selected", "run_phase", "confirm", "note", "sign_off", "declare"})
+MUTATING = frozenset(
+    {"run_selected", "run_phase", "confirm", "note", "sign_off", "declare", "send_update"}
+)
 
 
 def key_label(app: App[Any], binding: Binding, keymap: dict[str, str]) -> str:

@@ -64,7 +64,7 @@ class MainScreen(Screen[None]):
             with TabPane(f"{n + 2} Rollback", id="rollback"):
                 yield Lazy(RollbackView(self.engine, id="rollback-view"))
             with TabPane(f"{n + 3} Contacts & Comms", id="contacts"):
-                yield Lazy(ContactsView(self.engine.plan, id="contacts-view"))
+                yield Lazy(ContactsView(self.engine, id="contacts-view"))
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -133,7 +133,9 @@ class MainScreen(Screen[None]):
             return bool(self.engine.state.firing)  # the footer offers it while a trigger fires
         if action == "declare":
             return any(t.manual for t in self.engine.plan.triggers)
-        phase_only = (MUTATING - {"declare"}) | {"filter"}
+        if action == "send_update":  # on the Contacts & Comms tab, where its preview is
+            return self.engine.notifier is not None and self._active_tab() == "contacts"
+        phase_only = (MUTATING - {"declare", "send_update"}) | {"filter"}
         on_metrics = self._active_tab() == "metrics"
         if action == "confirm" and on_metrics:
             return True  # on the Metrics tab, c confirms a success criterion
@@ -287,6 +289,15 @@ class MainScreen(Screen[None]):
             ),
             done,
         )
+
+    def action_send_update(self) -> None:
+        try:
+            note = self.engine.send_status_now()
+        except (ReadOnlyError, ValueError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        n = len(self.engine.plan.comms.notify)
+        self.notify(f"Sending to {n} channel{'s' if n != 1 else ''}: {note.title}", timeout=4)
 
     def action_filter(self) -> None:
         view = self._guard()

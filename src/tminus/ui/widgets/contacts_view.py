@@ -1,13 +1,21 @@
-"""Emergency contacts and the communication plan, from the plan."""
+"""Emergency contacts, the communication plan, the notification channels with their state,
+and a preview of the next status update (what `u` would send now)."""
 
 from __future__ import annotations
 
 from rich.markup import escape
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from tminus.core.durations import format_duration
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.notify import status_update
+from tminus.engine.session import Event
 from tminus.plan.model import Plan
+from tminus.ui.widgets.comms_state import MARKS
+
+PREVIEW_EVERY = 30.0  # seconds; the preview's clock and values move, events redraw at once
 
 
 def contacts_text(plan: Plan) -> str:
@@ -27,12 +35,78 @@ def contacts_text(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def channels_text(engine: ConsoleEngine) -> str:
+    from tminus.backends.notify import target
+
+    plan = engine.plan
+    if not plan.comms.notify:
+        return "[b]Notifications[/b]\n  none: add [[comms.notify]] channels to the plan"
+    lines = ["[b]Notifications[/b]"]
+    for ch in plan.comms.notify:
+        st = engine.state.notify.get(ch.name)
+        status = st.status if st else "idle"
+        detail = f" · {escape(st.error)}" if st and st.error and status != "ok" else ""
+        counts = f" · {st.sent} sent" if st and st.sent else ""
+        lines.append(
+            f"  {MARKS.get(status, '?')} {escape(ch.name)} ({ch.kind} → {escape(target(ch))})"
+            f" {status}{counts}{detail}"
+        )
+    return "\n".join(lines)
+
+
+def preview_text(engine: ConsoleEngine) -> str:
+    values = engine.metric_values()
+    note = status_update(engine.plan, engine.state, engine.clock.now(), values)
+    when = ""
+    notifier = engine.notifier
+    if notifier is not None and notifier.next_status_at is not None:
+        left = (notifier.next_status_at - engine.clock.now()).total_seconds()
+        when = f" (due in {format_duration_s(left)})"
+    send = " · press u to send it now" if notifier is not None and not engine.read_only else ""
+    lines = [f"[b]Next status update{when}[/b]{send}", f"  [b]{escape(note.title)}[/b]"]
+    lines += [f"  {escape(line)}" for line in note.lines]
+    return "\n".join(lines)
+
+
+def format_duration_s(seconds: float) -> str:
+    from datetime import timedelta
+
+    return format_duration(timedelta(seconds=max(0, int(seconds))))
+
+
 class ContactsView(VerticalScroll):
-    DEFAULT_CSS = "ContactsView { padding: 0 1; }"
+    DEFAULT_CSS = """
+    ContactsView { padding: 0 1; }
+    ContactsView > Static { margin-bottom: 1; }
+    """
 
-    def __init__(self, plan: Plan, **kw: object) -> None:
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.plan = plan
+        self.engine = engine
+        self._texts: dict[str, str] = {}
 
-    def compose(self):  # type: ignore[no-untyped-def]
-        yield Static(contacts_text(self.plan))
+    def compose(self) -> ComposeResult:
+        yield Static(channels_text(self.engine), id="comms-channels")
+        yield Static(preview_text(self.engine), id="comms-preview")
+        yield Static(contacts_text(self.engine.plan), id="contacts-text")
+
+    def on_mount(self) -> None:
+        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+        self.set_interval(PREVIEW_EVERY, self.refresh_comms)
+
+    def _on_event(self, event: Event) -> None:
+        self.refresh_comms()
+
+    def on_show(self) -> None:
+        self.refresh_comms()  # catch up on what happened while the tab was hidden
+
+    def refresh_comms(self) -> None:
+        if not self.display or not self.is_on_screen:
+            return  # a hidden tab catches up when shown
+        for wid, text in (
+            ("comms-channels", channels_text(self.engine)),
+            ("comms-preview", preview_text(self.engine)),
+        ):
+            if self._texts.get(wid) != text:
+                self._texts[wid] = text
+                self.query_one(f"#{wid}", Static).update(text)

@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.ui.widgets.tminus_clock import TMinusClock
+from tminus.ui.widgets.comms_state import CommsState
 
 
 class LaunchHeader(Horizontal):
@@ -41,6 +42,8 @@ class LaunchHeader(Horizontal):
         if self.engine.read_only:
             yield Static("READ-ONLY", id="read-only")
         yield Static("", id="spacer")
+        if self.engine.plan.comms.notify:
+            yield CommsState(self.engine, id="comms-state")
         sid = (
             self.engine.session.session_id if self.engine.session else self.engine.state.session_id
         )
