@@ -1,0 +1,147 @@
+"""The live status page: one reader follows the session file and folds it; each change is
+rendered once and pushed to every observer over server-sent events.
+
+An observer costs an open socket and a small queue, not a process: the follower, the fold
+and the rendering are shared. A slow observer only ever holds the newest message (its
+queue keeps one), so it can never make the others, or the reader, wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiohttp import web
+
+from tminus.engine.follow import read_new
+from tminus.engine.session import load_events
+from tminus.engine.state import SessionState, apply
+from tminus.engine.summary import Summary, summarize
+from tminus.plan.model import Plan
+from tminus.report.status_page import body_html, page_html
+
+HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
+
+
+class StatusHub:
+    def __init__(
+        self,
+        plan: Plan,
+        path: Path,
+        *,
+        interval: float = 0.5,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.path = path
+        self.interval = interval
+        self.now = now or (lambda: datetime.now(UTC))
+        self.state = SessionState()
+        self._offset = 0
+        self._observers: set[asyncio.Queue[str]] = set()
+        self._message = ""
+        self._task: asyncio.Task[None] | None = None
+        self.renders = 0  # how many times the body was rendered (once per change)
+
+    @property
+    def observers(self) -> int:
+        return len(self._observers)
+
+    def summary(self) -> Summary:
+        return summarize(self.plan, self.state, self.now())
+
+    # ------------------------------------------------------------ the one reader
+    async def start(self) -> None:
+        loaded = await asyncio.to_thread(load_events, self.path)
+        for event in loaded.events:
+            apply(self.state, event)
+        self._offset = loaded.good_bytes
+        self._render()
+        self._task = asyncio.get_running_loop().create_task(self._follow())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for queue in list(self._observers):
+            self._offer(queue, "")  # tells each stream to end
+
+    async def _follow(self) -> None:
+        while True:
+            events, self._offset = await asyncio.to_thread(read_new, self.path, self._offset)
+            fresh = [e for e in events if e.seq > self.state.last_seq]
+            if fresh:
+                for event in fresh:
+                    apply(self.state, event)
+                self._render()
+                for queue in list(self._observers):
+                    self._offer(queue, self._message)
+            await asyncio.sleep(self.interval)
+
+    def _render(self) -> None:
+        self.renders += 1
+        payload = {"seq": self.state.last_seq, "html": body_html(self.summary())}
+        self._message = f"event: state\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+    @staticmethod
+    def _offer(queue: asyncio.Queue[str], message: str) -> None:
+        if queue.full():  # a slow observer skips to the newest state
+            with contextlib.suppress(asyncio.QueueEmpty):
+                queue.get_nowait()
+        queue.put_nowait(message)
+
+    # ------------------------------------------------------------ HTTP
+    async def page(self, request: web.Request) -> web.Response:
+        html = page_html(self.summary(), self.state.last_seq)
+        return web.Response(text=html, content_type="text/html", charset="utf-8")
+
+    async def snapshot(self, request: web.Request) -> web.Response:
+        data = {"seq": self.state.last_seq, **self.summary().to_dict()}
+        return web.json_response(data)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1)
+        self._observers.add(queue)
+        try:
+            await response.write(b"retry: 2000\n\n" + self._message.encode())
+            while True:
+                try:
+                    message = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                except TimeoutError:
+                    await response.write(b": keep-alive\n\n")
+                    continue
+                if not message:
+                    break
+                await response.write(message.encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._observers.discard(queue)
+        return response
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/status", self.page)
+        app.router.add_get("/status.json", self.snapshot)
+        app.router.add_get("/status/events", self.events)
+
+        async def on_startup(_app: web.Application) -> None:
+            await self.start()
+
+        async def on_cleanup(_app: web.Application) -> None:
+            await self.stop()
+
+        app.on_startup.append(on_startup)
+        app.on_shutdown.append(on_cleanup)
