@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit prometheus bench clean
+.PHONY: demo test lint typecheck unit prometheus chromium bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ prometheus:
 	  echo "(as root: apt-get install prometheus)"; \
 	fi
 
+# Debian's chromium: the browser tests drive it with Playwright's Python package
+# (the test extra); Playwright's own browser download is never used.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+	  echo "chromium is not installed and this is not root: the browser tests will be skipped"; \
+	  echo "(as root: apt-get install chromium)"; \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -41,8 +54,9 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(VENV)/.installed-test prometheus
+unit: $(VENV)/.installed-test prometheus chromium
 	@if command -v prometheus >/dev/null 2>&1; then export TMINUS_REQUIRE_PROMETHEUS=1; fi; \
+	if command -v chromium >/dev/null 2>&1; then export TMINUS_REQUIRE_CHROMIUM=1; fi; \
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

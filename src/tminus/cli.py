@@ -63,6 +63,21 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sessions", help="list recorded sessions")
     s.add_argument("--json", action="store_true", help="print JSON")
 
+    s = sub.add_parser("serve", help="the war room in a browser: console and live status page")
+    s.add_argument(
+        "session", metavar="SESSION", nargs="?", help="id or file (default: newest open)"
+    )
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
+    s.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks one)")
+    s.add_argument(
+        "--writable", action="store_true", help="the commander's console, behind a token"
+    )
+
+    s = sub.add_parser("rehearse", help="the whole plan against real backends, all in dry-run")
+    s.add_argument("plan", metavar="PLAN")
+    s.add_argument("--speed", type=float, default=1.0, help="run trigger holds N times faster")
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
     s = sub.add_parser("demo", help="the default plan on the embedded demo world")
     s.add_argument("--scenario", choices=["healthy", "bad-release", "flaky-dns"], default="healthy")
     s.add_argument("--speed", type=float, default=1.0)
@@ -165,6 +180,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_plan(plan, str(Path(args.plan).resolve()), read_only=args.read_only, new=args.new)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from tminus.commands.serve import serve
+
+    if not 0 <= args.port < 65536:
+        raise UsageError("--port must be between 0 and 65535")
+    return serve(args.session, host=args.host, port=args.port, writable=args.writable)
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from tminus.commands.rehearse import main as rehearse_main
+
+    if args.speed <= 0:
+        raise UsageError("--speed must be more than 0")
+    return rehearse_main(_load(args.plan), args)
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "init": cmd_init,
@@ -174,6 +205,8 @@ COMMANDS = {
     "sessions": cmd_sessions,
     "demo": cmd_demo,
     "run": cmd_run,
+    "serve": cmd_serve,
+    "rehearse": cmd_rehearse,
 }
 
 

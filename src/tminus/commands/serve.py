@@ -1,0 +1,148 @@
+"""`tminus serve`: the war room in a browser.
+
+- `/`: the console, through textual-serve (one console process per browser viewer);
+  read-only and following the live session unless `--writable`, which opens the
+  commander's own console and requires the token printed at start.
+- `/status`: a light live page for many observers, fed by server-sent events from one
+  shared reader of the session log (see tminus.web.status).
+
+It binds to loopback unless told otherwise, and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import ipaddress
+import secrets
+import shlex
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from textual_serve.server import Server
+
+from tminus.web.status import StatusHub
+
+COOKIE = "tminus_token"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def console_command(path: Path, writable: bool) -> str:
+    """textual-serve starts the console through a shell: every part is quoted."""
+    argv = [sys.executable, "-m", "tminus.commands.serve_console", str(path)]
+    if writable:
+        argv.append("--writable")
+    return shlex.join(argv)
+
+
+class WarRoomServer(Server):
+    """textual-serve's server with the status page beside it and a token on the console
+    when it is writable."""
+
+    def __init__(
+        self, command: str, *, host: str, port: int, title: str, hub: StatusHub, token: str | None
+    ) -> None:
+        super().__init__(command, host=host, port=port, title=title)
+        self.hub = hub
+        self.token = token
+
+    def _authorized(self, request: web.Request) -> bool:
+        if self.token is None:
+            return True
+        given = request.query.get("token") or request.cookies.get(COOKIE, "")
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    async def handle_index(self, request: web.Request) -> Any:
+        if not self._authorized(request):
+            return web.Response(
+                status=403,
+                text="This console is writable: open the URL with the token printed by "
+                "`tminus serve`. The read-only status page is at /status.",
+            )
+        response = await super().handle_index(request)
+        if self.token is not None:
+            response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
+        return response
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        if not self._authorized(request):
+            raise web.HTTPForbidden(text="token required")
+        return await super().handle_websocket(request)
+
+    async def on_startup(self, app: web.Application) -> None:
+        """Quiet: `tminus serve` prints its own lines."""
+
+    async def _make_app(self) -> web.Application:
+        app = await super()._make_app()
+        self.hub.add_routes(app)
+        return app
+
+    async def run(self, ready: asyncio.Event | None = None) -> None:
+        app = await self._make_app()
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        shown = f"[{host}]" if ":" in str(host) else str(host)
+        self.port = int(port)
+        self.public_url = f"http://{shown}:{self.port}"
+        self._announce()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+
+    def _announce(self) -> None:
+        url = self.public_url
+        if self.token is None:
+            print(f"console (read-only, following the session): {url}/")
+        else:
+            print(f"console (WRITABLE, the commander's): {url}/?token={self.token}")
+            print("  anyone with this token acts as the commander; share it with nobody")
+        print(f"status page (for observers): {url}/status")
+        if is_loopback(self.host):
+            print(f"listening on loopback only ({self.host}); --host to let others in")
+        else:
+            print(f"listening on {self.host}: anyone who can reach this machine can connect")
+        sys.stdout.flush()
+
+
+def serve(session: str | None, *, host: str, port: int, writable: bool) -> int:
+    from tminus.commands.served_session import plan_for, resolve_session
+
+    path = resolve_session(session)
+    plan = plan_for(path)
+    hub = StatusHub(plan, path)
+    token = secrets.token_urlsafe(18) if writable else None
+    server = WarRoomServer(
+        console_command(path, writable),
+        host=host,
+        port=port,
+        title=f"tminus · {plan.launch.name}",
+        hub=hub,
+        token=token,
+    )
+    print(f"tminus serve: session {path.stem} ({plan.launch.name})")
+    try:
+        asyncio.run(server.run())
+    except OSError as exc:
+        from tminus.core.errors import UsageError
+
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return 0

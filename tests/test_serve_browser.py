@@ -1,0 +1,138 @@
+"""`tminus serve` in real headless Chromium: the console page shows the phase tabs and the
+T-minus clock; the status page follows a live session while another process appends to it.
+Plus the plain HTTP side: loopback by default, the writable console behind its token."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pyte
+import pytest
+
+from tminus.engine.session import create_session
+
+from fixtures.served import chromium_page, need_chromium, tminus_serve
+
+
+def demo_session() -> Path:
+    s = create_session("MusicConnect-demo")
+    s.append(
+        "session.started",
+        session=s.session_id,
+        mode="demo",
+        plan_path="<default plan>",
+        plan_name="MusicConnect",
+        launch="MusicConnect",
+        scenario="healthy",
+        speed=1.0,
+        seed=1,
+    )
+    s.append("rollout.applied", weight=5)
+    s.close(mark_closed=False)
+    return s.path
+
+
+APPENDER = """
+import sys
+from pathlib import Path
+from tminus.engine.session import open_session
+w = open_session(Path(sys.argv[1]))
+w.append("rollout.applied", actor="cmdr@host", weight=25)
+w.append("trigger.fired", trigger="error-rate", value=0.07)
+w.append("phase.signed_off", actor="cmdr@host", phase="pre-launch", note="go")
+w.close(mark_closed=False)
+"""
+
+
+def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
+    need_chromium()
+    path = demo_session()
+    with tminus_serve(path.stem) as (base, lines), chromium_page(base) as page:
+        assert any("read-only" in line for line in lines)
+        frames: list[bytes] = []
+        size: dict[str, int] = {}
+
+        def on_socket(ws):  # type: ignore[no-untyped-def]
+            q = dict(re.findall(r"(width|height)=(\d+)", ws.url))
+            size.update({k: int(v) for k, v in q.items()})
+            ws.on(
+                "framereceived",
+                lambda payload: frames.append(
+                    payload if isinstance(payload, bytes) else payload.encode()
+                ),
+            )
+
+        page.on("websocket", on_socket)
+        page.goto(base + "/")
+        page.wait_for_selector(".xterm-screen", timeout=15000)
+        # what xterm.js draws is what the console wrote: replay its bytes into a terminal
+        screen = pyte.Screen(size.get("width", 80), size.get("height", 24))
+        stream = pyte.ByteStream(screen)
+        for _ in range(150):
+            page.wait_for_timeout(100)
+            while frames:
+                stream.feed(frames.pop(0))
+            text = "\n".join(screen.display)
+            if "Contacts & Comms" in text and re.search(r"T-\d\d:\d\d:\d\d", text):
+                break
+        text = "\n".join(screen.display)
+        assert "1 T-7d Pre-Launch Validation" in text, text
+        assert "2 T-0 Launch Day" in text
+        assert "Contacts & Comms" in text
+        assert re.search(r"T-(\d+d )?\d\d:\d\d:\d\d", text), text
+        assert "READ-ONLY" in text
+
+
+def test_the_status_page_follows_a_live_session_another_process_writes():
+    need_chromium()
+    path = demo_session()
+    with tminus_serve(str(path)) as (base, _lines), chromium_page(base) as page:
+        page.goto(base + "/status")
+        page.wait_for_function("document.getElementById('conn').textContent.startsWith('live')")
+        assert page.inner_text("#weight") == "5%"
+        assert "Pre-Launch Validation" in page.inner_text("#phase .big")
+        assert re.fullmatch(r"T[-+](\d+d )?\d\d:\d\d:\d\d", page.inner_text("#clock"))
+        subprocess.run([sys.executable, "-c", APPENDER, str(path)], check=True, timeout=30)
+        page.wait_for_function(
+            "document.getElementById('weight').textContent === '25%'", timeout=10000
+        )
+        assert "FIRING" in page.inner_text("#triggers")
+        assert "Error rate > 5%" in page.inner_text("#triggers")
+        assert page.inner_text("#phase .big") == "Launch Day"
+        decisions = page.inner_text("#decisions")
+        assert "signed off Pre-Launch Validation: go" in decisions
+        assert "traffic to 25%" in decisions
+
+
+def test_loopback_by_default_and_the_writable_console_needs_its_token():
+    path = demo_session()
+    with tminus_serve(path.stem, "--writable") as (base, lines):
+        assert base.startswith("http://127.0.0.1:")
+        assert any(line.startswith("listening on loopback only") for line in lines)
+        (console,) = [line for line in lines if "WRITABLE" in line]
+        token = console.rsplit("token=", 1)[1]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base + "/", timeout=10)
+        assert refused.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(base + "/?token=wrong", timeout=10)
+        with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as ok:
+            assert ok.status == 200
+            assert "tminus_token=" in ok.headers["Set-Cookie"]
+            assert "HttpOnly" in ok.headers["Set-Cookie"]
+        # observers need no token
+        with urllib.request.urlopen(base + "/status.json", timeout=10) as status:
+            data = json.loads(status.read())
+        assert data["launch"] == "MusicConnect" and data["weight"] == 5
+
+
+def test_serve_refuses_a_session_that_does_not_exist():
+    from tminus.cli import main
+
+    assert main(["serve", "no-such-session"]) == 2
