@@ -282,26 +282,44 @@ async def _send_command(ch: CommandNotifier, note: Notification, env: Mapping[st
 
 
 # ---------------------------------------------------------------- probing (rehearsal)
+async def probe_url(
+    url: str,
+    *,
+    verify: bool = True,
+    ca_bundle: str | None = None,
+    timeout: float = 10.0,
+    shown: str | None = None,
+) -> str:
+    """Does anyone answer at this URL? HEAD changes nothing; any HTTP answer (even 405)
+    means yes. Raises NotifyError naming `shown` (the URL when it is no secret)."""
+    import httpx
+
+    try:
+        async with httpx.AsyncClient(
+            verify=_ssl_context(verify, ca_bundle), timeout=timeout
+        ) as client:
+            response = await client.head(url)
+    except httpx.TimeoutException:
+        raise NotifyError(f"{shown or url}: no answer within {timeout:g}s") from None
+    except httpx.HTTPError as exc:
+        raise NotifyError(f"cannot reach {shown or url}: {exc or type(exc).__name__}") from None
+    return f"answers (HTTP {response.status_code} to HEAD)"
+
+
 async def probe(ch: Notifier, env: Mapping[str, str] | None = None) -> str:
     """Check that the far end answers, sending no notification. Raises NotifyError."""
     env = os.environ if env is None else env
     if isinstance(ch, WebhookNotifier | SlackNotifier):
-        import httpx
-
-        url = _url(ch, env)
-        timeout = ch.timeout.total_seconds()
         try:
-            async with httpx.AsyncClient(
-                verify=_ssl_context(ch.verify, ch.ca_bundle), timeout=timeout
-            ) as client:
-                # HEAD changes nothing; any HTTP answer (even 405) means someone is there
-                response = await client.head(url)
-        except httpx.TimeoutException:
-            raise NotifyError(f"no answer within {timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            msg = scrub(f"cannot reach {target(ch)}: {exc or type(exc).__name__}")
-            raise NotifyError(msg) from None
-        return f"answers (HTTP {response.status_code} to HEAD)"
+            return await probe_url(
+                _url(ch, env),
+                verify=ch.verify,
+                ca_bundle=ch.ca_bundle,
+                timeout=ch.timeout.total_seconds(),
+                shown=target(ch),
+            )
+        except NotifyError as exc:
+            raise NotifyError(scrub(str(exc))) from None
     if isinstance(ch, EmailNotifier):
 
         def noop() -> str:

@@ -1,0 +1,373 @@
+"""The rehearsal: the whole plan against its real backends, with every actuator and action
+in dry-run. It runs every check and metric query, judges every trigger, previews each
+rollout and rollback step and each notification, and makes sure each target exists and
+each far end answers; nothing is patched, posted, sent or run that would change anything.
+
+The outcome is a readiness report: what would block the launch, and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from tminus.backends.base import BackendError, Backends
+from tminus.core.clock import Clock, SystemClock
+from tminus.core.results import Outcome
+from tminus.core.units import format_metric
+from tminus.engine.runner import CheckRunner
+from tminus.engine.state import SessionState
+from tminus.plan.model import (
+    CommandAction,
+    CommandActuator,
+    DemoAction,
+    DemoActuator,
+    GatewayApiActuator,
+    IngressNginxActuator,
+    KubernetesPatchAction,
+    Plan,
+    RolloutAction,
+    WebhookAction,
+    WebhookActuator,
+)
+
+OK, BLOCKER, WARN, INFO = "ok", "blocker", "warn", "info"
+MAX_HOLD_WATCH = 30.0  # seconds of real time a rehearsal watches a trigger's hold
+CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight"
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Finding:
+    area: str  # check, metric, criterion, trigger, rollout, rollback, notify
+    id: str
+    title: str
+    status: str  # ok, blocker, warn, info
+    detail: str = ""
+    preview: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Readiness:
+    plan: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blockers(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == BLOCKER]
+
+    @property
+    def ready(self) -> bool:
+        return not self.blockers
+
+    def add(self, *args: Any, **kw: Any) -> Finding:
+        finding = Finding(*args, **kw)
+        self.findings.append(finding)
+        return finding
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "ready": self.ready,
+            "blockers": [asdict(f) for f in self.blockers],
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+
+class Rehearsal:
+    def __init__(
+        self,
+        plan: Plan,
+        backends: Backends,
+        *,
+        speed: float = 1.0,
+        clock: Clock | None = None,
+        env: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.plan = plan
+        self.backends = backends
+        self.speed = speed
+        self.clock = clock or SystemClock()
+        self.env = os.environ if env is None else env
+        self.progress = progress or (lambda _text: None)
+        self.report = Readiness(plan.launch.name)
+        self.values: dict[str, float | None] = {}
+
+    async def run(self) -> Readiness:
+        for name, step in (
+            ("checks", self.checks),
+            ("metric queries", self.metrics),
+            ("triggers", self.triggers),
+            ("rollout steps", self.rollout),
+            ("rollback steps", self.rollback),
+            ("notifications", self.notifications),
+        ):
+            self.progress(f"rehearsing {name}…")
+            await step()
+        return self.report
+
+    # ------------------------------------------------------------ checks
+    async def checks(self) -> None:
+        runner = CheckRunner(self.plan, self.backends, session=None, state=SessionState())
+        results = await runner.run()
+        for phase, _section, item in self.plan.items():
+            if item.manual:
+                continue
+            result = results.get(item.id)
+            if result is None:
+                continue
+            good = result.outcome in (Outcome.PASS, Outcome.WARN)
+            status = OK if good else (BLOCKER if item.blocking else WARN)
+            detail = (
+                f"{result.outcome}: {result.message}" if result.message else str(result.outcome)
+            )
+            self.report.add("check", item.id, f"{phase.title}: {item.title}", status, detail)
+
+    # ------------------------------------------------------------ metrics and triggers
+    async def _query(self, query: str) -> float | None:
+        assert self.backends.metrics is not None
+        timeout = self.plan.settings.check_timeout.total_seconds()
+        result = await self.backends.metrics.query(query, timeout=timeout)
+        return result.value
+
+    async def metrics(self) -> None:
+        if self.backends.metrics is None:
+            return
+        for m in self.plan.metrics:
+            try:
+                value = await self._query(m.query)
+            except BackendError as exc:
+                self.values[m.id] = None
+                self.report.add("metric", m.id, m.title, BLOCKER, f"query error: {exc}")
+                continue
+            self.values[m.id] = value
+            if value is None:
+                self.report.add("metric", m.id, m.title, BLOCKER, "no data: the query is empty")
+                continue
+            text = format_metric(value, m.unit)
+            if m.ok is not None and not m.ok.evaluate({"value": value}):
+                self.report.add("metric", m.id, m.title, WARN, f"{text}: outside ok {m.ok.text}")
+            else:
+                self.report.add("metric", m.id, m.title, OK, text)
+        for c in self.plan.success_criteria:
+            if not c.query:
+                continue
+            try:
+                value = await self._query(c.query)
+            except BackendError as exc:
+                self.report.add("criterion", c.id, c.title, BLOCKER, f"query error: {exc}")
+                continue
+            # a criterion is judged after the launch: no data yet is normal, an error is not
+            detail = "no data yet" if value is None else f"now {value:g}"
+            self.report.add("criterion", c.id, c.title, OK if value is not None else INFO, detail)
+
+    async def triggers(self) -> None:
+        for t in self.plan.triggers:
+            if t.manual or t.metric is None or t.when is None:
+                self.report.add("trigger", t.id, t.title, INFO, "manual: declared by a person")
+                continue
+            if self.backends.metrics is None:
+                continue
+            value = self.values.get(t.metric)
+            if value is None:
+                self.report.add(
+                    "trigger",
+                    t.id,
+                    t.title,
+                    BLOCKER,
+                    f"cannot be judged: metric {t.metric} has no data",
+                )
+                continue
+            if not t.when.evaluate({"value": value}):
+                self.report.add("trigger", t.id, t.title, OK, f"quiet ({t.when.text} is false)")
+                continue
+            hold = t.hold.total_seconds() / self.speed
+            if hold > 0:  # it must hold for `for`, as in the console (faster with --speed)
+                await asyncio.sleep(min(hold, MAX_HOLD_WATCH))
+                try:
+                    value = await self._query(self.plan.metric(t.metric).query)
+                except BackendError:
+                    value = None
+                if value is None or not t.when.evaluate({"value": value}):
+                    self.report.add("trigger", t.id, t.title, WARN, "true once, did not hold")
+                    continue
+            self.report.add(
+                "trigger", t.id, t.title, BLOCKER, f"would fire now: value {value:g} {t.when.text}"
+            )
+
+    # ------------------------------------------------------------ rollout
+    async def rollout(self) -> None:
+        rollout = self.plan.rollout
+        if rollout is None:
+            return
+        spec = rollout.actuator
+        lines: list[str] = []
+        status, detail = OK, ""
+        registry = _optional("tminus.actions.actuators.registry")
+        if registry is not None and not isinstance(spec, DemoActuator):
+            status, detail, lines = await self._rollout_with_actuator(registry, rollout.steps)
+        elif isinstance(spec, IngressNginxActuator):
+            status, detail = await self._exists(
+                spec.context, "networking.k8s.io/v1", "ingresses", spec.namespace, spec.ingress
+            )
+            for w in rollout.steps:
+                body = json.dumps({"metadata": {"annotations": {CANARY_ANNOTATION: str(w)}}})
+                lines.append(
+                    f"{w}%: PATCH Ingress {spec.namespace}/{spec.ingress} in {spec.context}: {body}"
+                )
+        elif isinstance(spec, GatewayApiActuator):
+            status, detail = await self._exists(
+                spec.context,
+                "gateway.networking.k8s.io/v1",
+                "httproutes",
+                spec.namespace,
+                spec.route,
+            )
+            for w in rollout.steps:
+                lines.append(
+                    f"{w}%: PATCH HTTPRoute {spec.namespace}/{spec.route} rule {spec.rule}: "
+                    f"{spec.stable}={100 - w}, {spec.canary}={w}"
+                )
+        elif isinstance(spec, CommandActuator):
+            status, detail = self._on_path(spec.argv[0])
+            for w in rollout.steps:
+                argv = [a.replace("{weight}", str(w)) for a in spec.argv]
+                lines.append(f"{w}%: run {json.dumps(argv)}")
+        elif isinstance(spec, WebhookActuator):
+            status, detail = await self._answers(spec.url)
+            for w in rollout.steps:
+                lines.append(f"{w}%: {spec.method} {spec.url} (weight {w})")
+        else:
+            status, detail = INFO, "the demo world's traffic"
+            lines = [f"{w}%: demo weight" for w in rollout.steps]
+        kind = getattr(spec, "kind", "?")
+        self.report.add("rollout", kind, f"actuator {kind}", status, detail, lines)
+
+    async def _rollout_with_actuator(
+        self, registry: Any, steps: tuple[int, ...]
+    ) -> tuple[str, str, list[str]]:
+        """The rollout's own actuator: its dry-run preview, and a read of each region."""
+        assert self.plan.rollout is not None
+        actuator = registry.build_actuator(self.plan.rollout.actuator, self.backends)
+        lines: list[str] = []
+        problems: list[str] = []
+        try:
+            for w in steps:
+                for change in await actuator.preview(w):
+                    lines.append(f"{w}%: " + " ".join(change.lines()))
+            for region in actuator.regions:
+                back = await actuator.read_weight(region)
+                if back.error:
+                    problems.append(f"{region}: {back.error}")
+        except Exception as exc:  # the actuator names what is wrong
+            problems.append(str(exc))
+        finally:
+            await actuator.close()
+        if problems:
+            return BLOCKER, "; ".join(problems), lines
+        return OK, "target found in every region", lines
+
+    # ------------------------------------------------------------ rollback
+    async def rollback(self) -> None:
+        for step in self.plan.rollback.steps:
+            action = step.action
+            status, detail, lines = OK, "", []
+            if action is None:
+                status, detail = INFO, "a person does it and confirms"
+            elif isinstance(action, CommandAction):
+                if action.shell:
+                    status, detail = self._on_path("/bin/sh")
+                    lines = [f"run /bin/sh -c {action.command!r}"]
+                else:
+                    status, detail = self._on_path(action.argv[0])
+                    lines = [f"run {json.dumps(list(action.argv))}"]
+            elif isinstance(action, WebhookAction):
+                status, detail = await self._answers(action.url)
+                lines = [
+                    f"{action.method} {action.url}" + (f" {action.body}" if action.body else "")
+                ]
+            elif isinstance(action, KubernetesPatchAction):
+                status, detail = await self._exists(
+                    action.context,
+                    action.api_version,
+                    action.resource,
+                    action.namespace,
+                    action.name,
+                )
+                lines = [
+                    f"PATCH ({action.patch_type}) {action.api_version} {action.resource} "
+                    f"{action.namespace}/{action.name} in {action.context}: "
+                    f"{json.dumps(action.patch, sort_keys=True)}"
+                ]
+            elif isinstance(action, RolloutAction):
+                if self.plan.rollout is None:
+                    status, detail = BLOCKER, "needs a [rollout] actuator"
+                lines = [f"set traffic to {action.weight}% through the rollout actuator"]
+            elif isinstance(action, DemoAction):
+                status, detail = INFO, "the demo world"
+                lines = [f"demo: {action.effect or 'nothing'}"]
+            if status == BLOCKER and step.optional:
+                status = WARN
+            self.report.add("rollback", step.id, step.title, status, detail, lines)
+
+    # ------------------------------------------------------------ notifications
+    async def notifications(self) -> None:
+        from tminus.backends.notify import NotifyError, preview, probe
+        from tminus.engine.notify import status_update
+
+        note = status_update(self.plan, SessionState(), self.clock.now(), self.values)
+        for ch in self.plan.comms.notify:
+            try:
+                detail, status = await probe(ch, self.env), OK
+            except NotifyError as exc:
+                detail, status = str(exc), BLOCKER
+            shown = preview(ch, note)
+            lines = [json.dumps(shown, ensure_ascii=False, sort_keys=True)]
+            self.report.add("notify", ch.name, f"{ch.kind} {ch.name}", status, detail, lines)
+
+    # ------------------------------------------------------------ probes
+    async def _exists(
+        self, context: str, api_version: str, resource: str, namespace: str, name: str
+    ) -> tuple[str, str]:
+        from tminus.backends.kube_read import read_object
+
+        kube = self.backends.kubernetes
+        if kube is None:
+            return BLOCKER, "no [backends.kubernetes] to reach it"
+        try:
+            await read_object(kube, context, api_version, resource, namespace, name)
+        except BackendError as exc:
+            if exc.kind == "not_found":
+                return BLOCKER, f"target does not exist: {resource} {namespace}/{name} in {context}"
+            return BLOCKER, f"cannot read {resource} {namespace}/{name} in {context}: {exc}"
+        return OK, f"{resource} {namespace}/{name} exists in {context}"
+
+    def _on_path(self, program: str) -> tuple[str, str]:
+        found = shutil.which(program, path=self.env.get("PATH"))
+        if found is None:
+            return BLOCKER, f"program not on PATH: {program}"
+        return OK, f"found {found}"
+
+    async def _answers(self, url: str) -> tuple[str, str]:
+        from tminus.backends.notify import NotifyError, probe_url
+
+        try:
+            return OK, await probe_url(url)
+        except NotifyError as exc:
+            return BLOCKER, str(exc)
+
+
+def _optional(module: str) -> Any:
+    """A module another part of tminus may provide (the rollout actuators)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
