@@ -12,6 +12,7 @@ It binds to loopback unless told otherwise, and says so.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import secrets
@@ -21,12 +22,45 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import textual_serve.server as textual_server
 from aiohttp import web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from tminus.web.status import StatusHub
 
 COOKIE = "tminus_token"
+STOP_GRACE_S = 3.0
+
+
+class TrackedAppService(AppService):
+    """textual-serve's per-viewer console process, remembered so that stopping the server
+    stops every console too (a console asked to quit can take its time; it is then killed)."""
+
+    live: set[TrackedAppService] = set()
+
+    async def start(self, width: int, height: int) -> None:
+        TrackedAppService.live.add(self)
+        await super().start(width, height)
+
+    async def stop(self) -> None:
+        try:
+            await super().stop()
+        finally:
+            TrackedAppService.live.discard(self)
+
+    @classmethod
+    async def stop_all(cls) -> None:
+        services = list(cls.live)
+        for service in services:
+            with contextlib.suppress(TimeoutError, OSError, RuntimeError):
+                await asyncio.wait_for(service.stop(), STOP_GRACE_S)
+            process = service._process  # no public handle; the process must not outlive us
+            if process is not None and process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), STOP_GRACE_S)
 
 
 def is_loopback(host: str) -> bool:
@@ -84,6 +118,8 @@ class WarRoomServer(Server):
         """Quiet: `tminus serve` prints its own lines."""
 
     async def _make_app(self) -> web.Application:
+        # the server builds one AppService per websocket by this module-level name
+        textual_server.AppService = TrackedAppService  # type: ignore[attr-defined]
         app = await super()._make_app()
         self.hub.add_routes(app)
         return app
@@ -106,6 +142,7 @@ class WarRoomServer(Server):
         try:
             await stop.wait()
         finally:
+            await TrackedAppService.stop_all()
             await runner.cleanup()
 
     def _announce(self) -> None:
