@@ -87,6 +87,8 @@ def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
         assert "Contacts & Comms" in text
         assert re.search(r"T-(\d+d )?\d\d:\d\d:\d\d", text), text
         assert "READ-ONLY" in text
+    # stopping the server stopped the console process it started for this viewer
+    assert not [line for line in lines if line.startswith("LEFTOVER")], lines
 
 
 def test_the_status_page_follows_a_live_session_another_process_writes():

@@ -45,22 +45,28 @@ class TrackedAppService(AppService):
 
     async def stop(self) -> None:
         try:
-            await super().stop()
+            with contextlib.suppress(TimeoutError, OSError, RuntimeError):
+                await asyncio.wait_for(super().stop(), STOP_GRACE_S)
         finally:
+            await self._reap()
             TrackedAppService.live.discard(self)
+
+    async def _reap(self) -> None:
+        """The console was asked to quit; one that lingers past the grace is killed."""
+        process = self._process  # no public handle; the process must not outlive its viewer
+        if process is None or process.returncode is not None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+            return
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), STOP_GRACE_S)
 
     @classmethod
     async def stop_all(cls) -> None:
-        services = list(cls.live)
-        for service in services:
-            with contextlib.suppress(TimeoutError, OSError, RuntimeError):
-                await asyncio.wait_for(service.stop(), STOP_GRACE_S)
-            process = service._process  # no public handle; the process must not outlive us
-            if process is not None and process.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    process.kill()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(process.wait(), STOP_GRACE_S)
+        await asyncio.gather(*(service.stop() for service in list(cls.live)))
 
 
 def is_loopback(host: str) -> bool:
@@ -73,11 +79,12 @@ def is_loopback(host: str) -> bool:
 
 
 def console_command(path: Path, writable: bool) -> str:
-    """textual-serve starts the console through a shell: every part is quoted."""
+    """textual-serve starts the console through a shell: every part is quoted, and `exec`
+    makes the console the process textual-serve holds (stopping it stops the console)."""
     argv = [sys.executable, "-m", "tminus.commands.serve_console", str(path)]
     if writable:
         argv.append("--writable")
-    return shlex.join(argv)
+    return "exec " + shlex.join(argv)
 
 
 class WarRoomServer(Server):
