@@ -124,6 +124,9 @@ def test_loopback_by_default_and_the_writable_console_needs_its_token():
         assert refused.value.code == 403
         with pytest.raises(urllib.error.HTTPError):
             urllib.request.urlopen(base + "/?token=wrong", timeout=10)
+        with pytest.raises(urllib.error.HTTPError) as no_socket:  # nor its websocket
+            urllib.request.urlopen(base + "/ws", timeout=10)
+        assert no_socket.value.code == 403
         with urllib.request.urlopen(f"{base}/?token={token}", timeout=10) as ok:
             assert ok.status == 200
             assert "tminus_token=" in ok.headers["Set-Cookie"]

@@ -25,6 +25,7 @@ from tminus.plan.model import Plan
 from tminus.report.status_page import body_html, page_html
 
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
+GONE_CHECK_S = 1.0  # how soon an observer that left stops costing anything
 
 
 class StatusHub:
@@ -117,14 +118,23 @@ class StatusHub:
         self._observers.add(queue)
         try:
             await response.write(b"retry: 2000\n\n" + self._message.encode())
+            quiet = 0.0
             while True:
                 try:
-                    message = await asyncio.wait_for(queue.get(), HEARTBEAT_S)
+                    message = await asyncio.wait_for(queue.get(), GONE_CHECK_S)
                 except TimeoutError:
-                    await response.write(b": keep-alive\n\n")
+                    # a browser that left is noticed here, not only at the next write
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        break
+                    quiet += GONE_CHECK_S
+                    if quiet >= HEARTBEAT_S:
+                        quiet = 0.0
+                        await response.write(b": keep-alive\n\n")
                     continue
                 if not message:
                     break
+                quiet = 0.0
                 await response.write(message.encode())
         except (ConnectionResetError, asyncio.CancelledError):
             pass
