@@ -16,8 +16,7 @@ import shutil
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tminus.backends.commands import LocalCommands
 from tminus.core.redact import REDACTED, scrub, secret_from_env
@@ -28,6 +27,9 @@ from tminus.plan.model import (
     SlackNotifier,
     WebhookNotifier,
 )
+
+if TYPE_CHECKING:  # the email package loads when a mail is built, not with the console
+    from email.message import EmailMessage
 
 OUTPUT_LIMIT = 4096
 
@@ -82,6 +84,8 @@ def slack_body(note: Notification) -> dict[str, Any]:
 
 
 def email_message(ch: EmailNotifier, note: Notification) -> EmailMessage:
+    from email.message import EmailMessage
+
     msg = EmailMessage()
     msg["Subject"] = scrub(note.title)
     msg["From"] = ch.sender

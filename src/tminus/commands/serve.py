@@ -20,14 +20,16 @@ import shlex
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import textual_serve.server as textual_server
-from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from tminus.web.status import StatusHub
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 COOKIE = "tminus_token"
 STOP_GRACE_S = 3.0
@@ -105,6 +107,8 @@ class WarRoomServer(Server):
         return hmac.compare_digest(given.encode(), self.token.encode())
 
     async def handle_index(self, request: web.Request) -> Any:
+        from aiohttp import web
+
         if not self._authorized(request):
             return web.Response(
                 status=403,
@@ -117,6 +121,8 @@ class WarRoomServer(Server):
         return response
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        from aiohttp import web
+
         if not self._authorized(request):
             raise web.HTTPForbidden(text="token required")
         return await super().handle_websocket(request)
@@ -131,7 +137,9 @@ class WarRoomServer(Server):
         self.hub.add_routes(app)
         return app
 
-    async def run(self, ready: asyncio.Event | None = None) -> None:
+    async def run(self) -> None:
+        from aiohttp import web
+
         app = await self._make_app()
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()

@@ -14,8 +14,7 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from tminus.engine.follow import read_new
 from tminus.engine.session import load_events
@@ -23,6 +22,9 @@ from tminus.engine.state import SessionState, apply
 from tminus.engine.summary import Summary, summarize
 from tminus.plan.model import Plan
 from tminus.report.status_page import body_html, page_html
+
+if TYPE_CHECKING:  # aiohttp is loaded by `tminus serve` when it starts serving
+    from aiohttp import web
 
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 GONE_CHECK_S = 1.0  # how soon an observer that left stops costing anything
@@ -98,14 +100,20 @@ class StatusHub:
 
     # ------------------------------------------------------------ HTTP
     async def page(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         html = page_html(self.summary(), self.state.last_seq)
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 
     async def snapshot(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
         data = {"seq": self.state.last_seq, **self.summary().to_dict()}
         return web.json_response(data)
 
     async def events(self, request: web.Request) -> web.StreamResponse:
+        from aiohttp import web
+
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream",
