@@ -2,7 +2,7 @@
 events) and in the browser console (textual-serve: a console process per viewer).
 
 A demo session is written live by a writer process (one event every 0.5 s: metric samples,
-a rollout step now and then), and `tminus serve` follows it. Measured in the same run:
+a note now and then), and `tminus serve` follows it. Measured in the same run:
 
 - idle: the server alone, no observer;
 - status page with 1, 10 and 50 SSE observers (this script's own aiohttp clients, reading
@@ -43,12 +43,11 @@ from tminus.engine.session import open_session
 w = open_session(Path(sys.argv[1]))
 deadline = time.monotonic() + float(sys.argv[2])
 n = 0
-weights = [5, 25, 50, 100]
 while time.monotonic() < deadline:
     n += 1
     w.append("metric.sample", metric="error_rate", value=random.random() / 1000)
     if n % 20 == 0:
-        w.append("rollout.applied", actor="cmdr@host", weight=weights[(n // 20) % 4])
+        w.append("note.added", actor="cmdr@host", text=f"note {n}")
     time.sleep(0.5)
 w.close(mark_closed=False)
 """
@@ -136,14 +135,29 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     from tminus.engine.session import create_session
 
     s = create_session("MusicConnect-demo")
-    s.append("session.started", session=s.session_id, mode="demo", plan_path="<default plan>",
-             plan_name="MusicConnect", launch="MusicConnect", scenario="healthy", speed=1.0, seed=1)
+    from tminus.commands.console import demo_plan
+    from tminus.engine.events import SessionStarted
+
+    s.append(
+        SessionStarted.for_plan(
+            demo_plan("healthy", 1.0, 1),
+            session=s.session_id,
+            mode="demo",
+            plan_path="<default plan>",
+            scenario="healthy",
+            speed=1.0,
+            seed=1,
+        )
+    )
     s.close(mark_closed=False)
     total = args.window * 7 + 60
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(s.path), str(total)], env=env())
     server = subprocess.Popen(
         [sys.executable, "-m", "tminus.cli", "serve", "--port", "0", s.session_id],
-        stdout=subprocess.PIPE, text=True, env=env(), start_new_session=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env(),
+        start_new_session=True,
     )
     results: dict[str, object] = {}
     try:
@@ -164,8 +178,10 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             stop = asyncio.Event()
             seen: list[list[int]] = [[] for _ in range(n)]
             async with aiohttp.ClientSession(timeout=timeout) as http:
-                tasks = [asyncio.create_task(sse_observer(http, base + "/status/events", seen[i], stop))
-                         for i in range(n)]
+                tasks = [
+                    asyncio.create_task(sse_observer(http, base + "/status/events", seen[i], stop))
+                    for i in range(n)
+                ]
                 await asyncio.sleep(2)
                 cpu, rss, procs = await measure(server.pid, args.window)
                 stop.set()
@@ -174,30 +190,46 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                 await asyncio.gather(*tasks, return_exceptions=True)
             got = min(len(x) for x in seen)
             per_cpu, per_rss = (cpu - idle_cpu) / n, (rss - idle_rss) / n
-            results[f"sse_{n}"] = {"cpu_pct": cpu, "rss_mb": rss, "processes": procs,
-                                   "per_observer_cpu_pct": per_cpu, "per_observer_rss_mb": per_rss,
-                                   "min_messages_per_observer": got}
-            print(f"status page, {n:2d} observers: {cpu:.2f}% CPU, {rss:.1f} MB, {procs} process(es);"
-                  f" per observer {per_cpu:+.3f}% CPU, {per_rss:+.2f} MB; each got >= {got} updates",
-                  flush=True)
+            results[f"sse_{n}"] = {
+                "cpu_pct": cpu,
+                "rss_mb": rss,
+                "processes": procs,
+                "per_observer_cpu_pct": per_cpu,
+                "per_observer_rss_mb": per_rss,
+                "min_messages_per_observer": got,
+            }
+            print(
+                f"status page, {n:2d} observers: {cpu:.2f}% CPU, {rss:.1f} MB, {procs} process(es);"
+                f" per observer {per_cpu:+.3f}% CPU, {per_rss:+.2f} MB; each got >= {got} updates",
+                flush=True,
+            )
             await asyncio.sleep(1)
         k = args.viewers
         stop = asyncio.Event()
         frames: list[list[int]] = [[] for _ in range(k)]
         ws_url = base.replace("http://", "ws://") + "/ws?width=120&height=40"
         async with aiohttp.ClientSession() as http:
-            tasks = [asyncio.create_task(console_viewer(http, ws_url, frames[i], stop))
-                     for i in range(k)]
+            tasks = [
+                asyncio.create_task(console_viewer(http, ws_url, frames[i], stop)) for i in range(k)
+            ]
             await asyncio.sleep(args.console_warmup)  # each console process starts and paints
             cpu, rss, procs = await measure(server.pid, args.window)
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
         per_cpu, per_rss = (cpu - idle_cpu) / k, (rss - idle_rss) / k
-        results[f"console_{k}"] = {"cpu_pct": cpu, "rss_mb": rss, "processes": procs,
-                                   "per_viewer_cpu_pct": per_cpu, "per_viewer_rss_mb": per_rss,
-                                   "frames": [len(f) for f in frames]}
-        print(f"browser console, {k} viewers: {cpu:.2f}% CPU, {rss:.1f} MB, {procs} processes;"
-              f" per viewer {per_cpu:+.2f}% CPU, {per_rss:+.1f} MB", flush=True)
+        results[f"console_{k}"] = {
+            "cpu_pct": cpu,
+            "rss_mb": rss,
+            "processes": procs,
+            "per_viewer_cpu_pct": per_cpu,
+            "per_viewer_rss_mb": per_rss,
+            "frames": [len(f) for f in frames],
+        }
+        print(
+            f"browser console, {k} viewers: {cpu:.2f}% CPU, {rss:.1f} MB, {procs} processes;"
+            f" per viewer {per_cpu:+.2f}% CPU, {per_rss:+.1f} MB",
+            flush=True,
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(15)

@@ -15,25 +15,27 @@ from pathlib import Path
 import pyte
 import pytest
 
+from tminus.commands.console import demo_plan
+from tminus.engine.events import SessionStarted
 from tminus.engine.session import create_session
 
 from fixtures.served import chromium_page, need_chromium, tminus_serve
 
 
 def demo_session() -> Path:
+    """A demo session as `tminus demo` starts it, with one metric sample."""
     s = create_session("MusicConnect-demo")
-    s.append(
-        "session.started",
+    opening = SessionStarted.for_plan(
+        demo_plan("healthy", 1.0, 1),
         session=s.session_id,
         mode="demo",
         plan_path="<default plan>",
-        plan_name="MusicConnect",
-        launch="MusicConnect",
         scenario="healthy",
         speed=1.0,
         seed=1,
     )
-    s.append("rollout.applied", weight=5)
+    s.append(opening)
+    s.append("metric.sample", metric="error_rate", value=0.0004)
     s.close(mark_closed=False)
     return s.path
 
@@ -43,9 +45,11 @@ import sys
 from pathlib import Path
 from tminus.engine.session import open_session
 w = open_session(Path(sys.argv[1]))
-w.append("rollout.applied", actor="cmdr@host", weight=25)
-w.append("trigger.fired", trigger="error-rate", value=0.07)
+w.append("metric.sample", metric="error_rate", value=0.07)
+w.append("trigger.fired", trigger="error-rate", metric="error_rate", value=0.07,
+         condition="> 5%", held_s=30.0)
 w.append("phase.signed_off", actor="cmdr@host", phase="pre-launch", note="go")
+w.append("note.added", actor="cmdr@host", text="holding at the current weight")
 w.close(mark_closed=False)
 """
 
@@ -97,19 +101,23 @@ def test_the_status_page_follows_a_live_session_another_process_writes():
     with tminus_serve(str(path)) as (base, _lines), chromium_page(base) as page:
         page.goto(base + "/status")
         page.wait_for_function("document.getElementById('conn').textContent.startsWith('live')")
-        assert page.inner_text("#weight") == "5%"
+        assert page.inner_text("#weight") == "0%"
+        assert "0.04%" in page.inner_text("#metrics")
         assert "Pre-Launch Validation" in page.inner_text("#phase .big")
         assert re.fullmatch(r"T[-+](\d+d )?\d\d:\d\d:\d\d", page.inner_text("#clock"))
         subprocess.run([sys.executable, "-c", APPENDER, str(path)], check=True, timeout=30)
         page.wait_for_function(
-            "document.getElementById('weight').textContent === '25%'", timeout=10000
+            "document.getElementById('decisions').textContent.includes('holding at')",
+            timeout=10000,
         )
         assert "FIRING" in page.inner_text("#triggers")
         assert "Error rate > 5%" in page.inner_text("#triggers")
         assert page.inner_text("#phase .big") == "Launch Day"
         decisions = page.inner_text("#decisions")
         assert "signed off Pre-Launch Validation: go" in decisions
-        assert "traffic to 25%" in decisions
+        assert "note: holding at the current weight" in decisions
+        assert "trigger fired: Error rate > 5%" in decisions
+        assert "7%" in page.inner_text("#metrics") and "bad" in page.inner_text("#metrics")
 
 
 def test_loopback_by_default_and_the_writable_console_needs_its_token():
@@ -134,7 +142,8 @@ def test_loopback_by_default_and_the_writable_console_needs_its_token():
         # observers need no token
         with urllib.request.urlopen(base + "/status.json", timeout=10) as status:
             data = json.loads(status.read())
-        assert data["launch"] == "MusicConnect" and data["weight"] == 5
+        assert data["launch"] == "MusicConnect" and data["phase"] == "Pre-Launch Validation"
+        assert data["metrics"][0]["text"] == "0.04%"
 
 
 def test_serve_refuses_a_session_that_does_not_exist():

@@ -10,6 +10,7 @@ import json
 import aiohttp
 from aiohttp import web
 
+from tminus.engine.events import SessionStarted
 from tminus.engine.session import create_session
 from tminus.plan.loader import default_plan
 from tminus.web.status import StatusHub
@@ -30,7 +31,11 @@ async def read_states(session: aiohttp.ClientSession, url: str, want: int) -> li
 
 async def test_many_observers_share_one_reader_and_one_render_per_change(tmp_path):
     writer = create_session("status", directory=tmp_path)
-    writer.append("session.started", session=writer.session_id, launch="MusicConnect")
+    writer.append(
+        SessionStarted.for_plan(
+            default_plan(), session=writer.session_id, mode="run", plan_path="plan.toml"
+        )
+    )
     hub = StatusHub(default_plan(), writer.path, interval=0.05)
     app = web.Application()
     hub.add_routes(app)
@@ -49,21 +54,29 @@ async def test_many_observers_share_one_reader_and_one_render_per_change(tmp_pat
                 await asyncio.sleep(0.02)
             assert hub.observers == 20
             renders = hub.renders
-            await asyncio.to_thread(writer.append, "rollout.applied", actor="c@h", weight=25)
+            await asyncio.to_thread(
+                writer.append, "phase.signed_off", actor="c@h", phase="pre-launch", note=""
+            )
             await asyncio.sleep(0.3)
             await asyncio.to_thread(
-                writer.append, "trigger.fired", trigger="error-rate", value=0.09
+                writer.append,
+                "trigger.fired",
+                trigger="error-rate",
+                metric="error_rate",
+                value=0.09,
+                condition="> 5%",
+                held_s=30.0,
             )
             results = await asyncio.wait_for(asyncio.gather(*readers), 10)
             assert hub.renders - renders == 2  # two changes, two renders, for 20 observers
             for states in results:
                 assert [s["seq"] for s in states] == [1, 2, 3]
                 assert "FIRING" in states[2]["html"] and "Error rate &gt; 5%" in states[2]["html"]
-                assert 'id="weight">25%' in states[2]["html"]
+                assert '<p class="big">Launch Day</p>' in states[2]["html"]
             async with http.get(f"http://127.0.0.1:{port}/status") as page:
                 html = await page.text()
             assert "<title>MusicConnect · status</title>" in html
-            assert 'id="clock">T-' in html and "traffic to 25%" in html
+            assert 'id="clock">T-' in html and "signed off Pre-Launch Validation" in html
             for _ in range(100):  # observers that left are forgotten
                 if hub.observers == 0:
                     break
