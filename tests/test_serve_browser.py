@@ -150,3 +150,25 @@ def test_serve_refuses_a_session_that_does_not_exist():
     from tminus.cli import main
 
     assert main(["serve", "no-such-session"]) == 2
+
+
+def test_the_writable_console_resumes_the_session_or_follows_when_it_is_held():
+    from tminus.commands.serve_console import prepare
+    from tminus.engine.session import open_session
+
+    path = demo_session()
+    engine, _start, notice = prepare(path, writable=True)
+    try:
+        assert not engine.read_only and engine.session is not None and notice == ""
+    finally:
+        engine.session.close(mark_closed=False)  # type: ignore[union-attr]
+    holder = open_session(path)  # the commander's terminal console holds it
+    try:
+        engine, _start, notice = prepare(path, writable=True)
+        assert engine.read_only and engine.session is None
+        assert "Opened read-only, following it live" in notice
+        engine, _start, notice = prepare(path, writable=False)
+        assert engine.read_only and notice == ""
+        assert engine.state.metrics["error_rate"][1] == 0.0004  # the log so far, folded
+    finally:
+        holder.close(mark_closed=False)
