@@ -281,12 +281,8 @@ async def test_the_engine_sends_news_at_once_and_send_now_from_the_writer_only(t
             assert await engine.sign_off("go", "all good") == []
             await engine.declare_trigger("declared", "rows lost")
             engine.send_status_now()
-            for _ in range(100):
-                if len(hook.received("/hook")) >= 3:
-                    break
-                await asyncio.sleep(0.05)
         finally:
-            await engine.shutdown()
+            await engine.shutdown()  # what was queued still goes out before it stops
         titles = [r.body["title"] for r in hook.received("/hook")]
         assert titles[0] == f"MusicConnect: Go signed off by {engine.actor}"
         assert titles[1].startswith("MusicConnect: rollback trigger DECLARED: Data corruption")

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 QUEUE_LIMIT = 50  # per channel: a channel down for hours keeps the newest, not everything
 MAX_BACKOFF = 300.0
+STOP_GRACE_S = 2.0
 
 # session event type -> notification topic, for the events that go out at once
 IMMEDIATE = {
@@ -135,6 +136,7 @@ class Dispatcher:
         self._sender: Sender = sender or (lambda ch, note: send(ch, note, self.env))
         self._queues: dict[str, asyncio.Queue[Notification]] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._schedule_task: asyncio.Task[None] | None = None
         self.next_status_at: datetime | None = None
         self.offline: list[dict[str, Any]] = []  # outcomes when there is no session (tests)
 
@@ -156,9 +158,18 @@ class Dispatcher:
             self._queues[name] = queue
             self._tasks.append(loop.create_task(self._worker(ch, queue), name=f"notify-{name}"))
         if self.plan.comms.status_every is not None and self.channels:
-            self._tasks.append(loop.create_task(self._schedule(), name="notify-schedule"))
+            self._schedule_task = loop.create_task(self._schedule(), name="notify-schedule")
+            self._tasks.append(self._schedule_task)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = STOP_GRACE_S) -> None:
+        """Give what is queued a moment to go out (news of a sign-off just before quitting),
+        then stop; a channel still failing after `grace` seconds is left behind."""
+        if self._schedule_task is not None:
+            self._schedule_task.cancel()  # nothing new while the queues drain
+        queues = [q.join() for q in self._queues.values()]
+        if queues and grace > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*queues), grace)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -214,6 +225,8 @@ class Dispatcher:
                 raise
             except Exception:  # a bug in one delivery must not end the channel
                 log.exception("notification to %s failed unexpectedly", channel_name(ch))
+            finally:
+                queue.task_done()
 
     async def deliver(self, ch: Notifier, note: Notification) -> bool:
         """Send with retries; record every attempt. True when delivered."""

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from tminus.core.durations import phase_label
-from tminus.engine.console import ConsoleEngine
+from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.engine.session import Event
 from tminus.ui.intents import run_intent
 from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
