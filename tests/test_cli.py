@@ -117,5 +117,8 @@ def test_sessions_lists_recorded_sessions(tmp_path: Path, monkeypatch, as_json):
         assert info["holder"] and f"pid {os.getpid()}" in info["holder"]
     else:
         out = run("sessions", env=env)
-        assert w.session_id in out.stdout and "open (" in out.stdout
+        short = f"{w.session_id[:16]}-{w.session_id[-4:]}"
+        (row,) = [line for line in out.stdout.splitlines() if line.startswith(short)]
+        assert " open " in row and "plan.toml" in row
+        assert max(len(line) for line in out.stdout.splitlines()) <= 80
     w.close()

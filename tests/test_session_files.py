@@ -11,6 +11,7 @@ import pytest
 
 from tminus.cli import main
 from tminus.commands.console import prepare_run
+from tminus.commands.sessions import short_id
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.events import EventSchemaError, NoteAdded, SessionStarted
 from tminus.engine.session import (
@@ -98,7 +99,7 @@ def test_a_damaged_line_is_reported_by_number_and_skipped(what, capsys):
     assert len(loaded.warnings) == 1 and loaded.warnings[0].startswith(f"{w.path.name}:4: ")
     fold(loaded.events)  # the fold never sees the bad line
     code, out = sessions_output(capsys)
-    assert code == 0 and w.session_id in out and "unfinished" in out
+    assert code == 0 and short_id(w.session_id) in out and "unfinished" in out
     prepared = prepare_run(load_plan(SMALL), PLAN_PATH, read_only=False, new=False)
     assert prepared.engine.session is not None and prepared.engine.session.path == w.path
     assert f"{w.path.name}:4:" in prepared.notice  # told, not hidden
@@ -115,8 +116,8 @@ def test_a_file_whose_first_line_is_damaged_is_named_unusable_and_hides_nothing(
     bad.path.write_bytes(DEEP + line(2))
     code, out = sessions_output(capsys)
     assert code == 0
-    assert good.session_id in out and "unfinished" in out
-    bad_row = next(r for r in out.splitlines() if bad.session_id in r)
+    assert short_id(good.session_id) in out and "unfinished" in out
+    bad_row = next(r for r in out.splitlines() if short_id(bad.session_id) in r)
     assert "unusable: line 1: JSON nested too deeply" in bad_row
     code, out = sessions_output(capsys, "--json")
     infos = {i["id"]: i for i in json.loads(out)}

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("plan", metavar="PLAN")
     s.add_argument("--read-only", action="store_true", help="change nothing; follow the session")
     s.add_argument("--new", action="store_true", help="start a new session instead of resuming")
+    _as(s)
 
     s = sub.add_parser("check", help="run the plan's automated checks headless (CI, cron)")
     s.add_argument("plan", metavar="PLAN")
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--junit", metavar="FILE", help="also write JUnit XML here")
     s.add_argument("--concurrency", metavar="N", type=int, help="checks at once (plan default)")
     s.add_argument("--no-record", action="store_true", help="do not record a session")
+    _as(s)
 
     s = sub.add_parser(
         "import-rules", help="turn a Prometheus alerting-rules file into [[triggers]]"
@@ -60,8 +62,32 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("rules", metavar="RULES.yml")
     s.add_argument("--into", metavar="PLAN", help="append them to this plan (validated first)")
 
-    s = sub.add_parser("sessions", help="list recorded sessions")
+    s = sub.add_parser("sessions", help="list recorded sessions; `sessions prune` removes old ones")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--plan", metavar="PLAN", help="only sessions of this plan (path or launch)")
+    s.add_argument("--open", action="store_true", help="only sessions not ended")
+    s.add_argument("--since", metavar="WHEN", help="started since: an age (7d) or a date")
+    ssub = s.add_subparsers(dest="sessions_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    pr = ssub.add_parser("prune", help="remove old sessions; never one that is open or resumable")
+    pr.add_argument("--older-than", metavar="AGE", required=True, help="e.g. 30d")
+    pr.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+
+    s = sub.add_parser("close", help="end a launch session with its outcome (headless)")
+    s.add_argument("session", metavar="SESSION")
+    s.add_argument("--outcome", required=True, choices=["launched", "rolled-back", "aborted"])
+    s.add_argument("--note", help="why, in a sentence")
+    _as(s)
+
+    s = sub.add_parser("attach", help="follow a session live, read-only (default: newest open)")
+    s.add_argument("session", metavar="SESSION", nargs="?")
+
+    s = sub.add_parser("replay", help="replay a recorded session with a time cursor")
+    s.add_argument("session", metavar="SESSION")
+
+    s = sub.add_parser("report", help="a retrospective report of a session")
+    s.add_argument("session", metavar="SESSION")
+    s.add_argument("--format", choices=["md", "html"], help="default: from -o, else md")
+    s.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
 
     s = sub.add_parser("serve", help="the war room in a browser: console and live status page")
     s.add_argument(
@@ -82,7 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scenario", choices=["healthy", "bad-release", "flaky-dns"], default="healthy")
     s.add_argument("--speed", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=1)
+    _as(s)
     return p
+
+
+def _as(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as",
+        dest="as_actor",
+        metavar="NAME",
+        help="who acts, recorded beside the OS user (default: $TMINUS_ACTOR, else the OS user)",
+    )
 
 
 def _load(path: str | None):  # type: ignore[no-untyped-def]
@@ -146,38 +182,52 @@ def cmd_import_rules(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from tminus.engine.catalog import list_sessions
+    from tminus.commands.sessions import cmd_sessions as sessions_main
 
-    infos = list_sessions()
-    if args.json:
-        print(json.dumps([i.to_dict() for i in infos], indent=2))
-        return EXIT_OK
-    if not infos:
-        print("no sessions yet")
-        return EXIT_OK
-    rows = [("ID", "PLAN", "STARTED", "LAST EVENT", "STATE", "PATH")]
-    for i in infos:
-        state = "closed" if i.closed else (f"open ({i.holder})" if i.holder else "unfinished")
-        if i.problem:
-            state = f"unusable: {i.problem}"
-        rows.append((i.id, i.plan, i.started, f"{i.last_event} {i.last_type}", state, i.path))
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]) - 1)]
-    for r in rows:
-        print("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1])
-    return EXIT_OK
+    return sessions_main(args)
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    from tminus.commands.sessions import cmd_close as close_main
+
+    return close_main(args)
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from tminus.commands.recorded import attach
+
+    return attach(args.session)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from tminus.commands.recorded import replay
+
+    return replay(args.session)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tminus.commands.report import cmd_report as report_main
+
+    return report_main(args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from tminus.commands.console import run_demo
 
-    return run_demo(args.scenario, args.speed, args.seed)
+    return run_demo(args.scenario, args.speed, args.seed, actor=args.as_actor)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from tminus.commands.console import run_plan
 
     plan = _load(args.plan)
-    return run_plan(plan, str(Path(args.plan).resolve()), read_only=args.read_only, new=args.new)
+    return run_plan(
+        plan,
+        str(Path(args.plan).resolve()),
+        read_only=args.read_only,
+        new=args.new,
+        actor=args.as_actor,
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -203,6 +253,10 @@ COMMANDS = {
     "check": cmd_check,
     "import-rules": cmd_import_rules,
     "sessions": cmd_sessions,
+    "close": cmd_close,
+    "attach": cmd_attach,
+    "replay": cmd_replay,
+    "report": cmd_report,
     "demo": cmd_demo,
     "run": cmd_run,
     "serve": cmd_serve,

@@ -83,6 +83,7 @@ async def run_checks(
     concurrency: int | None,
     record: bool,
     plan_path: str,
+    actor: str | None = None,
 ) -> tuple[list[Row], str | None]:
     """Run the checks and report what the session's events say: the same fold the
     console shows, read back from the file (or from memory with --no-record)."""
@@ -96,7 +97,8 @@ async def run_checks(
     log = session if session is not None else MemoryLog()
     session_id = session.session_id if session is not None else "memory"
     started = SessionStarted.for_plan(plan, session=session_id, mode="check", plan_path=plan_path)
-    await log.emit(started, actor=current_actor())
+    who = current_actor(actor)
+    await log.emit(started, actor=who)
     backends = build_backends(plan)
     total = sum(1 for t in chosen if t[2].check is not None)
     runner = CheckRunner(
@@ -104,7 +106,7 @@ async def run_checks(
     )
     reason = "check finished"
     try:
-        await runner.run([t[2].id for t in chosen if t[2].check is not None])
+        await runner.run([t[2].id for t in chosen if t[2].check is not None], actor=who)
     except asyncio.CancelledError:
         runner.cancel()
         reason = "interrupted"
@@ -112,7 +114,7 @@ async def run_checks(
     finally:
         await backends.close()
         if session is not None:
-            await asyncio.to_thread(session.close, reason=reason)
+            await asyncio.to_thread(session.close, reason=reason, actor=who)
     if session is not None:
         state = fold((await asyncio.to_thread(load_events, session.path)).events)
     else:
@@ -251,6 +253,7 @@ def main(plan: Plan, args: Any) -> int:
             concurrency=args.concurrency,
             record=not args.no_record,
             plan_path=str(Path(args.plan).resolve()),
+            actor=getattr(args, "as_actor", None),
         )
     )
     if args.json:

@@ -13,10 +13,10 @@ from tminus.engine.session import (
     SessionError,
     SessionLocked,
     create_session,
-    load_events,
+    current_actor,
     open_session,
 )
-from tminus.engine.state import fold
+from tminus.engine.state import SessionState, apply, apply_sample, fold_file
 from tminus.plan.model import DemoConfig, Plan
 
 BAD_RELEASE_START_WEIGHT = 50
@@ -53,7 +53,7 @@ def open_console(
     return 0
 
 
-def run_demo(scenario: str, speed: float, seed: int) -> int:
+def run_demo(scenario: str, speed: float, seed: int, actor: str | None = None) -> int:
     from tminus.backends.demo import make_world
     from tminus.backends.factory import build_backends
 
@@ -69,7 +69,9 @@ def run_demo(scenario: str, speed: float, seed: int) -> int:
         world.set_weight(BAD_RELEASE_START_WEIGHT)
     backends = build_backends(plan, world=world)
     session = create_session(f"{plan.launch.name}-demo")
-    engine = ConsoleEngine(plan, backends, session=session, clock=world.clock)
+    engine = ConsoleEngine(
+        plan, backends, session=session, clock=world.clock, actor=current_actor(actor)
+    )
 
     async def start() -> None:
         await engine.start(
@@ -99,22 +101,30 @@ class Prepared:
     notice: str = ""
 
 
-def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Prepared:
+def prepare_run(
+    plan: Plan, plan_path: str, *, read_only: bool, new: bool, actor: str | None = None
+) -> Prepared:
     """Resume the plan's unfinished session (or follow it read-only), or start a new one."""
     from tminus.backends.factory import build_backends
 
     path, notice = (None, "") if new else unfinished_session(plan_path)
     backends = build_backends(plan)
+    who = current_actor(actor)
     if path is not None and not read_only:
+        resumed_state = SessionState()
         try:
-            writer = open_session(path)
+            # the log is read once: the writer hands each event to the fold as it checks it
+            writer = open_session(
+                path,
+                on_load=lambda ev: apply(resumed_state, ev),
+                on_sample=lambda obj: apply_sample(resumed_state, obj),
+            )
         except SessionLocked as exc:
             read_only, notice = True, f"{exc}. Opened read-only, following it live."
         except SessionError as exc:  # damaged past use, or written by a newer tminus
             path, notice = None, f"{exc}. Started a new session instead."
         else:
-            loaded = load_events(path)
-            engine = ConsoleEngine(plan, backends, session=writer, state=fold(loaded.events))
+            engine = ConsoleEngine(plan, backends, session=writer, state=resumed_state, actor=who)
             notice = "; ".join(filter(None, [notice, damage_notice(writer.recovered)]))
 
             async def resume() -> None:
@@ -122,16 +132,16 @@ def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Pr
 
             return Prepared(engine, resume, notice)
     if read_only:
-        state = None
+        state, offset = None, 0
         if path is not None:
             try:
-                loaded = load_events(path)
+                state, scanned = fold_file(path)
             except SessionError as exc:
                 return Prepared(
                     ConsoleEngine(plan, backends, session=None, read_only=True), None, str(exc)
                 )
-            state = fold(loaded.events)
-            notice = "; ".join(filter(None, [notice, damage_notice(loaded.warnings)]))
+            offset = scanned.good_bytes
+            notice = "; ".join(filter(None, [notice, damage_notice(scanned.warnings)]))
         engine = ConsoleEngine(plan, backends, session=None, state=state, read_only=True)
         if path is None:
 
@@ -144,14 +154,13 @@ def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Pr
         async def follow_live() -> None:
             from tminus.engine.follow import follow
 
-            size = followed.stat().st_size
             engine.start_polling()
-            task = asyncio.get_running_loop().create_task(follow(followed, size, engine.ingest))
+            task = asyncio.get_running_loop().create_task(follow(followed, offset, engine.ingest))
             engine.background.add(task)
 
         return Prepared(engine, follow_live, notice)
     writer = create_session(plan.launch.name)
-    engine = ConsoleEngine(plan, backends, session=writer)
+    engine = ConsoleEngine(plan, backends, session=writer, actor=who)
 
     async def begin() -> None:
         await engine.start(mode="run", plan_path=plan_path, resumed=False)
@@ -159,6 +168,8 @@ def prepare_run(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> Pr
     return Prepared(engine, begin, notice)
 
 
-def run_plan(plan: Plan, plan_path: str, *, read_only: bool, new: bool) -> int:
-    prepared = prepare_run(plan, plan_path, read_only=read_only, new=new)
+def run_plan(
+    plan: Plan, plan_path: str, *, read_only: bool, new: bool, actor: str | None = None
+) -> int:
+    prepared = prepare_run(plan, plan_path, read_only=read_only, new=new, actor=actor)
     return open_console(prepared.engine, prepared.start, prepared.notice)

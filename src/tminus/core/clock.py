@@ -64,6 +64,11 @@ class FrozenClock:
     def monotonic(self) -> float:
         return self._mono
 
+    def set(self, at: datetime) -> None:
+        """Stand at `at` (replay moves the clock both ways)."""
+        self._mono += (at - self._now).total_seconds()
+        self._now = at
+
     def advance(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds

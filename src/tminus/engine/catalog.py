@@ -6,11 +6,14 @@ regular file of ours) is listed with its problem; it never hides the others.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from tminus.core.durations import parse_duration
 from tminus.engine.events import EventSchemaError
 from tminus.engine.session import (
     Event,
@@ -37,9 +40,24 @@ class SessionInfo:
     holder: str | None
     path: str
     problem: str = ""  # why this file cannot be used; empty when it can
+    outcome: str = ""  # from session.closed: launched, rolled-back, aborted (or a reason)
+    mode: str = ""  # demo, run, check, test
+
+    @property
+    def open(self) -> bool:
+        """Not ended: resumable, or being written now."""
+        return not self.closed and not self.problem
+
+    @property
+    def state(self) -> str:
+        if self.problem:
+            return "unusable"
+        if self.closed:
+            return self.outcome or "closed"
+        return "open" if self.holder else "unfinished"
 
     def to_dict(self) -> dict[str, Any]:
-        return self.__dict__.copy()
+        return {**self.__dict__, "state": self.state}
 
 
 def _first_and_last(path: Path) -> tuple[Event, Event | None]:
@@ -86,6 +104,10 @@ def session_info(path: Path) -> SessionInfo:
         holder=holder,
         path=str(path),
         problem=problem,
+        outcome=str(last.data.get("outcome") or last.data.get("reason") or "")
+        if last.type == "session.closed"
+        else "",
+        mode=str(first.data.get("mode", "")),
     )
 
 
@@ -112,3 +134,107 @@ def list_sessions(directory: Path | None = None) -> list[SessionInfo]:
         except FileNotFoundError:
             continue  # removed while we listed
     return out
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """`--since`: an ISO date or date-time, or an age like `2h`, `7d`."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r}: expected an age like 7d or a date like 2026-12-01") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _ts(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def select(
+    infos: list[SessionInfo],
+    *,
+    plan: str | None = None,
+    open_only: bool = False,
+    since: datetime | None = None,
+) -> list[SessionInfo]:
+    """Filter: plan (a path or a launch name, substring), still open, started since."""
+    out = []
+    for info in infos:
+        if plan and plan not in info.plan and plan.lower() not in info.launch.lower():
+            continue
+        if open_only and not info.open:
+            continue
+        started = _ts(info.started)
+        if since is not None and (started is None or started < since):
+            continue
+        out.append(info)
+    return out
+
+
+def newest_open(infos: list[SessionInfo]) -> SessionInfo | None:
+    """What `tminus attach` follows by default: the newest session not ended."""
+    candidates = [i for i in infos if i.open]
+    return max(candidates, key=lambda i: i.last_event or i.started, default=None)
+
+
+def find_session(name: str, directory: Path | None = None) -> Path:
+    """A session by id, unique id prefix, or path to its file."""
+    as_path = Path(name)
+    if as_path.suffix == ".jsonl" and as_path.exists():
+        return as_path
+    files = list(session_files(directory))
+    exact = [p for p in files if p.stem == name]
+    if exact:
+        return exact[0]
+    matches = [p for p in files if p.stem.startswith(name) or name in p.stem]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise LookupError(f"no session {name!r} (see `tminus sessions`)")
+    raise LookupError(f"{name!r} matches {len(matches)} sessions; give more of the id")
+
+
+DISPOSABLE_MODES = frozenset({"demo", "test", "check"})
+
+
+@dataclass(frozen=True)
+class Pruned:
+    removed: list[SessionInfo]
+    kept_open: list[SessionInfo]  # old enough, but held by a writer or resumable: kept
+
+
+def prune(
+    older_than: timedelta,
+    *,
+    now: datetime,
+    dry_run: bool = False,
+    directory: Path | None = None,
+) -> Pruned:
+    """Remove sessions whose last event is older than `older_than`: closed ones, and
+    unfinished demo/test sessions (nothing resumes those). Never one a writer holds (the
+    lock is checked again right before removal), never an unfinished `run` session (it
+    is the launch's resumable record)."""
+    removed, kept = [], []
+    for info in list_sessions(directory):
+        last = _ts(info.last_event) or _ts(info.started)
+        if last is None or now - last < older_than:
+            continue
+        if info.holder or (info.open and info.mode not in DISPOSABLE_MODES):
+            kept.append(info)
+            continue
+        path = Path(info.path)
+        if holder_of(path):  # someone opened it since we listed
+            kept.append(info)
+            continue
+        if not dry_run:
+            for part in (path, path.with_suffix(".lock")):
+                with contextlib.suppress(FileNotFoundError):
+                    part.unlink()
+        removed.append(info)
+    return Pruned(removed, kept)

@@ -19,7 +19,7 @@ from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
-from tminus.engine.events import SessionStarted
+from tminus.engine.events import OUTCOMES, SessionStarted
 from tminus.engine.metric_history import merged_history
 from tminus.engine.metrics import MetricsPoller
 from tminus.engine.runner import CheckRunner
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from tminus.engine.notify import Dispatcher
 
 EventListener = Callable[[Event], None]
+
 log = logging.getLogger(__name__)
 
 
@@ -171,12 +172,48 @@ class ConsoleEngine:
         if self.session is None:
             return
         if resumed:
-            await self.session.emit("session.resumed", actor=self.actor, version=__version__)
+            await self.session.emit(
+                "session.resumed", actor=self.actor, version=__version__, **self.timebase()
+            )
         else:
             started = SessionStarted.for_plan(
-                self.plan, session=self.session.session_id, mode=mode, plan_path=plan_path, **extra
+                self.plan,
+                session=self.session.session_id,
+                mode=mode,
+                plan_path=plan_path,
+                **{**extra, **self.timebase()},
             )
             await self.session.emit(started, actor=self.actor)
+
+    def timebase(self) -> dict[str, Any]:
+        """The T-0 this console counts down to, as a wall-clock instant of the event
+        timestamps: T-minus of an event is (ts - console_t0) * speed. The demo's clock
+        starts shortly before the plan's T-0 (`t0`, kept) and may run faster."""
+        speed = float(getattr(self.clock, "speed", 1.0))
+        launch_now = self.clock.now()
+        wall_now = self.wall_now()
+        t0 = wall_now + (self.plan.launch.t0 - launch_now) / speed
+        return {
+            "console_t0": t0.astimezone(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
+            "speed": speed,
+        }
+
+    async def close_session(self, outcome: str, note: str = "") -> Event:
+        """End the launch session: `session.closed` with an outcome; nothing resumes it."""
+        session = self._writable()
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        event = await session.emit(
+            "session.closed", actor=self.actor, outcome=outcome, note=note, reason="ended"
+        )
+        for bg in list(self.background):
+            bg.cancel()
+        if self.poller is not None:
+            await self.poller.stop()
+        await asyncio.to_thread(session.close, mark_closed=False)
+        return event
 
     async def shutdown(self) -> None:
         for bg in list(self.background):
@@ -234,7 +271,7 @@ class ConsoleEngine:
         """Start checks in the background; the views follow them through events."""
         self._writable()
         ids = self.runner.automated(item_ids)
-        task = asyncio.get_running_loop().create_task(self.runner.run(ids))
+        task = asyncio.get_running_loop().create_task(self.runner.run(ids, actor=self.actor))
         self._run_tasks.add(task)
         task.add_done_callback(self._run_tasks.discard)
         return task
@@ -253,6 +290,10 @@ class ConsoleEngine:
             data["item"] = item_id
         return await session.emit("note.added", actor=self.actor, **data)
 
+    @property
+    def closed(self) -> bool:
+        return self.state.closed or (self.session is not None and self.session.closed)
+
     async def sign_off(self, phase_id: str, note: str = "") -> list[Blocker]:
         """Sign a phase off (go). Refused, returning the blockers, while any blocking
         item is not green."""
@@ -260,6 +301,14 @@ class ConsoleEngine:
         phase = next(p for p in self.plan.phases if p.id == phase_id)
         blockers = self.blockers(phase)
         if blockers:
+            # a refusal is a decision too: the retrospective asks what blocked the go
+            await session.emit(
+                "phase.signoff_refused",
+                actor=self.actor,
+                phase=phase_id,
+                note=note,
+                blockers=[{"item": b.item.id, "reason": b.reason} for b in blockers],
+            )
             return blockers
         await session.emit("phase.signed_off", actor=self.actor, phase=phase_id, note=note)
         return []

@@ -62,8 +62,13 @@ class SessionStarted(EventData):
     environment: str
     version: str
     scenario: str | None = None  # demo only
-    speed: float | None = None
+    speed: float | None = (
+        None  # the console's clock speed (demo); T-minus = (ts - console_t0) * speed
+    )
     seed: int | None = None
+    # the wall-clock instant of the T-0 the console counted down to: the demo's clock starts
+    # shortly before the plan's `t0`, days away in wall time
+    console_t0: str | None = None
 
     @classmethod
     def for_plan(
@@ -89,12 +94,23 @@ class SessionStarted(EventData):
 class SessionResumed(EventData):
     TYPE = "session.resumed"
     version: str
+    console_t0: str | None = None  # as in session.started: this console's T-0
+    speed: float | None = None
+
+
+OUTCOMES = ("launched", "rolled-back", "aborted")
 
 
 @dataclass(frozen=True, kw_only=True)
 class SessionClosed(EventData):
     TYPE = "session.closed"
     reason: str = ""
+    outcome: str | None = None  # a person ended the launch session: one of OUTCOMES
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise EventSchemaError(f"outcome: {self.outcome!r} is not one of {OUTCOMES}")
 
 
 # ---------------------------------------------------------------- checks and sign-off
@@ -143,6 +159,16 @@ class CriterionConfirmed(EventData):
 class PhaseSignedOff(EventData):
     TYPE = "phase.signed_off"
     phase: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseSignoffRefused(EventData):
+    """A sign-off asked for and refused: what blocked it, item by item."""
+
+    TYPE = "phase.signoff_refused"
+    phase: str
+    blockers: list[dict[str, Any]]  # {"item": id, "reason": text}
     note: str = ""
 
 
@@ -291,6 +317,10 @@ def _checker(tp: Any) -> Checker:
         return lambda v: isinstance(v, int | float) and not isinstance(v, bool)
     if tp is str:
         return lambda v: isinstance(v, str)
+    if typing.get_origin(tp) is list:
+        (inner,) = typing.get_args(tp)
+        item = _checker(inner)
+        return lambda v: isinstance(v, list) and all(item(x) for x in v)
     if typing.get_origin(tp) is dict:
         return lambda v: isinstance(v, dict) and all(isinstance(k, str) for k in v)
     raise TypeError(f"events.py uses a field type the validator does not know: {tp!r}")

@@ -33,6 +33,21 @@ MAX_BACKOFF = 60.0
 # Queries in flight at once. Each carries its own deadline on the request itself, so a hung
 # query holds one slot until its deadline and the others keep theirs.
 MAX_CONCURRENT = 32
+
+HEARTBEAT = 600.0  # seconds: a steady metric is still recorded this often
+CHANGE = 0.01  # a relative change that counts as a move (1%)
+
+
+def moved(before: float | None, after: float) -> bool:
+    """Did the value change enough to record? 1% relative, or any change near zero."""
+    if before is None or math.isnan(before) != math.isnan(after):
+        return True
+    if before == after:
+        return False
+    scale = max(abs(before), abs(after))
+    return scale < 1e-9 or abs(after - before) / scale >= CHANGE
+
+
 BACKFILL = timedelta(minutes=15)
 
 Listener = Callable[[str], None]  # metric id
@@ -131,6 +146,7 @@ class MetricsPoller:
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._last_recorded: dict[str, float] = {}
+        self._last_value: dict[str, float] = {}
         self._sample_every = plan.settings.sample_every.total_seconds()
         self._firing = firing or (lambda _metric: False)
         self._after_poll = after_poll  # the trigger watcher: judged before views redraw
@@ -212,14 +228,22 @@ class MetricsPoller:
             await asyncio.sleep(delay)
 
     async def _record(self, metric_id: str, shown: SeriesValue, at: datetime) -> None:
+        """A sample goes to the log at most once per `sample_every`, and then only when
+        it moved meaningfully or `HEARTBEAT` passed; every poll while a trigger on it fires.
+        A steady metric costs one line per 10 minutes instead of one a minute."""
         value = shown.value
         if self.session is None or self.session.closed:
             return
         now = self.clock.monotonic()
         last = self._last_recorded.get(metric_id)
-        if last is not None and now - last < self._sample_every and not self._firing(metric_id):
-            return
+        if not self._firing(metric_id) and last is not None:
+            since = now - last
+            if since < self._sample_every:
+                return
+            if since < HEARTBEAT and not moved(self._last_value.get(metric_id), value):
+                return
         self._last_recorded[metric_id] = now
+        self._last_value[metric_id] = value
         # the reading's launch time, so a chart puts the logged and the live point together
         data: dict[str, Any] = {"metric": metric_id, "value": value, "at": iso(at)}
         if shown.labels:

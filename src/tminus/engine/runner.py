@@ -18,6 +18,7 @@ from tminus.backends.base import BackendError, Backends
 from tminus.checks.base import CheckContext, backend_error_result, check_function, error_result
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.gate import Gate
+from tminus.engine.session import SYSTEM_ACTOR
 from tminus.plan.checkspecs import CheckSpec
 from tminus.plan.model import Item, Phase, Plan, Section
 
@@ -71,14 +72,18 @@ class CheckRunner:
                 raise KeyError(i)
         return [i for i in ids if self._index[i][2].check is not None]
 
-    async def run(self, item_ids: Iterable[str] | None = None) -> dict[str, CheckResult]:
+    async def run(
+        self, item_ids: Iterable[str] | None = None, *, actor: str | None = None
+    ) -> dict[str, CheckResult]:
         """Run the automated checks among `item_ids` (default: all) and return their results.
+        `actor` is who asked; runs nobody asked for (scheduled) are attributed to tminus.
 
         Tasks are created as the gate admits work, at most WINDOW x the concurrency alive at
         once: 10,000 queued checks cost 10,000 small ids, not 10,000 tasks created in one go
         (which stalled the event loop and held a task's memory per check for the whole run).
         """
         run_id = secrets.token_hex(4)
+        who = actor or SYSTEM_ACTOR
         ids = self.automated(item_ids)
         await self.preload({self._index[i][2].check.kind for i in ids})  # type: ignore[union-attr]
         generation = self._generation
@@ -103,7 +108,7 @@ class CheckRunner:
                 await window.acquire()
                 if n % 256 == 255:
                     await asyncio.sleep(0)  # let running checks breathe between batches
-                task = asyncio.create_task(self._run_item(item_id, run_id))
+                task = asyncio.create_task(self._run_item(item_id, run_id, who))
                 live.add(task)
                 self._tasks.add(task)
                 task.add_done_callback(functools.partial(finished, item_id))
@@ -148,7 +153,7 @@ class CheckRunner:
     def running(self) -> int:
         return len(self._tasks)
 
-    async def _run_item(self, item_id: str, run_id: str) -> CheckResult:
+    async def _run_item(self, item_id: str, run_id: str, actor: str) -> CheckResult:
         phase, _, item = self._index[item_id]
         spec = item.check
         assert spec is not None
@@ -156,7 +161,12 @@ class CheckRunner:
         try:
             async with gate:
                 await self._record(
-                    "check.started", item=item_id, run=run_id, kind=spec.kind, phase=phase.id
+                    "check.started",
+                    actor,
+                    item=item_id,
+                    run=run_id,
+                    kind=spec.kind,
+                    phase=phase.id,
                 )
                 if self.listener:
                     self.listener(item_id, None)
@@ -183,9 +193,9 @@ class CheckRunner:
             self.listener(item_id, result)
         return result
 
-    async def _record(self, type_: str, **data: Any) -> None:
+    async def _record(self, type_: str, actor: str | None = None, **data: Any) -> None:
         if self.session is not None:
-            await self.session.emit(type_, **data)
+            await self.session.emit(type_, actor, **data)
 
     def _timeout(self, spec: CheckSpec) -> float:
         td = spec.timeout or self.plan.settings.check_timeout

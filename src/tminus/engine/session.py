@@ -37,7 +37,7 @@ from tminus.engine.events import (
     parse_payload,
 )
 
-ENVELOPE = ("v", "seq", "ts", "type", "actor")
+ENVELOPE = ("v", "seq", "ts", "type", "actor", "os_user")
 MAX_LINE = 8 * 1024 * 1024  # one event; a longer line is damage, not data
 
 
@@ -49,12 +49,23 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def current_actor() -> str:
+def os_user() -> str:
+    """`user@host` of this process: on a shared bastion account, not yet the person."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
     return f"{user}@{socket.gethostname()}"
+
+
+ACTOR_ENV = "TMINUS_ACTOR"
+SYSTEM_ACTOR = "tminus"  # what tminus does on its own (scheduled runs, triggers)
+
+
+def current_actor(name: str | None = None) -> str:
+    """Who acts: `--as NAME`, else $TMINUS_ACTOR, else the OS user."""
+    chosen = (name or os.environ.get(ACTOR_ENV) or "").strip()
+    return chosen or os_user()
 
 
 @dataclass(frozen=True)
@@ -65,11 +76,14 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
     actor: str | None = None
     v: int = 1
+    os_user: str | None = None  # the OS account beside a person named with --as
 
     def to_json(self) -> str:
         obj: dict[str, Any] = {"v": self.v, "seq": self.seq, "ts": self.ts, "type": self.type}
         if self.actor:
             obj["actor"] = self.actor
+        if self.os_user:
+            obj["os_user"] = self.os_user
         obj.update(self.data)
         return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -114,9 +128,38 @@ def event_from_obj(obj: Any) -> Event:
     actor = obj.get("actor")
     if actor is not None and not isinstance(actor, str):
         raise EventSchemaError(f"'actor' is not text: {actor!r}")
+    who = obj.get("os_user")
+    if who is not None and not isinstance(who, str):
+        raise EventSchemaError(f"'os_user' is not text: {who!r}")
     data = {k: val for k, val in obj.items() if k not in ENVELOPE}
     parse_payload(type_, data)
-    return Event(seq=seq, ts=ts, type=type_, data=data, actor=actor, v=v)
+    return Event(seq=seq, ts=ts, type=type_, data=data, actor=actor, v=v, os_user=who)
+
+
+_decode = json.JSONDecoder().decode  # str in: skips json.loads' encoding detection
+_SAMPLE_KEYS = frozenset({*ENVELOPE, "metric", "value", "at"})
+
+
+def sample_obj(raw: bytes) -> dict[str, Any] | None:
+    """A `metric.sample` line as a plain checked object (most of a long log), or None for
+    any other line. Checks what MetricSample checks, without building the Event."""
+    if b'"type":"metric.sample"' not in raw:
+        return None
+    obj = _decode(raw.decode("utf-8"))
+    if not isinstance(obj, dict) or obj.get("type") != "metric.sample" or obj.get("v", 1) != 1:
+        return None
+    value = obj.get("value")
+    if (
+        not obj.keys() <= _SAMPLE_KEYS
+        or not isinstance(obj.get("metric"), str)
+        or not isinstance(obj.get("ts"), str)
+        or isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not isinstance(obj.get("at", ""), str)
+        or not isinstance(obj.get("seq"), int)
+    ):
+        return None  # the full check reports what is wrong
+    return obj
 
 
 def parse_line(raw: bytes) -> Event:
@@ -177,53 +220,77 @@ def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     return fd
 
 
-def load_events(path: Path) -> LoadResult:
-    """Read a session file. Damaged lines are reported with their number and skipped;
-    only a last line without its newline is a torn write."""
+@dataclass
+class ScanResult:
+    warnings: list[str]
+    good_bytes: int  # length of the file up to its last newline: a torn tail is cut there
+    last_seq: int
+    count: int
+    newer: str = ""
+
+
+def scan_events(
+    path: Path,
+    visit: Callable[[Event], None],
+    on_sample: Callable[[dict[str, Any]], None] | None = None,
+) -> ScanResult:
+    """Read a session file once, line by line, handing each valid event to `visit`; no
+    list is kept, so a week-long log folds in bounded memory. Damaged lines are reported
+    with their number and skipped; only a last line without its newline is a torn write.
+    `on_sample` takes `metric.sample` lines as plain checked objects (most of a long
+    log), skipping the Event wrapper."""
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         raise SessionError(f"{path}: no such session file") from None
-    with os.fdopen(fd, "rb") as fh:
-        raw = fh.read()
-    events: list[Event] = []
     warnings: list[str] = []
     newer = ""
-    good = 0
-    pos = 0
-    lineno = 0
-    last_seq = 0
-    while pos < len(raw):
-        nl = raw.find(b"\n", pos)
-        lineno += 1
-        if nl < 0:
-            warnings.append(
-                f"{path.name}:{lineno}: torn last line ignored "
-                "(no newline: the write was cut short)"
-            )
-            break
-        chunk = raw[pos:nl]
-        pos = good = nl + 1
-        if not chunk.strip():
-            continue
-        try:
-            event = parse_line(chunk)
-        except NewerSchema as exc:
-            newer = newer or f"{path.name}:{lineno}: {exc}"
-            warnings.append(f"{path.name}:{lineno}: refused: {exc}")
-            continue
-        except EventSchemaError as exc:
-            warnings.append(f"{path.name}:{lineno}: invalid event skipped: {exc}")
-            continue
-        if event.seq <= last_seq:
-            what = "repeats" if event.seq == last_seq else "goes back from"
-            warnings.append(
-                f"{path.name}:{lineno}: seq {event.seq} {what} seq {last_seq}; event skipped"
-            )
-            continue
-        last_seq = event.seq
-        events.append(event)
-    return LoadResult(events, warnings, good, newer)
+    good = pos = lineno = last_seq = count = 0
+    with os.fdopen(fd, "rb") as fh:
+        for chunk in fh:
+            lineno += 1
+            if not chunk.endswith(b"\n"):
+                warnings.append(
+                    f"{path.name}:{lineno}: torn last line ignored "
+                    "(no newline: the write was cut short)"
+                )
+                break
+            pos = good = pos + len(chunk)
+            if not chunk.strip():
+                continue
+            try:
+                obj = sample_obj(chunk) if on_sample is not None else None
+                event = None if obj is not None else parse_line(chunk[:-1])
+            except NewerSchema as exc:
+                newer = newer or f"{path.name}:{lineno}: {exc}"
+                warnings.append(f"{path.name}:{lineno}: refused: {exc}")
+                continue
+            except (EventSchemaError, ValueError) as exc:
+                warnings.append(f"{path.name}:{lineno}: invalid event skipped: {exc}")
+                continue
+            seq = int(obj["seq"]) if obj is not None else event.seq  # type: ignore[union-attr]
+            if seq <= last_seq:
+                what = "repeats" if seq == last_seq else "goes back from"
+                warnings.append(
+                    f"{path.name}:{lineno}: seq {seq} {what} seq {last_seq}; event skipped"
+                )
+                continue
+            last_seq = seq
+            count += 1
+            if obj is not None:
+                assert on_sample is not None
+                on_sample(obj)
+            else:
+                assert event is not None
+                visit(event)
+    return ScanResult(warnings, good, last_seq, count, newer)
+
+
+def load_events(path: Path) -> LoadResult:
+    """Read a whole session file into a list (small files, tests)."""
+    events: list[Event] = []
+    scanned = scan_events(path, events.append)
+    return LoadResult(events, scanned.warnings, scanned.good_bytes, scanned.newer)
 
 
 def new_session_id(label: str) -> str:
@@ -233,7 +300,11 @@ def new_session_id(label: str) -> str:
 
 
 def make_event(
-    event: str | EventData, actor: str | None, data: dict[str, Any], seq: int
+    event: str | EventData,
+    actor: str | None,
+    data: dict[str, Any],
+    seq: int,
+    os_user: str | None = None,
 ) -> tuple[bytes, Event]:
     """An event and its line, checked against the schema: nothing off it is ever written."""
     if isinstance(event, EventData):
@@ -243,7 +314,15 @@ def make_event(
     else:
         type_ = event
         version = parse_payload(type_, data).VERSION
-    ev = Event(seq=seq, ts=iso(now_utc()), type=type_, data=scrub(data), actor=actor, v=version)
+    ev = Event(
+        seq=seq,
+        ts=iso(now_utc()),
+        type=type_,
+        data=scrub(data),
+        actor=actor,
+        v=version,
+        os_user=os_user if actor and actor not in (os_user, SYSTEM_ACTOR) else None,
+    )
     return (ev.to_json() + "\n").encode("utf-8"), ev
 
 
@@ -314,8 +393,18 @@ def _resolve(pairs: list[tuple[asyncio.Future[Event], Event | BaseException]]) -
 class SessionWriter:
     """Appends events durably; the only object that writes a session file."""
 
-    def __init__(self, path: Path, *, resume: bool) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        resume: bool,
+        on_load: Callable[[Event], None] | None = None,
+        on_sample: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """`on_load` (and `on_sample`) see every event already in the file when resuming:
+        the one read of the log, so the caller folds its state in the same pass."""
         self.path = path
+        self.os_user = os_user()
         self.lock_path = path.with_suffix(".lock")
         self._lock_fd = self._acquire_lock()
         self._listeners: list[Listener] = []
@@ -325,7 +414,7 @@ class SessionWriter:
         try:
             self._seq = 0
             if resume:
-                loaded = load_events(path)
+                loaded = scan_events(path, on_load or (lambda _event: None), on_sample)
                 if loaded.newer:
                     raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
@@ -335,7 +424,7 @@ class SessionWriter:
                     # line starts clean; complete lines, even invalid ones, stay
                     os.ftruncate(fd, loaded.good_bytes)
                     os.fsync(fd)
-                self._seq = max((e.seq for e in loaded.events), default=0)
+                self._seq = loaded.last_seq
             else:  # a new file: never one that is already there
                 fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
             os.fchmod(fd, 0o600)
@@ -370,7 +459,7 @@ class SessionWriter:
                 os.close(fd)
             raise SessionLocked(self.path, holder) from None
         os.ftruncate(fd, 0)  # our own regular file (checked above), and we hold its lock
-        info = f"{current_actor()} (pid {os.getpid()}, since {iso(now_utc())})"
+        info = f"{os_user()} (pid {os.getpid()}, since {iso(now_utc())})"
         os.write(fd, info.encode())
         os.fsync(fd)
         return fd
@@ -396,7 +485,7 @@ class SessionWriter:
         if self.closed:
             raise SessionError(f"session {self.session_id} is closed")
         with self._seq_lock:  # seq order == queue order == file order
-            line, ev = make_event(event, actor, data, self._seq + 1)
+            line, ev = make_event(event, actor, data, self._seq + 1, self.os_user)
             self._seq = ev.seq
             waiter = make()
             self._queue.put((line, ev, waiter))
@@ -507,8 +596,12 @@ def create_session(label: str, *, directory: Path | None = None) -> SessionWrite
     return SessionWriter(path, resume=False)
 
 
-def open_session(path: Path) -> SessionWriter:
-    return SessionWriter(path, resume=True)
+def open_session(
+    path: Path,
+    on_load: Callable[[Event], None] | None = None,
+    on_sample: Callable[[dict[str, Any]], None] | None = None,
+) -> SessionWriter:
+    return SessionWriter(path, resume=True, on_load=on_load, on_sample=on_sample)
 
 
 def session_files(directory: Path | None = None) -> Iterator[Path]:

@@ -6,14 +6,17 @@ keeps a second copy of what happened.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from tminus.core.results import CheckResult
-from tminus.engine.session import Event
+from tminus.engine.session import Event, ScanResult, scan_events
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all
 SAMPLE_HISTORY = 2880  # recorded samples kept per metric for charts (a day at 30 s)
@@ -90,9 +93,14 @@ class SessionState:
     last_ts: str | None = None
     last_seq: int = 0
     closed: bool = False
+    outcome: str = ""  # launched, rolled-back, aborted: set by session.closed
+    closed_by: Stamp | None = None
+    t0: str = ""  # the wall-clock T-0 the console counted down to (ConsoleEngine.timebase)
+    speed: float = 1.0
     resumes: int = 0
     items: dict[str, ItemState] = field(default_factory=dict)
     signoffs: dict[str, Stamp] = field(default_factory=dict)
+    refusals: dict[str, Stamp] = field(default_factory=dict)  # last refused sign-off, per phase
     triggers: dict[str, TriggerState] = field(default_factory=dict)
     metrics: dict[str, tuple[str, Any]] = field(default_factory=dict)  # last sample per metric
     # recorded samples per metric, (unix time, value), bounded: what a chart reads from the log
@@ -130,15 +138,25 @@ def _session_started(state: SessionState, ev: Event) -> None:
     state.plan_path = str(d["plan_path"])
     state.launch = str(d["launch"])
     state.info = dict(d)
+    _timebase(state, d)
+
+
+def _timebase(state: SessionState, d: dict[str, Any]) -> None:
+    if d.get("console_t0"):
+        state.t0 = str(d["console_t0"])
+        state.speed = float(d.get("speed") or 1.0)
 
 
 def _session_resumed(state: SessionState, ev: Event) -> None:
     state.resumes += 1
     state.closed = False
+    _timebase(state, ev.data)
 
 
 def _session_closed(state: SessionState, ev: Event) -> None:
     state.closed = True
+    state.outcome = str(ev.data.get("outcome") or "")
+    state.closed_by = Stamp(ev.ts, ev.actor, str(ev.data.get("note") or ""))
     for item in state.items.values():
         item.running = False
 
@@ -170,6 +188,12 @@ def _criterion_confirmed(state: SessionState, ev: Event) -> None:
 
 def _phase_signed_off(state: SessionState, ev: Event) -> None:
     state.signoffs[str(ev.data["phase"])] = Stamp(ev.ts, ev.actor, str(ev.data.get("note", "")))
+
+
+def _phase_signoff_refused(state: SessionState, ev: Event) -> None:
+    blockers = ev.data.get("blockers") or []
+    why = "; ".join(str(b.get("reason", "")) for b in blockers if isinstance(b, dict))
+    state.refusals[str(ev.data["phase"])] = Stamp(ev.ts, ev.actor, why)
 
 
 def _note_added(state: SessionState, ev: Event) -> None:
@@ -277,6 +301,7 @@ FOLDS: dict[str, Fold] = {
     "item.confirmed": _item_confirmed,
     "criterion.confirmed": _criterion_confirmed,
     "phase.signed_off": _phase_signed_off,
+    "phase.signoff_refused": _phase_signoff_refused,
     "note.added": _note_added,
     "metric.sample": _metric_sample,
     "trigger.pending": _trigger_pending,
@@ -302,3 +327,45 @@ def fold(events: Iterable[Event]) -> SessionState:
     for ev in events:
         apply(state, ev)
     return state
+
+
+def apply_sample(state: SessionState, obj: dict[str, Any]) -> None:
+    """`apply` for a raw `metric.sample` line (session.sample_obj): the same fold, without
+    building an Event (most of a long log)."""
+    state.last_seq = int(obj["seq"])
+    state.last_ts = ts = str(obj["ts"])
+    metric, value = str(obj["metric"]), obj["value"]
+    state.metrics[metric] = (ts, value)
+    samples = state.samples.get(metric)
+    if samples is None:
+        samples = state.samples[metric] = deque(maxlen=SAMPLE_HISTORY)
+    at = obj.get("at") or ts
+    samples.append((datetime.fromisoformat(at).timestamp(), float(value)))
+
+
+def fold_file(path: Path) -> tuple[SessionState, ScanResult]:
+    """Fold a session file in one streaming read (no list of events in memory)."""
+    state = SessionState()
+    scanned = scan_events(path, lambda ev: apply(state, ev), lambda obj: apply_sample(state, obj))
+    return state, scanned
+
+
+def clone(state: SessionState) -> SessionState:
+    """A copy later folds cannot change: mutable parts copied, immutable results and
+    stamps shared. Far cheaper than deepcopy (replay keeps a few as checkpoints)."""
+    new = copy.copy(state)
+    new.items = {
+        k: dataclasses.replace(
+            v, history=deque(v.history, maxlen=v.history.maxlen), notes=list(v.notes)
+        )
+        for k, v in state.items.items()
+    }
+    new.signoffs = dict(state.signoffs)
+    new.refusals = dict(state.refusals)
+    new.triggers = {k: dataclasses.replace(v) for k, v in state.triggers.items()}
+    new.metrics = dict(state.metrics)
+    new.samples = {k: deque(v, maxlen=v.maxlen) for k, v in state.samples.items()}
+    new.notes = list(state.notes)
+    new.criteria = dict(state.criteria)
+    new.info = dict(state.info)
+    return new

@@ -24,6 +24,7 @@ from tminus.core.clock import Clock
 from tminus.core.series import SeriesValue, judge_series, reduce_series, worst
 from tminus.engine.history import MetricSeries
 from tminus.engine.metrics import Poll
+from tminus.engine.session import SYSTEM_ACTOR
 from tminus.engine.state import AlertState, SessionState
 from tminus.plan.model import Plan, Trigger
 
@@ -209,7 +210,8 @@ class TriggerWatcher:
         data["labels"] = dict(s.labels)
         data["value"] = s.value
         data.update(extra)
-        await self._record(type_, **data)
+        # tminus judged it from the metric; a person declares, acknowledges or clears
+        await self._record(type_, SYSTEM_ACTOR, **data)
 
     async def _record(self, type_: str, actor: str | None = None, **data: Any) -> None:
         key = f"{type_}:{data.get('trigger')}:{data.get('series')}"

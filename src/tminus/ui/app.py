@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -33,6 +33,7 @@ class TminusApp(App[None]):
     CSS_PATH = "tminus.tcss"
     TITLE = "tminus"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
+    extra_bindings: ClassVar[list[Binding]] = []  # a console's own keys, for the help screen
 
     def __init__(
         self,
@@ -76,7 +77,7 @@ class TminusApp(App[None]):
         if self.engine.poller is not None:
             self.engine.poller.subscribe(self._on_metric)
         self.engine.attach_loop(asyncio.get_running_loop())
-        await self.push_screen(MainScreen(self.engine))
+        await self.push_screen(self.make_main_screen())
         self._theme_ready = True
         if self.notice:
             self.notify(self.notice, severity="warning", timeout=10)
@@ -100,6 +101,9 @@ class TminusApp(App[None]):
         if event.state is not WorkerState.ERROR:
             return
         self.notify(report_failure(event.worker), severity="error", timeout=20, markup=False)
+
+    def make_main_screen(self) -> MainScreen:
+        return MainScreen(self.engine)
 
     async def _start_engine(self) -> None:
         if self.on_start is not None:
@@ -144,7 +148,9 @@ class TminusApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.engine.read_only, self.user_keymap))
+            self.push_screen(
+                HelpScreen(self.engine.read_only, self.user_keymap, self.extra_bindings)
+            )
 
     def action_switch_tab(self, n: int) -> None:
         from textual.widgets import TabbedContent

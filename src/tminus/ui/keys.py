@@ -83,6 +83,91 @@ CONSOLE_BINDINGS += [
         id="send-update",
         tooltip="Send the status update shown on this tab to every channel now",
     ),
+    Binding(
+        "E",
+        "end_session",
+        "End session",
+        id="end-session",
+        show=False,
+        tooltip="End the launch session with its outcome (launched, rolled back, aborted)",
+    ),
+]
+
+# replay only: the time cursor (the replay screen adds them to the console's keys). They
+# take priority over the focused list (home/end), except while typing in a filter box.
+REPLAY_BINDINGS: list[Binding] = [
+    Binding(
+        "full_stop",
+        "replay_step(1)",
+        "Next",
+        id="replay-next",
+        key_display=".",
+        priority=True,
+        tooltip="Step to the next event",
+    ),
+    Binding(
+        "comma",
+        "replay_step(-1)",
+        "Prev",
+        id="replay-prev",
+        key_display=",",
+        priority=True,
+        tooltip="Step back one event",
+    ),
+    Binding(
+        "right_square_bracket",
+        "replay_minutes(1)",
+        "+1m",
+        id="replay-minute-next",
+        key_display="]",
+        priority=True,
+        tooltip="Jump one minute of launch time forward",
+    ),
+    Binding(
+        "left_square_bracket",
+        "replay_minutes(-1)",
+        "-1m",
+        id="replay-minute-prev",
+        key_display="[",
+        priority=True,
+        tooltip="Jump one minute of launch time back",
+    ),
+    Binding(
+        "greater_than_sign",
+        "replay_decision(1)",
+        "Next decision",
+        id="replay-decision-next",
+        key_display=">",
+        priority=True,
+        tooltip="Jump to the next trigger, rollout, rollback or sign-off event",
+    ),
+    Binding(
+        "less_than_sign",
+        "replay_decision(-1)",
+        "Prev decision",
+        id="replay-decision-prev",
+        key_display="<",
+        priority=True,
+        tooltip="Jump back to the previous decision event",
+    ),
+    Binding(
+        "home",
+        "replay_home",
+        "Start",
+        id="replay-start",
+        show=False,
+        priority=True,
+        tooltip="Before the first event",
+    ),
+    Binding(
+        "end",
+        "replay_end",
+        "End",
+        id="replay-end",
+        show=False,
+        priority=True,
+        tooltip="After the last event (follows a session still being written)",
+    ),
 ]
 
 APP_BINDINGS: list[Binding] = [
@@ -111,7 +196,16 @@ APP_BINDINGS: list[Binding] = [
 ]
 
 MUTATING = frozenset(
-    {"run_selected", "run_phase", "confirm", "note", "sign_off", "declare", "send_update"}
+    {
+        "run_selected",
+        "run_phase",
+        "confirm",
+        "note",
+        "sign_off",
+        "declare",
+        "send_update",
+        "end_session",
+    }
 )
 
 

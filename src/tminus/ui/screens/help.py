@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from textual.app import ComposeResult
@@ -14,10 +14,15 @@ from textual.widgets import Label, Static
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS, key_label
 
 
-def help_text(read_only: bool, keys: Callable[[Binding], str] | None = None) -> str:
-    """`keys` gives a binding's key as the user remapped it (default: as declared)."""
+def help_text(
+    read_only: bool,
+    keys: Callable[[Binding], str] | None = None,
+    extra: Sequence[Binding] = (),
+) -> str:
+    """`keys` gives a binding's key as the user remapped it (default: as declared);
+    `extra` are a console's own keys (replay's time cursor)."""
     lines = ["[b]Keys[/b]"]
-    for b in CONSOLE_BINDINGS + APP_BINDINGS:
+    for b in [*extra, *CONSOLE_BINDINGS, *APP_BINDINGS]:
         if read_only and b.action in MUTATING:
             continue
         if b.action.startswith("switch_tab"):
@@ -54,16 +59,22 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, read_only: bool, keymap: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        read_only: bool,
+        keymap: dict[str, str] | None = None,
+        extra: Sequence[Binding] = (),
+    ) -> None:
         super().__init__()
         self.read_only = read_only
         self.keymap = keymap or {}
+        self.extra = extra
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
                 keys = partial(key_label, self.app, keymap=self.keymap)
-                yield Static(help_text(self.read_only, keys), id="help-text")
+                yield Static(help_text(self.read_only, keys, self.extra), id="help-text")
             yield Label("esc to close", classes="hint")
 
     def action_close(self) -> None:

@@ -135,7 +135,9 @@ class MainScreen(Screen[None]):
             return any(t.manual for t in self.engine.plan.triggers)
         if action == "send_update":  # on the Contacts & Comms tab, where its preview is
             return self.engine.notifier is not None and self._active_tab() == "contacts"
-        phase_only = (MUTATING - {"declare", "send_update"}) | {"filter"}
+        if action == "end_session":
+            return True
+        phase_only = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
         on_metrics = self._active_tab() == "metrics"
         if action == "confirm" and on_metrics:
             return True  # on the Metrics tab, c confirms a success criterion
@@ -298,6 +300,29 @@ class MainScreen(Screen[None]):
             return
         n = len(self.engine.plan.comms.notify)
         self.notify(f"Sending to {n} channel{'s' if n != 1 else ''}: {note.title}", timeout=4)
+
+    def action_end_session(self) -> None:
+        from tminus.engine.events import OUTCOMES
+
+        labels = {"launched": "Launched", "rolled-back": "Rolled back", "aborted": "Aborted"}
+
+        def done(choice: tuple[str, str] | None) -> None:
+            if choice is not None:
+                self.run_worker(self._end_session(*choice), group="intents", exit_on_error=False)
+
+        self.app.push_screen(
+            ChooseWithNote(
+                "End the launch session: what was the outcome?",
+                [(o, labels[o]) for o in OUTCOMES],
+                placeholder="note for the record (required)",
+                verb="end the session",
+            ),
+            done,
+        )
+
+    async def _end_session(self, outcome: str, note: str) -> None:
+        await self.engine.close_session(outcome, note)
+        await self.app.action_quit()
 
     def action_filter(self) -> None:
         view = self._guard()

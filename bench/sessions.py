@@ -1,0 +1,341 @@
+"""Benchmark: a week-long console's session log stays fast to list, open, replay, report.
+
+Input: a synthetic 24-hour session of about 100,000 events on the default plan, with a
+realistic mix (metric samples, periodic check runs with full results, confirmations,
+sign-offs and refusals, rollout steps, triggers, a rollback, a close). Each measurement
+runs in its own child process so its peak RSS is its own. Peers measured in the same run
+on the same file: a bare `json.loads` of every line (the floor for any reader of this
+format) and `jq -c .` when installed.
+
+Also: how many bytes a typical live console writes per hour (the real MetricsPoller on
+the demo world, 8 metrics polled every 5 s, the sample policy as shipped), against the
+earlier policy of one sample per metric per minute.
+
+    .venv/bin/python bench/sessions.py [--events 100000] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def synthesize(path: Path, events: int, seed: int = 1) -> None:
+    """A 24-hour session log with the mix a live console writes."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from tminus.plan.loader import default_plan
+
+    plan = default_plan()
+    rng = random.Random(seed)
+    items = [i for _, _, i in plan.items() if i.check is not None]
+    manual = [i for _, _, i in plan.items() if i.manual]
+    metrics = [m.id for m in plan.metrics]
+    start = datetime(2026, 12, 4, 4, 0, tzinfo=UTC)
+    t0 = start + timedelta(hours=12)
+    step = 86400 / events
+    values = {m: 0.5 for m in metrics}
+    seq = 0
+
+    def line(at: datetime, type_: str, actor: str | None = None, **data: object) -> str:
+        nonlocal seq
+        seq += 1
+        obj: dict[str, object] = {
+            "v": 1,
+            "seq": seq,
+            "ts": at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "type": type_,
+        }
+        if actor:
+            obj["actor"] = actor
+        obj.update(data)
+        return json.dumps(obj, separators=(",", ":"))
+
+    out = [
+        line(
+            start,
+            "session.started",
+            "alice",
+            session=path.stem,
+            mode="run",
+            plan_name=plan.launch.name,
+            plan_path="<default plan>",
+            launch=plan.launch.name,
+            t0=t0.isoformat().replace("+00:00", "Z"),
+            plan_t0=t0.isoformat(),
+            speed=1.0,
+            environment="production",
+        )
+    ]
+    decisions = [
+        ("item.confirmed", lambda: {"item": rng.choice(manual).id, "note": "checked by hand"}),
+        (
+            "phase.signoff_refused",
+            lambda: {
+                "phase": "pre-launch",
+                "blockers": [{"item": items[0].id, "reason": "fail: 2/3 regions healthy"}],
+            },
+        ),
+        ("note.added", lambda: {"text": "watching the canary"}),
+        ("rollout.requested", lambda: {"weight": rng.choice([5, 25, 50])}),
+        ("rollout.applied", lambda: {"weight": rng.choice([5, 25, 50])}),
+        (
+            "trigger.fired",
+            lambda: {
+                "trigger": "error-rate",
+                "metric": "error_rate",
+                "value": 0.061,
+                "condition": "> 5%",
+            },
+        ),
+        (
+            "trigger.cleared",
+            lambda: {"trigger": "error-rate", "metric": "error_rate", "value": 0.01},
+        ),
+    ]
+    run = 0
+    while seq < events - 2:
+        at = start + timedelta(seconds=seq * step)
+        r = rng.random()
+        if r < 0.75:
+            m = rng.choice(metrics)
+            values[m] = max(0.0, values[m] + rng.gauss(0, 0.02))
+            out.append(line(at, "metric.sample", metric=m, value=round(values[m], 6)))
+        elif r < 0.99:
+            item = rng.choice(items)
+            run += 1
+            out.append(
+                line(
+                    at,
+                    "check.started",
+                    "tminus",
+                    item=item.id,
+                    run=f"{run:08x}",
+                    kind=item.check.kind if item.check else "",
+                    phase="pre-launch",
+                )
+            )
+            outcome = "pass" if rng.random() < 0.93 else "fail"
+            result = {
+                "outcome": outcome,
+                "message": "" if outcome == "pass" else "2/3 healthy",
+                "value": rng.randint(1, 90),
+                "values": {"days_left": 57, "status": 200},
+                "parts": [
+                    {"name": r, "outcome": outcome, "message": "", "value": None}
+                    for r in ("prod-us-east", "prod-eu-west", "prod-ap-south")
+                ],
+                "duration_ms": round(rng.uniform(5, 900), 1),
+                "attempts": 1,
+                "output": "",
+            }
+            out.append(
+                line(
+                    at,
+                    "check.finished",
+                    item=item.id,
+                    run=f"{run:08x}",
+                    kind=item.check.kind if item.check else "",
+                    result=result,
+                )
+            )
+        else:
+            type_, data = rng.choice(decisions)
+            out.append(line(at, type_, rng.choice(["alice", "bob", "carol"]), **data()))
+    out.append(
+        line(
+            start + timedelta(hours=24),
+            "session.closed",
+            "alice",
+            outcome="launched",
+            note="all green",
+            reason="ended",
+        )
+    )
+    path.write_text("\n".join(out) + "\n")
+
+
+CHILD = {
+    "json": "peer: json.loads of every line",
+    "resume": "resume: open for writing + fold (one read)",
+    "replay": "replay: open + fold + index + samples + checkpoints",
+    "cursor": "replay: 20 random cursor moves (each)",
+    "report-md": "report, Markdown (read + build + render)",
+    "report-html": "report, HTML (read + build + render)",
+    "list": "tminus sessions: list 50 sessions",
+}
+
+
+def child(mode: str, path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    start = time.perf_counter()
+    extra: dict[str, object] = {}
+    if mode == "json":
+        with open(path, "rb") as fh:
+            n = sum(1 for line in fh if json.loads(line))
+        extra["events"] = n
+    elif mode == "resume":
+        from tminus.engine.session import open_session
+        from tminus.engine.state import SessionState, apply
+
+        state = SessionState()
+        writer = open_session(path, on_load=lambda ev: apply(state, ev))
+        writer.close(mark_closed=False)
+        extra["events"] = state.last_seq
+    elif mode == "replay":
+        from tminus.engine.recording import read_recording
+
+        rec = read_recording(path)
+        extra["events"] = rec.count
+    elif mode == "cursor":
+        from tminus.engine.recording import read_recording
+
+        rec = read_recording(path)
+        rng = random.Random(2)
+        start = time.perf_counter()
+        for _ in range(20):
+            rec.state_at(rng.randrange(rec.count))
+        elapsed = (time.perf_counter() - start) / 20
+        print(json.dumps({"seconds": elapsed, "rss_mb": _rss()}))
+        return
+    elif mode.startswith("report-"):
+        from tminus.report.model import build_report
+        from tminus.report.render import RENDERERS
+
+        text = RENDERERS[mode.split("-")[1]](build_report(path))
+        extra["bytes"] = len(text.encode())
+    elif mode == "none":
+        pass
+    elif mode == "list":
+        from tminus.engine.catalog import list_sessions
+
+        extra["sessions"] = len(list_sessions(path.parent))
+    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mb": _rss(), **extra}))
+
+
+def _rss() -> float:
+    """Peak RSS of this process in MB (VmHWM: ru_maxrss would carry the parent's peak
+    across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baseline_rss() -> float:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "none", "/dev/null"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(json.loads(out.stdout)["rss_mb"])
+
+
+def measure(mode: str, path: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def live_bytes_per_hour() -> tuple[int, int, int]:
+    """(bytes, samples) per simulated hour as shipped, and samples under one-a-minute."""
+    import asyncio
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from tminus.backends.demo import make_world
+    from tminus.backends.factory import build_backends
+    from tminus.core.clock import FrozenClock
+    from tminus.engine.metrics import MetricsPoller
+    from tminus.engine.session import SessionWriter
+    from tminus.plan.loader import default_plan
+
+    plan = default_plan()
+    assert plan.backends.demo is not None
+    clock = FrozenClock(plan.launch.t0 - timedelta(hours=2))
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    backends = build_backends(plan, world=world)
+    assert backends.metrics is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        session = SessionWriter(Path(tmp) / "live.jsonl", resume=False)
+        poller = MetricsPoller(plan, backends.metrics, clock, session=session, interval=5.0)
+
+        async def hour() -> None:
+            for _ in range(720):  # 5 s polls for an hour
+                clock.advance(5)
+                for poll in poller.polls:
+                    await poller.poll_once(poll)
+
+        asyncio.run(hour())
+        session.close(mark_closed=False)
+        size = session.path.stat().st_size
+        lines = session.path.read_bytes().count(b"\n")
+    return size, lines, len(poller.polls) * 60
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--events", type=int, default=100_000)
+    ap.add_argument("--keep", type=Path, help="write the synthetic session here")
+    ap.add_argument("--child", nargs=2, metavar=("MODE", "FILE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.keep or Path(tmp) / "20261204T040000Z-musicconnect-0000.jsonl"
+        t = time.perf_counter()
+        synthesize(path, args.events)
+        size = path.stat().st_size
+        print(
+            f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{datetime.now(UTC):%Y-%m-%d}"
+        )
+        print(
+            f"synthetic session: {args.events:,} events, {size / 1e6:.1f} MB "
+            f"({time.perf_counter() - t:.1f} s to write)"
+        )
+        listing = Path(tmp) / "listing"
+        listing.mkdir()
+        for n in range(50):
+            (listing / f"20261204T0400{n:02d}Z-x-{n:04x}.jsonl").symlink_to(path)
+        print(f"interpreter alone: {baseline_rss():.0f} MB peak RSS")
+        print(f"{'what':<52} {'time':>8} {'peak RSS':>9}")
+        for mode, label in CHILD.items():
+            target = listing / "20261204T040000Z-x-0000.jsonl" if mode == "list" else path
+            r = measure(mode, target)
+            print(f"{label:<52} {r['seconds']:>7.2f}s {r['rss_mb']:>7.0f} MB")
+        jq = shutil.which("jq")
+        if jq:
+            t = time.perf_counter()
+            subprocess.run([jq, "-c", ".", str(path)], stdout=subprocess.DEVNULL, check=True)
+            print(
+                f"{'peer: jq -c . (every event parsed and printed)':<52} "
+                f"{time.perf_counter() - t:>7.2f}s"
+            )
+    size, lines, old = live_bytes_per_hour()
+    print(
+        f"live console, 8 metrics polled every 5 s for an hour: {lines} samples, "
+        f"{size / 1024:.1f} KB/hour (one a minute per metric would be {old} samples, "
+        f"about {old * size / max(lines, 1) / 1024:.0f} KB/hour)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""`tminus attach` and `tminus replay`: the console on a recorded session, read-only."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tminus.core.clock import Clock, FrozenClock
+from tminus.core.errors import UsageError
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.recording import Recording, plan_of, read_recording, with_recorded_metrics
+from tminus.engine.session import SessionError
+from tminus.engine.state import SessionState
+
+
+def _recording(path: Path) -> Recording:
+    try:
+        return read_recording(path)
+    except (SessionError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def recorded_engine(
+    rec: Recording, clock: Clock, state: SessionState | None = None
+) -> ConsoleEngine:
+    """A read-only engine on the session's plan; metrics only from the log."""
+    from tminus.backends.factory import build_backends
+
+    plan = plan_of(rec.final)
+    backends = with_recorded_metrics(build_backends(plan, clock=clock))
+    engine = ConsoleEngine(
+        plan,
+        backends,
+        session=None,
+        state=state if state is not None else rec.final,
+        clock=clock,
+        read_only=True,
+    )
+    if engine.poller is not None:
+        for metric_id, series in list(engine.poller.series.items()):
+            engine.poller.series[metric_id] = rec.series_at(metric_id, rec.count, series.capacity)
+    return engine
+
+
+def prepare_attach(name: str | None):  # type: ignore[no-untyped-def]
+    """The app that follows a session: by name, or the newest one not ended."""
+    from tminus.commands.sessions import resolve
+    from tminus.engine.attach import follow_writer, recorded_clock
+    from tminus.engine.catalog import list_sessions, newest_open
+    from tminus.ui.app import TminusApp
+
+    if name:
+        path = resolve(name)
+    else:
+        newest = newest_open(list_sessions())
+        if newest is None:
+            raise UsageError("no open session to attach to (see `tminus sessions`)")
+        path = Path(newest.path)
+    rec = _recording(path)
+    plan = plan_of(rec.final)
+    engine = recorded_engine(rec, recorded_clock(rec, plan))
+    app: TminusApp | None = None
+    notice = f"Attached read-only to {path.stem}: following it live; nothing you do is written."
+    if rec.final.closed:
+        notice = f"{path.stem} has ended ({rec.final.outcome or 'closed'}); showing it read-only."
+
+    def status(text: str) -> None:
+        if app is not None:
+            app.notify(text, severity="warning", timeout=30)
+            app.sub_title = text
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(
+            follow_writer(path, rec.size, engine, rec, status)
+        )
+        engine.background.add(task)
+
+    app = TminusApp(engine, on_start=start, notice=notice)
+    return app, engine
+
+
+def attach(name: str | None) -> int:
+    app, _ = prepare_attach(name)
+    app.run()
+    return 0
+
+
+def prepare_replay(name: str):  # type: ignore[no-untyped-def]
+    from tminus.commands.sessions import resolve
+    from tminus.engine.replay import ReplayController
+    from tminus.ui.replay_app import ReplayApp
+
+    path = resolve(name)
+    rec = _recording(path)
+    plan = plan_of(rec.final)
+    clock = FrozenClock(plan.launch.t0)
+    # the replay's own state object (a copy): cursor moves overwrite it in place
+    engine = recorded_engine(rec, clock, rec.state_at(rec.count))
+    controller = ReplayController(rec, engine)
+    controller.move_to(rec.count)
+    return ReplayApp(engine, controller), controller
+
+
+def replay(name: str) -> int:
+    app, _ = prepare_replay(name)
+    app.run()
+    return 0

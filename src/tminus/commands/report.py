@@ -1,0 +1,31 @@
+"""`tminus report SESSION [--format md|html] [-o FILE]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tminus.core.errors import UsageError
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from tminus.commands.sessions import resolve
+    from tminus.report.model import build_report
+    from tminus.report.render import RENDERERS
+
+    fmt = args.format or (Path(args.output).suffix.lstrip(".") if args.output else "md")
+    fmt = {"markdown": "md", "htm": "html"}.get(fmt, fmt)
+    if fmt not in RENDERERS:
+        raise UsageError(f"--format must be md or html, not {fmt!r}")
+    path = resolve(args.session)
+    text = RENDERERS[fmt](build_report(path))
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{args.output}: cannot write: {exc.strerror}") from None
+        print(f"wrote {args.output} ({fmt}, {len(text.encode()):,} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0

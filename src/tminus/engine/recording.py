@@ -1,0 +1,235 @@
+"""A recorded session read back: the plan it ran, its T-minus clock, its metric samples,
+and the folded state at any event (replay), from one read of the log.
+
+The log stays the only source. For jumping around a long log, copies of the folded state
+are kept in memory every `CHECKPOINT_EVERY` events while reading; a cursor move folds
+forward from the nearest copy instead of from the first event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import mmap
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tminus.backends.base import BackendError, Backends, QueryResult, RangeResult
+from tminus.engine.history import MetricSeries
+from tminus.engine.session import Event, SessionError, parse_line, sample_obj
+from tminus.engine.state import SessionState, apply, apply_sample, clone
+from tminus.plan.model import Plan
+
+CHECKPOINT_EVERY = 10_000
+# what "jump to the next decision" stops at
+DECISION_PREFIXES = ("trigger.", "rollout.", "rollback.", "phase.signed_off")
+DECISION_TYPES = frozenset({"phase.signoff_refused", "session.closed", "item.confirmed"})
+
+
+def parse_ts(ts: str) -> float:
+    return datetime.fromisoformat(ts).timestamp()  # 3.11 reads the trailing Z
+
+
+def is_decision(event_type: str) -> bool:
+    return event_type.startswith(DECISION_PREFIXES) or event_type in DECISION_TYPES
+
+
+def plan_of(state: SessionState) -> Plan:
+    """The plan a session ran: its file when it still loads, else the embedded default
+    (demo sessions, and a plan file that moved away)."""
+    from tminus.plan.loader import PlanError, default_plan, load_plan
+
+    path = state.plan_path
+    if path and not path.startswith("<") and Path(path).exists():
+        try:
+            return load_plan(path)
+        except PlanError:
+            pass
+    plan = default_plan()
+    return plan
+
+
+def tminus_seconds(state: SessionState, ts: str) -> float | None:
+    """T-minus of a wall-clock timestamp as the console counted it (negative before T-0)."""
+    t0 = state.t0 or str(state.info.get("t0", ""))  # older logs: the plan's T-0
+    if not t0:
+        return None
+    return (parse_ts(ts) - parse_ts(t0)) * (state.speed or 1.0)
+
+
+class RecordedMetrics:
+    """A metrics backend that answers nothing: replay and attach draw recorded samples."""
+
+    async def query(self, promql: str, *, timeout: float) -> QueryResult:
+        raise BackendError("recorded", "recorded session: no live queries")
+
+    async def query_range(
+        self, promql: str, *, start: float, end: float, step: float, timeout: float
+    ) -> RangeResult:
+        raise BackendError("recorded", "recorded session: no live queries")
+
+
+@dataclass
+class Samples:
+    """One metric's recorded samples as two compact arrays (unix time, value)."""
+
+    times: array[float] = field(default_factory=lambda: array("d"))
+    values: array[float] = field(default_factory=lambda: array("d"))
+
+    def until(self, t: float) -> int:
+        return bisect_right(self.times, t)
+
+
+@dataclass
+class Recording:
+    path: Path
+    final: SessionState
+    times: array[float]  # per event index
+    types: list[str]  # per event index (interned strings)
+    offsets: array[int]  # byte offset of each event's line
+    samples: dict[str, Samples]
+    checkpoints: list[tuple[int, SessionState]]  # (events folded, state copy)
+    warnings: list[str]
+    size: int
+
+    @property
+    def count(self) -> int:
+        return len(self.types)
+
+    def state_at(self, cursor: int) -> SessionState:
+        """The folded state after the first `cursor` events (0: nothing yet)."""
+        cursor = max(0, min(cursor, self.count))
+        if cursor == self.count:
+            return clone(self.final)
+        i = bisect_right([c for c, _ in self.checkpoints], cursor) - 1
+        done, base = self.checkpoints[i] if i >= 0 else (0, SessionState())
+        state = clone(base)
+        if cursor > done:
+            for ev in self._events(done, cursor):
+                apply(state, ev)
+        return state
+
+    def _events(self, start: int, stop: int) -> list[Event]:
+
+        with open(self.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            begin = self.offsets[start]
+            end = self.offsets[stop] if stop < self.count else self.size
+            return [parse_line(line) for line in m[begin:end].splitlines()]
+
+    def event(self, index: int) -> Event:
+        return self._events(index, index + 1)[0]
+
+    def next_decision(self, cursor: int, direction: int) -> int:
+        """The cursor just after the next (or previous) decision event."""
+        if direction > 0:
+            for i in range(cursor, self.count):
+                if is_decision(self.types[i]):
+                    return i + 1
+            return self.count
+        for i in range(cursor - 2, -1, -1):
+            if is_decision(self.types[i]):
+                return i + 1
+        return 0
+
+    def at_time(self, t: float) -> int:
+        """The cursor after every event up to time `t`."""
+        return bisect_right(self.times, t)
+
+    def launch_time(self, wall: float) -> float:
+        """A wall-clock instant as the console's launch clock read it (demo: faster)."""
+        st = self.final
+        t0 = st.t0 or str(st.info.get("t0", ""))
+        plan_t0 = str(st.info.get("t0", "")) or t0
+        if not t0:
+            return wall
+        return parse_ts(plan_t0) + (wall - parse_ts(t0)) * (st.speed or 1.0)
+
+    def series_at(self, metric_id: str, cursor: int, capacity: int) -> MetricSeries:
+        series = MetricSeries(metric_id, capacity=capacity)
+        samples = self.samples.get(metric_id)
+        if samples is None or cursor == 0:
+            return series
+        t = self.times[cursor - 1]
+        n = samples.until(t)
+        start = max(0, n - capacity)
+        pts = [
+            (self.launch_time(t), v)
+            for t, v in zip(samples.times[start:n], samples.values[start:n], strict=True)
+        ]
+        if pts:
+            series.backfill(pts[:-1])
+            last_t, last_v = pts[-1]
+            series.add(datetime.fromtimestamp(last_t, UTC), last_v)
+            series.received = None  # a recorded value is never "stale" in real time
+        return series
+
+
+def read_recording(path: Path, visit: Callable[[Event], None] | None = None) -> Recording:
+    """One streaming read: the final state, a light index, samples, checkpoints; `visit`
+    sees every event on the way (a report gathers its parts in the same pass)."""
+    if not path.exists():
+        raise SessionError(f"{path}: no such session file")
+    rec = Recording(path, SessionState(), array("d"), [], array("q"), {}, [], [], 0)
+    extend(rec, visit)
+    return rec
+
+
+def extend(rec: Recording, visit: Callable[[Event], None] | None = None) -> int:
+    """Read complete lines appended since the last read (a session still being
+    written); returns how many events were added."""
+    state = rec.final
+    intern: dict[str, str] = {}
+    added = 0
+    with open(rec.path, "rb") as fh:
+        fh.seek(rec.size)
+        pos = rec.size
+        lineno = len(rec.types) + len(rec.warnings)
+        for line in fh:
+            if not line.endswith(b"\n"):
+                break  # still being written (or torn): read again next time
+            start, pos = pos, pos + len(line)
+            lineno += 1
+            rec.size = pos
+            if not line.strip():
+                continue
+            try:
+                obj = sample_obj(line)  # most of a long log: checked without an Event
+                ev = None if obj is not None else parse_line(line[:-1])
+            except ValueError as exc:  # EventSchemaError, bad UTF-8
+                rec.warnings.append(f"{rec.path.name}: event {lineno}: line ignored ({exc})")
+                continue
+            seq = int(obj["seq"]) if obj is not None else ev.seq  # type: ignore[union-attr]
+            if seq <= state.last_seq:
+                rec.warnings.append(f"{rec.path.name}: event {lineno}: seq {seq} out of order")
+                continue
+            if obj is not None:
+                type_ = "metric.sample"
+                apply_sample(state, obj)
+                t = parse_ts(obj["ts"])
+                s = rec.samples.get(obj["metric"])
+                if s is None:
+                    s = rec.samples[str(obj["metric"])] = Samples()
+                s.times.append(t)
+                s.values.append(float(obj["value"]))
+            else:
+                assert ev is not None
+                type_ = ev.type
+                t = parse_ts(ev.ts)
+                apply(state, ev)
+                if visit is not None:
+                    visit(ev)
+            rec.types.append(intern.setdefault(type_, type_))
+            rec.times.append(t)
+            rec.offsets.append(start)
+            added += 1
+            if len(rec.types) % CHECKPOINT_EVERY == 0:
+                rec.checkpoints.append((len(rec.types), clone(state)))
+    return added
+
+
+def with_recorded_metrics(backends: Backends) -> Backends:
+    """The same backends, but metrics come from the log (never queried live)."""
+    return dataclasses.replace(backends, metrics=RecordedMetrics())

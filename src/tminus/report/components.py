@@ -1,0 +1,233 @@
+"""Report parts rendered one by one, so a page (the report, a live status page) picks the
+parts it needs: each component turns one part of the `Report` into Markdown or HTML."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from html import escape
+
+from tminus.core.durations import format_tminus
+from tminus.report.model import Chart, Report
+
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], width: int = 60) -> str:
+    if not values:
+        return ""
+    if len(values) > width:
+        size = len(values) / width
+        values = [
+            max(values[int(i * size) : int((i + 1) * size)] or values[-1:]) for i in range(width)
+        ]
+    lo, hi = min(values), max(values)
+    span = hi - lo or 1.0
+    return "".join(SPARK[min(7, int((v - lo) / span * 7.999))] for v in values)
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(head: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_md_cell(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- Markdown
+def md_summary(r: Report) -> str:
+    people = ", ".join(f"{a} ({n})" for a, n in r.participants) or "nobody acted"
+    note = f" — {r.outcome_note}" if r.outcome_note else ""
+    return "\n".join(
+        [
+            f"# {r.launch}: launch retrospective",
+            "",
+            f"- **Outcome**: {r.outcome}{note}",
+            f"- **Environment**: {r.environment}",
+            f"- **Plan**: {r.plan or '—'} ({r.mode or 'run'})",
+            f"- **T-0**: {r.t0 or 'unknown'}",
+            f"- **Session**: `{r.session_id}`, {r.started} to {r.ended}, {r.events} events",
+            f"- **Participants**: {people}",
+        ]
+    )
+
+
+def md_timeline(r: Report) -> str:
+    rows = [[e.tminus, e.kind, e.actor, e.text] for e in r.timeline]
+    body = _md_table(["T-minus", "kind", "who", "decision"], rows) if rows else "No decisions."
+    return "## Timeline of decisions\n\n" + body
+
+
+def md_phases(r: Report) -> str:
+    rows = [
+        [p.title, p.first or "—", p.signed_off or "not signed off", p.duration or "—", p.by]
+        for p in r.phases
+    ]
+    return "## Phases\n\n" + _md_table(
+        ["phase", "first activity", "signed off", "took", "by"], rows
+    )
+
+
+def md_incidents(r: Report) -> str:
+    if not r.incidents:
+        return "## Failed checks\n\nNo check failed."
+    rows = [
+        [c.title, c.outcome, c.failed_at, c.recovered_at or "never", c.message] for c in r.incidents
+    ]
+    return "## Failed checks\n\n" + _md_table(
+        ["check", "outcome", "failed", "recovered", "message"], rows
+    )
+
+
+def md_criteria(r: Report) -> str:
+    if not r.criteria:
+        return "## Success criteria\n\nThe plan names none."
+    rows = [[c.title, c.status, c.value, c.target] for c in r.criteria]
+    return "## Success criteria\n\n" + _md_table(
+        ["criterion", "status", "final value", "target"], rows
+    )
+
+
+def md_charts(r: Report) -> str:
+    if not r.charts:
+        return "## Metrics\n\nNo samples were recorded."
+    lines = ["## Metrics", "", "```"]
+    for c in r.charts:
+        values = [v for _, v in c.points]
+        lo, hi = min(values), max(values)
+        span = f"{format_tminus(c.points[0][0])}..{format_tminus(c.points[-1][0])}"
+        lines.append(f"{c.title[:28]:<28} {sparkline(values)}  {lo:.4g}..{hi:.4g} {span}")
+    lines.append("```")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- HTML
+def html_summary(r: Report) -> str:
+    people = ", ".join(f"{escape(a)} ({n})" for a, n in r.participants) or "nobody acted"
+    note = f" — {escape(r.outcome_note)}" if r.outcome_note else ""
+    return (
+        f"<header><h1>{escape(r.launch)}: launch retrospective</h1>"
+        f'<p class="outcome outcome-{escape(r.outcome)}">{escape(r.outcome)}{note}</p><dl>'
+        f"<dt>Environment</dt><dd>{escape(r.environment)}</dd>"
+        f"<dt>Plan</dt><dd>{escape(r.plan or '—')} ({escape(r.mode or 'run')})</dd>"
+        f"<dt>T-0</dt><dd>{escape(r.t0 or 'unknown')}</dd>"
+        f"<dt>Session</dt><dd><code>{escape(r.session_id)}</code>, {escape(r.started)} to "
+        f"{escape(r.ended)}, {r.events} events</dd>"
+        f"<dt>Participants</dt><dd>{people}</dd></dl></header>"
+    )
+
+
+def _html_table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
+    th = "".join(f"<th>{escape(h)}</th>" for h in head)
+    trs = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>'
+
+
+def html_timeline(r: Report) -> str:
+    items = "".join(
+        f'<li class="kind-{escape(e.kind)}"><time>{escape(e.tminus)}</time>'
+        f'<span class="kind">{escape(e.kind)}</span><span class="who">{escape(e.actor)}</span>'
+        f'<span class="what">{escape(e.text)}</span></li>'
+        for e in r.timeline
+    )
+    body = f'<ol class="timeline" id="timeline">{items}</ol>' if items else "<p>No decisions.</p>"
+    return f"<section><h2>Timeline of decisions</h2>{body}</section>"
+
+
+def html_phases(r: Report) -> str:
+    rows = [
+        [p.title, p.first or "—", p.signed_off or "not signed off", p.duration or "—", p.by]
+        for p in r.phases
+    ]
+    return (
+        "<section><h2>Phases</h2>"
+        + _html_table(["phase", "first activity", "signed off", "took", "by"], rows)
+        + "</section>"
+    )
+
+
+def html_incidents(r: Report) -> str:
+    if not r.incidents:
+        return "<section><h2>Failed checks</h2><p>No check failed.</p></section>"
+    rows = [
+        [c.title, c.outcome, c.failed_at, c.recovered_at or "never", c.message] for c in r.incidents
+    ]
+    return (
+        "<section><h2>Failed checks</h2>"
+        + _html_table(["check", "outcome", "failed", "recovered", "message"], rows)
+        + "</section>"
+    )
+
+
+def html_criteria(r: Report) -> str:
+    if not r.criteria:
+        return "<section><h2>Success criteria</h2><p>The plan names none.</p></section>"
+    rows = [[c.title, c.status, c.value, c.target] for c in r.criteria]
+    return (
+        "<section><h2>Success criteria</h2>"
+        + _html_table(["criterion", "status", "final value", "target"], rows)
+        + "</section>"
+    )
+
+
+def svg_chart(c: Chart, width: int = 720, height: int = 140) -> str:
+    """A line chart as inline SVG: no script, no external file, prints as drawn."""
+    pad = 4
+    xs = [p[0] for p in c.points]
+    ys = [p[1] for p in c.points]
+    x0, x1 = min(xs), max(xs)
+    y0, y1 = min(ys), max(ys)
+    xspan = (x1 - x0) or 1.0
+    yspan = (y1 - y0) or 1.0
+
+    def x(v: float) -> float:
+        return pad + (v - x0) / xspan * (width - 2 * pad)
+
+    def y(v: float) -> float:
+        return height - pad - (v - y0) / yspan * (height - 2 * pad)
+
+    path = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in c.points)
+    marks = "".join(
+        f'<line class="mark" x1="{x(t):.1f}" y1="0" x2="{x(t):.1f}" y2="{height}">'
+        f"<title>{escape(format_tminus(t))} {escape(label)}</title></line>"
+        for t, label in c.marks
+        if x0 <= t <= x1
+    )
+    return (
+        f'<figure class="chart" data-metric="{escape(c.id)}"><figcaption>{escape(c.title)} '
+        f"<small>{y0:.4g} to {y1:.4g} · {escape(format_tminus(x0))} to "
+        f"{escape(format_tminus(x1))}</small></figcaption>"
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{escape(c.title)}">{marks}'
+        f'<polyline class="line" fill="none" points="{path}"/></svg></figure>'
+    )
+
+
+def html_charts(r: Report) -> str:
+    if not r.charts:
+        return "<section><h2>Metrics</h2><p>No samples were recorded.</p></section>"
+    return (
+        '<section id="charts"><h2>Metrics</h2>'
+        + "".join(svg_chart(c) for c in r.charts)
+        + "</section>"
+    )
+
+
+Component = Callable[[Report], str]
+MARKDOWN: list[Component] = [
+    md_summary,
+    md_timeline,
+    md_phases,
+    md_incidents,
+    md_criteria,
+    md_charts,
+]
+HTML: list[Component] = [
+    html_summary,
+    html_timeline,
+    html_phases,
+    html_incidents,
+    html_criteria,
+    html_charts,
+]

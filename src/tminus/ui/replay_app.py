@@ -1,0 +1,30 @@
+"""`tminus replay`: the console app with the replay screen instead of the live one."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.binding import Binding
+
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.replay import ReplayController
+from tminus.ui.app import TminusApp
+from tminus.ui.keys import REPLAY_BINDINGS
+from tminus.ui.screens.main import MainScreen
+from tminus.ui.screens.replay import ReplayScreen
+
+
+class ReplayApp(TminusApp):
+    extra_bindings: ClassVar[list[Binding]] = REPLAY_BINDINGS
+
+    def __init__(self, engine: ConsoleEngine, controller: ReplayController, **kw: object) -> None:
+        super().__init__(
+            engine,
+            notice="Replay: read-only. . , step · ] [ minute · > < decision · ? help",
+            **kw,  # type: ignore[arg-type]
+        )
+        self.controller = controller
+        self.sub_title = f"replay of {controller.rec.path.stem}"
+
+    def make_main_screen(self) -> MainScreen:
+        return ReplayScreen(self.engine, self.controller)
