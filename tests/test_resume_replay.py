@@ -26,12 +26,12 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     from pathlib import Path
-    from tminus.engine.session import SessionWriter
+    from tminus.engine.session import ENVELOPE, SessionWriter
     ref = [json.loads(x) for x in Path(sys.argv[1]).read_text().splitlines()]
     path = Path(sys.argv[2])
     w = SessionWriter(path, resume=path.exists())
     for obj in ref[w.last_seq:]:
-        data = {k: v for k, v in obj.items() if k not in ("v", "seq", "ts", "type", "actor", "os_user")}
+        data = {k: v for k, v in obj.items() if k not in ENVELOPE}
         ev = w.append(obj["type"], obj.get("actor"), **data)
         print(ev.seq, flush=True)
         time.sleep(0.01)
