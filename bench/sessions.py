@@ -2,7 +2,7 @@
 
 Input: a synthetic 24-hour session of about 100,000 events on the default plan, with a
 realistic mix (metric samples, periodic check runs with full results, confirmations,
-sign-offs and refusals, rollout steps, triggers, a rollback, a close). Each measurement
+sign-offs and refusals, notes, triggers fired and cleared, a close). Each measurement
 runs in its own child process so its peak RSS is its own. Peers measured in the same run
 on the same file: a bare `json.loads` of every line (the floor for any reader of this
 format) and `jq -c .` when installed.
@@ -63,22 +63,13 @@ def synthesize(path: Path, events: int, seed: int = 1) -> None:
         obj.update(data)
         return json.dumps(obj, separators=(",", ":"))
 
-    out = [
-        line(
-            start,
-            "session.started",
-            "alice",
-            session=path.stem,
-            mode="run",
-            plan_name=plan.launch.name,
-            plan_path="<default plan>",
-            launch=plan.launch.name,
-            t0=t0.isoformat().replace("+00:00", "Z"),
-            plan_t0=t0.isoformat(),
-            speed=1.0,
-            environment="production",
-        )
-    ]
+    from tminus.engine.events import SessionStarted
+
+    opening = SessionStarted.for_plan(
+        plan, session=path.stem, mode="run", plan_path="<default plan>"
+    ).payload()
+    opening.update(console_t0=t0.isoformat().replace("+00:00", "Z"), speed=1.0)
+    out = [line(start, "session.started", "alice", **opening)]
     decisions = [
         ("item.confirmed", lambda: {"item": rng.choice(manual).id, "note": "checked by hand"}),
         (
@@ -89,8 +80,6 @@ def synthesize(path: Path, events: int, seed: int = 1) -> None:
             },
         ),
         ("note.added", lambda: {"text": "watching the canary"}),
-        ("rollout.requested", lambda: {"weight": rng.choice([5, 25, 50])}),
-        ("rollout.applied", lambda: {"weight": rng.choice([5, 25, 50])}),
         (
             "trigger.fired",
             lambda: {
@@ -98,6 +87,7 @@ def synthesize(path: Path, events: int, seed: int = 1) -> None:
                 "metric": "error_rate",
                 "value": 0.061,
                 "condition": "> 5%",
+                "held_s": 30.0,
             },
         ),
         (
@@ -188,10 +178,14 @@ def child(mode: str, path: Path) -> None:
         extra["events"] = n
     elif mode == "resume":
         from tminus.engine.session import open_session
-        from tminus.engine.state import SessionState, apply
+        from tminus.engine.state import SessionState, apply, apply_sample
 
-        state = SessionState()
-        writer = open_session(path, on_load=lambda ev: apply(state, ev))
+        state = SessionState()  # as `tminus run` resumes (commands/console.prepare_run)
+        writer = open_session(
+            path,
+            on_load=lambda ev: apply(state, ev),
+            on_sample=lambda obj: apply_sample(state, obj),
+        )
         writer.close(mark_closed=False)
         extra["events"] = state.last_seq
     elif mode == "replay":
