@@ -248,7 +248,9 @@ class ScriptedMetrics:
     async def query(self, promql: str, *, timeout: float):  # type: ignore[no-untyped-def]
         from tminus.backends.base import QueryResult
 
-        return QueryResult(self.values.pop(0), series=1)
+        from tminus.core.series import SeriesValue
+
+        return QueryResult.of([SeriesValue((), self.values.pop(0))])
 
     async def query_range(self, promql: str, **kw: object):  # type: ignore[no-untyped-def]
         from tminus.backends.base import RangeResult

@@ -33,7 +33,12 @@ def parse_ts(ts: str) -> float:
     return datetime.fromisoformat(ts).timestamp()  # 3.11 reads the trailing Z
 
 
+NOT_DECISIONS = frozenset({"trigger.pending"})  # a hold timer starting is not yet a decision
+
+
 def is_decision(event_type: str) -> bool:
+    if event_type in NOT_DECISIONS:
+        return False
     return event_type.startswith(DECISION_PREFIXES) or event_type in DECISION_TYPES
 
 
