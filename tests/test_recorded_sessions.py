@@ -247,7 +247,6 @@ class ScriptedMetrics:
 
     async def query(self, promql: str, *, timeout: float):  # type: ignore[no-untyped-def]
         from tminus.backends.base import QueryResult
-
         from tminus.core.series import SeriesValue
 
         return QueryResult.of([SeriesValue((), self.values.pop(0))])
