@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, TYPE_CHECKING, Protocol
 
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.series import SeriesValue
@@ -216,6 +216,7 @@ class Backends:
     kubernetes: KubernetesBackend | None = None
     env: Mapping[str, str] = field(default_factory=dict)  # where *_env names are read
     clock: Clock = field(default_factory=SystemClock)  # "now" for checks (days_left...)
+    demo_world: Any = None  # the simulated world, when these are the demo backends
 
     async def close(self) -> None:
         """Release pooled connections; safe to call more than once."""

@@ -83,6 +83,10 @@ class KubeClusters:
         except Exception as exc:
             raise _translate(exc, timeout) from None
 
+    async def api_client(self, context: str) -> Any:
+        """The context's ApiClient (shared with the checks; rollout actuators patch with it)."""
+        return await self._client(context)
+
     async def _client(self, context: str) -> Any:
         client = self._clients.get(context)
         if client is not None:

@@ -262,7 +262,18 @@ def _cross_check(plan: Plan) -> list[Problem]:
     if plan.rollout is not None:
         act = plan.rollout.actuator
         if isinstance(act, IngressNginxActuator | GatewayApiActuator):
-            need_context(("rollout", "actuator", "context"), act.context)
+            if act.contexts:
+                for ci, ctx in enumerate(act.contexts):
+                    need_context(("rollout", "actuator", "contexts", ci), ctx)
+            else:
+                need_context(("rollout", "actuator", "context"), act.context)
+        for gi, metric_id in enumerate(plan.rollout.gate or ()):
+            if metric_id not in metric_ids:
+                out.append(Problem(("rollout", "gate", gi), f"no metric with id {metric_id!r}"))
+            elif plan.metric(metric_id).ok is None:
+                out.append(
+                    Problem(("rollout", "gate", gi), f"metric {metric_id!r} has no ok range")
+                )
     for i, step in enumerate(plan.rollback.steps):
         if isinstance(step.action, KubernetesPatchAction):
             need_context(("rollback", "steps", i, "action", "context"), step.action.context)

@@ -184,34 +184,74 @@ class Trigger:
 
 
 class Actuator(Tagged):
+    """A rollout actuator's spec; its implementation is registered in tminus.actions."""
+
     KINDS: ClassVar[dict[str, type]] = {}
+
+    def regions(self) -> tuple[str, ...]:
+        """Where the weight is set: one entry per kubeconfig context, or one target."""
+        return ("default",)
+
+
+def _one_or_more_contexts(context: str, contexts: tuple[str, ...]) -> Issues:
+    if bool(context) == bool(contexts):
+        yield ("context",), 'give context = "..." or contexts = [...], not both'
+    if len(set(contexts)) != len(contexts):
+        yield ("contexts",), "contexts are listed twice"
 
 
 @dataclass(frozen=True, kw_only=True)
 class IngressNginxActuator(Actuator):
     kind: str
-    context: str
     namespace: str
     ingress: str  # the canary Ingress whose canary-weight annotation is set
+    context: str = ""  # one region...
+    contexts: tuple[str, ...] = ()  # ...or several, each with the same Ingress
+
+    def regions(self) -> tuple[str, ...]:
+        return self.contexts or (self.context,)
+
+    def validate(self) -> Issues:
+        yield from _one_or_more_contexts(self.context, self.contexts)
 
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayApiActuator(Actuator):
     kind: str
-    context: str
     namespace: str
     route: str  # HTTPRoute name
     stable: str  # backendRef names
     canary: str
     rule: int = 0
+    context: str = ""
+    contexts: tuple[str, ...] = ()
+
+    def regions(self) -> tuple[str, ...]:
+        return self.contexts or (self.context,)
+
+    def validate(self) -> Issues:
+        yield from _one_or_more_contexts(self.context, self.contexts)
+        if self.stable == self.canary:
+            yield ("canary",), "stable and canary must name different backendRefs"
+        if self.rule < 0:
+            yield ("rule",), "must be 0 or more"
 
 
 @dataclass(frozen=True, kw_only=True)
 class CommandActuator(Actuator):
     kind: str
-    argv: tuple[str, ...]  # "{weight}" in an argument is replaced with the percentage
+    argv: tuple[str, ...] = ()  # "{weight}" in an argument is replaced with the percentage
+    command: str | None = None  # only with shell = true
+    shell: bool = False
+    read_argv: tuple[str, ...] = ()  # optional: prints the weight now in force
     env_from: dict[str, str] = field(default_factory=dict)
     timeout: timedelta = duration_field(timedelta(seconds=60))
+
+    def validate(self) -> Issues:
+        if self.shell != bool(self.command):
+            yield ("command",), "use command with shell = true, or argv without a shell"
+        if not self.shell and not self.argv:
+            yield ("argv",), 'required: the program and its arguments, with "{weight}"'
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,12 +261,22 @@ class WebhookActuator(Actuator):
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     headers: dict[str, str] = field(default_factory=dict)
     headers_env: dict[str, str] = field(default_factory=dict)
+    field_name: str = field(default="weight", metadata={"key": "field"})  # JSON body key
+    read_url: str | None = None  # GET here reads the weight back (JSON, same field)
     timeout: timedelta = duration_field(timedelta(seconds=30))
+
+    def validate(self) -> Issues:
+        for key, url in (("url", self.url), ("read_url", self.read_url or "http://")):
+            if not url.startswith(("http://", "https://")):
+                yield (key,), f"must start with http:// or https://, got {url!r}"
 
 
 @dataclass(frozen=True, kw_only=True)
 class DemoActuator(Actuator):
     kind: str
+
+    def regions(self) -> tuple[str, ...]:
+        return ("demo",)
 
 
 Actuator.KINDS.update(
@@ -239,12 +289,18 @@ Actuator.KINDS.update(
     }
 )
 
+ON_TRIGGER = ("hold", "zero")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Rollout:
     steps: tuple[int, ...] = (5, 25, 50, 100)
     bake: timedelta = duration_field(timedelta(minutes=10))
     actuator: Actuator
+    # a trigger firing during a step: hold where we are, or set the weight to 0 at once
+    on_trigger: Literal["hold", "zero"] = "hold"
+    # metric ids that must be in their ok range to move up; default: every metric with ok
+    gate: tuple[str, ...] | None = None
 
     def validate(self) -> Issues:
         if not self.steps:
@@ -253,6 +309,11 @@ class Rollout:
             yield ("steps",), "each step is a percentage between 1 and 100"
         elif list(self.steps) != sorted(set(self.steps)):
             yield ("steps",), "steps must increase, e.g. [5, 25, 50, 100]"
+
+    def gating_metrics(self, metrics: tuple[Metric, ...]) -> tuple[Metric, ...]:
+        if self.gate is None:
+            return tuple(m for m in metrics if m.ok is not None)
+        return tuple(m for m in metrics if m.id in self.gate)
 
 
 class Action(Tagged):

@@ -42,6 +42,7 @@ def demo_backends(world: DemoWorld, *, env: Mapping[str, str] | None = None) -> 
         kubernetes=DemoKubernetes(world),
         env={**base, **DEMO_ENV},
         clock=world.clock,
+        demo_world=world,
     )
 
 
