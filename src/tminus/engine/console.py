@@ -15,13 +15,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tminus import __version__
+from tminus.actions.actuators import build_actuator
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.events import OUTCOMES, SessionStarted
 from tminus.engine.metric_history import merged_history
-from tminus.engine.metrics import MetricsPoller
+from tminus.engine.metrics import MetricsPoller, metric_state
+from tminus.engine.refusals import ReadOnlyError as ReadOnlyError
+from tminus.engine.rollout import RolloutController
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
@@ -35,10 +38,6 @@ if TYPE_CHECKING:
 EventListener = Callable[[Event], None]
 
 log = logging.getLogger(__name__)
-
-
-class ReadOnlyError(Exception):
-    """An intent that would change the world or the session, refused in read-only mode."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +97,18 @@ class ConsoleEngine:
             plan, self.state, self.clock, session=writer, actor=self.actor
         )
         self.poller: MetricsPoller | None = None
+        self.rollout: RolloutController | None = None
+        if plan.rollout is not None:
+            self.rollout = RolloutController(
+                plan,
+                build_actuator(plan.rollout.actuator, backends),
+                self.state,
+                self.clock,
+                session=writer,
+                actor=self.actor,
+                read_only=self.read_only,
+                metric_states=self.metric_states,
+            )
         alert_triggers = any(t.alert for t in plan.triggers)
         if backends.metrics is not None and (
             plan.metrics or plan.success_criteria or alert_triggers
@@ -153,6 +164,12 @@ class ConsoleEngine:
         if event.seq <= self.state.last_seq:
             return  # already folded (a follower may deliver an event twice)
         apply(self.state, event)
+        fired = event.type in ("trigger.fired", "trigger.declared")
+        # the writer reacts (hold or zero); a follower only shows
+        if fired and self.rollout is not None and not self.read_only and self._loop is not None:
+            task = self._loop.create_task(self._trigger_fired(str(event.data["trigger"])))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -164,6 +181,41 @@ class ConsoleEngine:
     def start_polling(self) -> None:
         if self.poller is not None:
             self.poller.start()
+        if self.rollout is not None and not self.read_only and self._loop is not None:
+            task = self._loop.create_task(self._watch_rollout())
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
+
+    async def _watch_rollout(self) -> None:
+        """Read the weight back every poll: drift (a hand-made change) is logged. The first
+        read, right at start, checks a resumed session's weight against the world."""
+        assert self.rollout is not None
+        every = self.plan.settings.poll_interval.total_seconds()
+        while True:
+            try:
+                await self.rollout.check_drift()
+            except Exception:
+                log.exception("rollout read-back failed")
+            await asyncio.sleep(every)
+
+    async def _trigger_fired(self, trigger_id: str) -> None:
+        assert self.rollout is not None
+        try:
+            await self.rollout.on_trigger(trigger_id)
+        except Exception:  # recorded as rollout.failed when the actuator failed
+            log.exception("rollout reaction to trigger %s failed", trigger_id)
+
+    def metric_states(self) -> dict[str, str]:
+        """ok / warn / bad / no_data / error / stale / waiting for each metric, right now."""
+        if self.poller is None:
+            return {}
+        out = {}
+        for metric in self.plan.metrics:
+            series = self.poller.series.get(metric.id)
+            if series is not None:
+                stale = self.poller.stale_after(metric.id)
+                out[metric.id] = metric_state(metric, series, stale, series.age())
+        return out
 
     async def start(self, *, mode: str, plan_path: str, resumed: bool, **extra: Any) -> None:
         self.start_polling()
@@ -226,6 +278,8 @@ class ConsoleEngine:
             task.cancel()
         if self._run_tasks:
             await asyncio.gather(*self._run_tasks, return_exceptions=True)
+        if self.rollout is not None:
+            await self.rollout.close()
         await self.backends.close()
         if self.session is not None and not self.session.closed:
             # the session stays unfinished (resumable); only the lock is released

@@ -293,6 +293,65 @@ class NotifyFailed(EventData):
     retry_in: float  # seconds until the next attempt (0 when final)
 
 
+# ---------------------------------------------------------------- the traffic rollout
+# Folded in engine/rollout_state.py; written by engine/rollout.py (RolloutController).
+@dataclass(frozen=True, kw_only=True)
+class RolloutRequested(EventData):
+    TYPE = "rollout.requested"
+    weight: int
+    previous: int
+    step: int  # 1-based step of `weight` (0: 0 % or off the ladder)
+    regions: list[str]
+    override: str = ""  # the typed reason, when the move needed an override
+    overridden: list[str] | None = None  # what it overrode (closed gate, skipped steps)
+    reason: str = ""  # why, as given (a person's override reason, or tminus's own)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutApplied(EventData):
+    TYPE = "rollout.applied"
+    weight: int
+    previous: int
+    step: int
+    regions: dict[str, Any]  # region -> weight read back (None: cannot be read back)
+    at: str  # launch-clock time: the bake timer starts here
+    override: str = ""
+    reason: str = ""
+    note: str = ""  # e.g. the weight found when the session started
+
+    def __post_init__(self) -> None:
+        try:
+            datetime.fromisoformat(self.at.replace("Z", "+00:00"))
+        except ValueError:
+            raise EventSchemaError(f"at: not an ISO 8601 time: {self.at!r}") from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutFailed(EventData):
+    TYPE = "rollout.failed"
+    weight: int
+    previous: int
+    regions: dict[str, Any]  # region -> the weight it holds now (None: unreadable)
+    errors: dict[str, Any]  # region -> what went wrong
+    error: str
+    override: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutDrift(EventData):
+    TYPE = "rollout.drift"
+    expected: int  # the weight last applied
+    regions: dict[str, Any]  # regions that read back another weight; empty: drift resolved
+
+
+@dataclass(frozen=True, kw_only=True)
+class RolloutHeld(EventData):
+    TYPE = "rollout.held"
+    trigger: str  # fired during the step; on_trigger = "hold" keeps the weight
+    weight: int
+
+
 EVENT_TYPES: typing.Mapping[str, type[EventData]] = EventData.TYPES
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tminus.core.results import CheckResult
+from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
 from tminus.engine.session import Event, ScanResult, scan_events
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all
@@ -109,6 +110,7 @@ class SessionState:
     criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
     notify: dict[str, ChannelState] = field(default_factory=dict)  # notification channels
+    rollout: RolloutState = field(default_factory=RolloutState)
 
     def item(self, item_id: str) -> ItemState:
         st = self.items.get(item_id)
@@ -266,6 +268,10 @@ def _trigger_error(state: SessionState, ev: Event) -> None:
     state.trigger(str(ev.data["trigger"])).note = str(ev.data["error"])
 
 
+def _rollout(state: SessionState, ev: Event) -> None:
+    apply_rollout(state.rollout, ev)
+
+
 # one function per event type in engine/events.py; tests/test_events.py keeps them in step
 def _channel(state: SessionState, ev: Event) -> ChannelState:
     name = str(ev.data["channel"])
@@ -312,6 +318,8 @@ FOLDS: dict[str, Fold] = {
     "trigger.error": _trigger_error,
     "notify.sent": _notify_sent,
     "notify.failed": _notify_failed,
+    # rollout.requested / applied / failed / drift / held: engine/rollout_state.py
+    **dict.fromkeys(ROLLOUT_EVENTS, _rollout),
 }
 
 

@@ -267,6 +267,10 @@ def _cross_check(plan: Plan) -> list[Problem]:
                     need_context(("rollout", "actuator", "contexts", ci), ctx)
             else:
                 need_context(("rollout", "actuator", "context"), act.context)
+        if act.kind == "demo" and not demo:  # type: ignore[attr-defined]
+            out.append(
+                Problem(("rollout", "actuator", "kind"), 'kind "demo" needs [backends.demo]')
+            )
         for gi, metric_id in enumerate(plan.rollout.gate or ()):
             if metric_id not in metric_ids:
                 out.append(Problem(("rollout", "gate", gi), f"no metric with id {metric_id!r}"))
