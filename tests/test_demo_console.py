@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
-from tminus.commands.console import BAD_RELEASE_START_WEIGHT, demo_plan
+from tminus.commands.console import demo_plan
 from tminus.core.clock import ScaledClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
@@ -23,7 +23,6 @@ async def test_bad_release_fires_the_error_trigger(tmp_path):
     assert plan.backends.demo is not None
     clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=60.0)
     world = make_world(plan.backends.demo, plan.launch.t0, clock)
-    world.set_weight(BAD_RELEASE_START_WEIGHT)
     fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
     plan = dataclasses.replace(plan, settings=fast)
     session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
@@ -34,11 +33,23 @@ async def test_bad_release_fires_the_error_trigger(tmp_path):
 
     app = TminusApp(engine, remember_theme=False, on_start=start)
     async with app.run_test(size=(120, 40)) as pilot:
+        deadline = time.monotonic() + 10
+        while not engine.state.rollout.started and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the session starts after the first frame
+        assert world.weight == 0, "bad-release starts at 0%, like a real launch"
+        rollout = engine.rollout
+        assert rollout is not None
+        for step in (5, 25, 50):  # pushed past the gate, as a hurried commander would
+            await rollout.apply(step, reason="test: push through the gate")
         deadline = time.monotonic() + 30
         while not engine.state.firing and time.monotonic() < deadline:
             await asyncio.sleep(0.2)
         await pilot.pause()
         assert engine.state.firing, "bad-release never fired a trigger"
         assert app.screen.query_one(TriggerBanner).has_class("firing")
-    fired = [e for e in load_events(session.path).events if e.type == "trigger.fired"]
+    events = load_events(session.path).events
+    fired = [e for e in events if e.type == "trigger.fired"]
     assert any(e.data["trigger"] == "error-rate" for e in fired)
+    first = next(e for e in events if e.type.startswith("rollout."))
+    assert first.type == "rollout.applied" and first.data["weight"] == 0  # the start, recorded
+    assert first.actor == "tminus"

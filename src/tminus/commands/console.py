@@ -19,8 +19,6 @@ from tminus.engine.session import (
 from tminus.engine.state import SessionState, apply, apply_sample, fold_file
 from tminus.plan.model import DemoConfig, Plan
 
-BAD_RELEASE_START_WEIGHT = 50
-
 
 def demo_plan(scenario: str, speed: float, seed: int) -> Plan:
     from tminus.plan.loader import default_plan
@@ -64,9 +62,6 @@ def run_demo(scenario: str, speed: float, seed: int, actor: str | None = None) -
     plan = demo_plan(scenario, speed, seed)
     assert plan.backends.demo is not None
     world = make_world(plan.backends.demo, plan.launch.t0)
-    if scenario == "bad-release":
-        # the story starts mid-rollout: half the traffic already on the bad canary
-        world.set_weight(BAD_RELEASE_START_WEIGHT)
     backends = build_backends(plan, world=world)
     session = create_session(f"{plan.launch.name}-demo")
     engine = ConsoleEngine(

@@ -236,6 +236,11 @@ class ConsoleEngine:
                 **{**extra, **self.timebase()},
             )
             await self.session.emit(started, actor=self.actor)
+            if self.rollout is not None:
+                try:
+                    await self.rollout.record_start()
+                except Exception:  # an unreachable cluster must not stop the console
+                    log.exception("could not read the rollout weight at start")
 
     def timebase(self) -> dict[str, Any]:
         """The T-0 this console counts down to, as a wall-clock instant of the event

@@ -243,11 +243,31 @@ class RolloutController:
             await asyncio.gather(*(self.actuator.read_weight(r) for r in self.actuator.regions))
         )
 
+    async def record_start(self, note: str = "weight found when the session started") -> Event:
+        """A new session records the weight the world has, so the log starts complete."""
+        session = self._writable()
+        backs = await self.read_back()
+        readable = [rb.weight for rb in backs if rb.weight is not None]
+        weight = min(readable) if readable else 0  # differing regions show as drift next
+        return await session.emit(
+            "rollout.applied",
+            actor=ACTOR_TMINUS,
+            weight=weight,
+            previous=weight,
+            step=self.step_of(weight),
+            regions={rb.region: rb.weight for rb in backs},
+            at=self.clock.now().isoformat(),
+            override="",
+            note=note,
+        )
+
     async def check_drift(self) -> Event | None:
         """Read every region back; record `rollout.drift` when it changed from what was
         last applied (or the drift resolved). Called on each poll and on resume."""
         if self.read_only or not self.actuator.can_read or self.rollout.pending is not None:
             return None
+        if not self.rollout.started:
+            return None  # nothing applied yet to drift from
         if self._busy.locked() or self.rollout.failed is not None:
             return None  # a change is under way, or a failure already shows the regions
         backs = await self.read_back()
