@@ -170,6 +170,49 @@ REPLAY_BINDINGS: list[Binding] = [
     ),
 ]
 
+# The Rollout tab's slider (tminus.ui.widgets.rollout_view). They exist only when the plan
+# has a [rollout] and the console may write: a read-only console does not even offer them.
+ROLLOUT_BINDINGS: list[Binding] = [
+    Binding(
+        "left",
+        "rollout_choose(-1)",
+        "Lower",
+        id="rollout-lower",
+        key_display="←",
+        tooltip="Choose a lower traffic weight as the target",
+    ),
+    Binding(
+        "right",
+        "rollout_choose(1)",
+        "Raise",
+        id="rollout-raise",
+        key_display="→",
+        tooltip="Choose the next step up as the target",
+    ),
+    Binding(
+        "enter",
+        "rollout_apply",
+        "Apply",
+        id="rollout-apply",
+        tooltip="Preview the change, confirm, apply, read back and record it",
+    ),
+    Binding(
+        "t",
+        "rollout_retry",
+        "Retry",
+        id="rollout-retry",
+        tooltip="After a partial failure: apply the failed weight again",
+    ),
+    Binding(
+        "b",
+        "rollout_back",
+        "Back",
+        id="rollout-back",
+        tooltip="After a partial failure: return every region to the previous weight",
+    ),
+]
+ROLLOUT_MUTATING = frozenset({"rollout_choose", "rollout_apply", "rollout_retry", "rollout_back"})
+
 APP_BINDINGS: list[Binding] = [
     Binding(
         "question_mark",

@@ -1,5 +1,5 @@
-"""The console: header, one tab per phase, Metrics, Rollback and Contacts & Comms tabs,
-footer; and the commander's actions. The views follow the session and the metrics through
+"""The console: header, one tab per phase, Metrics, Rollout, Rollback and Contacts & Comms
+tabs, footer; and the commander's actions. The views follow the session and the metrics through
 the App's signals by themselves: this screen lays them out and does not route to them."""
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.metrics_view import MetricsView
 from tminus.ui.widgets.phase_view import PhaseView
 from tminus.ui.widgets.rollback_view import RollbackView
+from tminus.ui.widgets.rollout_view import RolloutView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 NARROW = 110  # below this width the detail pane goes under the list
@@ -61,9 +62,11 @@ class MainScreen(Screen[None]):
             n = len(self.engine.plan.phases)
             with TabPane(f"{n + 1} Metrics", id="metrics"):
                 yield Lazy(MetricsView(self.engine, id="metrics-view"))
-            with TabPane(f"{n + 2} Rollback", id="rollback"):
+            with TabPane(f"{n + 2} Rollout", id="rollout"):
+                yield Lazy(RolloutView(self.engine, id="rollout-view"))
+            with TabPane(f"{n + 3} Rollback", id="rollback"):
                 yield Lazy(RollbackView(self.engine, id="rollback-view"))
-            with TabPane(f"{n + 3} Contacts & Comms", id="contacts"):
+            with TabPane(f"{n + 4} Contacts & Comms", id="contacts"):
                 yield Lazy(ContactsView(self.engine, id="contacts-view"))
         yield Footer(compact=True)
 
@@ -93,6 +96,8 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self._focus_list()
+        if self._active_tab() == "rollout":
+            self.query("RolloutView").focus()  # its keys (← → enter) work at once
         self.refresh_bindings()
 
     def _on_event(self, event: Event) -> None:

@@ -1,4 +1,5 @@
-"""Launch name, environment badge, live T-minus clock, session id, READ-ONLY badge.
+"""Launch name, environment badge, live T-minus clock, DEMO badge, the rollout (weight, step,
+bake, gate), session id, READ-ONLY badge.
 
 Only the clock ticks, and it is its own widget (`tminus_clock.py`), so a second's update
 repaints a dozen cells, not the header.
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from tminus.engine.console import ConsoleEngine
 from tminus.ui.widgets.comms_state import CommsState
 from tminus.ui.widgets.tminus_clock import TMinusClock
+from tminus.ui.widgets.rollout_status import RolloutStatus
 
 
 class LaunchHeader(Horizontal):
@@ -25,6 +27,7 @@ class LaunchHeader(Horizontal):
     LaunchHeader #tminus-clock { text-style: bold; color: $accent; }
     LaunchHeader #session-id { color: $text-muted; }
     LaunchHeader #read-only { background: $warning; color: $background; text-style: bold; }
+    LaunchHeader #demo-badge { background: $accent; color: $background; text-style: bold; }
     LaunchHeader #spacer { width: 1fr; padding: 0; }
     """
 
@@ -39,6 +42,11 @@ class LaunchHeader(Horizontal):
         classes = "env env-production" if env.lower().startswith("prod") else "env"
         yield Static(env.upper(), id="environment", classes=classes)
         yield TMinusClock(self.engine, id="tminus-clock")
+        demo = self.engine.plan.backends.demo
+        if demo is not None:  # a screenshot of the demo is never mistaken for production
+            yield Static(f"DEMO {demo.scenario}", id="demo-badge")
+        if self.engine.rollout is not None:
+            yield RolloutStatus(self.engine, id="rollout-status")
         if self.engine.read_only:
             yield Static("READ-ONLY", id="read-only")
         yield Static("", id="spacer")

@@ -1,0 +1,64 @@
+"""The rollout in the header, on every tab: "25% · step 2/4 · bake 7:12 · gate closed".
+
+Subscribes itself to the session's events and ticks once a second for the bake countdown;
+it repaints only when its text changed.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.rollout import format_bake
+from tminus.engine.session import Event
+
+
+class RolloutStatus(Static):
+    DEFAULT_CSS = """
+    RolloutStatus { width: auto; padding: 0 1; }
+    RolloutStatus.closed { color: $warning; }
+    RolloutStatus.open { color: $success; }
+    RolloutStatus.failed { background: $error; color: white; }
+    """
+
+    def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
+        super().__init__("", **kw)  # type: ignore[arg-type]
+        self.engine = engine
+        self._text = ""
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+
+    def _on_event(self, event: Event) -> None:
+        if event.type.startswith(("rollout.", "trigger.")):
+            self.refresh_status()
+
+    def refresh_status(self) -> None:
+        ctl = self.engine.rollout
+        if ctl is None:
+            return
+        st = ctl.rollout
+        parts = [f"{st.weight}%"]
+        step = ctl.step_of(st.weight)
+        if step:
+            parts.append(f"step {step}/{len(ctl.spec.steps)}")
+        bake = format_bake(ctl.bake_left())
+        if bake:
+            parts.append(f"bake {bake}" if bake != "baked" else "baked")
+        gate = ctl.gate()
+        if st.failed is not None:
+            parts.append("FAILED")
+        elif st.pending is not None:
+            parts.append(f"→ {st.pending}%")
+        else:
+            parts.append("gate open" if gate.open else "gate closed")
+        text = " · ".join(parts)
+        self.set_class(st.failed is not None, "failed")
+        self.set_class(gate.open and st.failed is None, "open")
+        self.set_class(not gate.open and st.failed is None, "closed")
+        if text != self._text:
+            relayout = len(text) != len(self._text)
+            self._text = text
+            self.update(text, layout=relayout)
