@@ -192,6 +192,7 @@ class RolloutController:
                 regions=list(self.actuator.regions),
                 override=override,
                 overridden=list(move.reasons) if override else [],
+                reason=reason,
             )
             results = await asyncio.gather(
                 *(self._set_and_read(region, target) for region in self.actuator.regions)
@@ -206,8 +207,9 @@ class RolloutController:
                     previous=previous,
                     step=self.step_of(target),
                     regions=regions,
-                    at=self.clock.now().isoformat(),
+                        at=self.clock.now().isoformat(),
                     override=override,
+                    reason=reason,
                 )
             return await session.emit(
                 "rollout.failed",
@@ -217,6 +219,7 @@ class RolloutController:
                 regions=regions,
                 errors=errors,
                 override=override,
+                reason=reason,
                 error="; ".join(errors.values()),
             )
 
