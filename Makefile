@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit prometheus chromium bench clean
+.PHONY: demo test lint typecheck unit prometheus chromium kubectl bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ chromium:
 	  echo "(as root: apt-get install chromium)"; \
 	fi
 
+# Debian's kubectl (kubernetes-client): the tests read back what tminus patched with it.
+kubectl:
+	@if command -v kubectl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's kubectl (kubernetes-client) for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    apt-get install -y -qq --no-install-recommends kubernetes-client >/dev/null; \
+	else \
+	  echo "kubectl is not installed and this is not root: its read-back tests will be skipped"; \
+	  echo "(as root: apt-get install kubernetes-client)"; \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -54,7 +66,7 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-unit: $(VENV)/.installed-test prometheus chromium
+unit: $(VENV)/.installed-test prometheus chromium kubectl
 	@if command -v prometheus >/dev/null 2>&1; then export TMINUS_REQUIRE_PROMETHEUS=1; fi; \
 	if command -v chromium >/dev/null 2>&1; then export TMINUS_REQUIRE_CHROMIUM=1; fi; \
 	$(BIN)/pytest -q
