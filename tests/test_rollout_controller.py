@@ -117,7 +117,7 @@ async def test_skipping_steps_up_is_refused_down_is_always_allowed(tmp_path):
 
 
 async def test_gate_closed_by_a_firing_trigger_and_bad_metric(tmp_path):
-    engine, clock = await engine_for(tmp_path, demo(), metrics_ok=False)
+    engine, _clock = await engine_for(tmp_path, demo(), metrics_ok=False)
     ctl = engine.rollout
     assert ctl is not None
     reasons = ctl.gate().reasons
@@ -134,7 +134,7 @@ async def test_gate_closed_by_a_firing_trigger_and_bad_metric(tmp_path):
 
 
 async def test_on_trigger_hold_records_a_hold(tmp_path):
-    engine, clock = await engine_for(tmp_path, demo(on_trigger="hold"))
+    engine, _clock = await engine_for(tmp_path, demo(on_trigger="hold"))
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
@@ -147,7 +147,7 @@ async def test_on_trigger_hold_records_a_hold(tmp_path):
 
 
 async def test_on_trigger_zero_sets_zero_as_tminus(tmp_path):
-    engine, clock = await engine_for(tmp_path, demo(on_trigger="zero"))
+    engine, _clock = await engine_for(tmp_path, demo(on_trigger="zero"))
     ctl = engine.rollout
     assert ctl is not None
     world = engine.backends.demo_world
