@@ -49,3 +49,25 @@ def test_sign_off_refused_dialog(snap_compare, session_dir):
 def test_read_only_help(snap_compare, session_dir):
     app, _ = make_app(session_dir, small_plan(), read_only=True)
     assert snap_compare(app, terminal_size=(80, 24), press=["question_mark"])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_rollout_tab_mid_bake(snap_compare, session_dir, size):
+    app, engine = make_app(session_dir, session_name="snapshot")
+
+    async def at_five_percent(pilot) -> None:
+        for _ in range(200):  # the session's start and the gate's metrics
+            await pilot.pause(0.02)
+            states = engine.metric_states()
+            if engine.state.rollout.started and states and all(v == "ok" for v in states.values()):
+                break
+        assert engine.rollout is not None
+        await engine.rollout.apply(5)
+        engine.clock.advance(130)  # type: ignore[attr-defined]
+        await pilot.press("5", "right")  # the Rollout tab, target 25 %
+        await pilot.pause(1.2)
+        await app.workers.wait_for_complete()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=at_five_percent)

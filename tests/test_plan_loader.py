@@ -238,3 +238,43 @@ def test_corrupted_default_plan_never_raises_a_traceback(data):
     except PlanError as exc:
         for p in exc.problems:
             assert p.source and p.message
+
+
+ROLLOUT = """
+[rollout]
+steps = [5, 25, 50, 100]
+bake = "10m"
+on_trigger = "zero"
+gate = ["error_rate"]
+actuator = { kind = "ingress-nginx", contexts = ["prod-us-east", "prod-eu-west"], namespace = "web", ingress = "api-canary" }
+"""
+
+
+def test_rollout_section_loads_with_policy_gate_and_contexts():
+    plan = parse_plan(MINIMAL + ROLLOUT)
+    assert plan.rollout is not None
+    assert plan.rollout.on_trigger == "zero" and plan.rollout.gate == ("error_rate",)
+    assert plan.rollout.actuator.regions() == ("prod-us-east", "prod-eu-west")
+    assert [m.id for m in plan.rollout.gating_metrics(plan.metrics)] == ["error_rate"]
+
+
+def test_rollout_problems_name_file_line_and_field():
+    text = MINIMAL + ROLLOUT.replace('"zero"', '"panic"').replace('["error_rate"]', '["nope"]')
+    msgs = problems(text)
+    lines = text.splitlines()
+    line = lines.index('on_trigger = "panic"') + 1
+    assert any(m.startswith(f"plan.toml:{line}: rollout.on_trigger: ") for m in msgs), msgs
+    both = MINIMAL + ROLLOUT.replace("contexts = [", 'context = "prod-us-east", contexts = [')
+    assert any("rollout.actuator.context: give context" in m for m in problems(both))
+    gate = MINIMAL + ROLLOUT.replace('["error_rate"]', '["nope"]')
+    assert any("rollout.gate[0]: no metric with id 'nope'" in m for m in problems(gate))
+    ctx = MINIMAL + ROLLOUT.replace('"prod-eu-west"]', '"prod-mars"]')
+    assert any(
+        "rollout.actuator.contexts[1]: unknown context 'prod-mars'" in m for m in problems(ctx)
+    )
+    demo = MINIMAL + ROLLOUT.replace(
+        'actuator = { kind = "ingress-nginx"', 'actuator = { kind = "demo" }\n#'
+    )
+    assert any(
+        'rollout.actuator.kind: kind "demo" needs [backends.demo]' in m for m in problems(demo)
+    )

@@ -88,7 +88,7 @@ async def test_walk_0_5_25_50_100_with_a_fast_clock_leaves_the_right_events(tmp_
             assert engine.state.rollout.weight == weight
             step = (5, 25, 50, 100).index(weight) + 1
             status = app.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
-            assert status.startswith(f"{weight}% · step {step}/4 · bake 10:00")
+            assert status.startswith(f"{step}/4 · {weight}% · 10:00 · ")  # the 80-column form
             clock.advance(BAKE)  # the step bakes
             await pilot.pause(1.1)
         assert engine.backends.demo_world.weight == 100
@@ -238,10 +238,10 @@ async def test_resume_in_the_middle_of_a_bake_restores_the_timer(tmp_path):
         await engine2.start(mode="test", plan_path=plan.source, resumed=True)
 
     app2 = TminusApp(engine2, remember_theme=False, on_start=resume)
-    async with app2.run_test(size=(80, 24)) as pilot:
+    async with app2.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.2)
         status = app2.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
-        assert status.startswith("5% · step 1/4 · bake 5:50")
+        assert status == "step 1/4 · 5% · bake 5:50 · gate closed"  # the wide form
         await pilot.press(ROLLOUT_TAB)
         await pilot.pause()
         assert "bake 5:50 of 10:00" in view_text(app2)

@@ -1,4 +1,5 @@
-"""The rollout in the header, on every tab: "25% · step 2/4 · bake 7:12 · gate closed".
+"""The rollout in the header, on every tab: "step 2/4 · 25% · bake 7:12 · gate closed"
+(at 80 columns: "2/4 · 25% · 7:12 · closed").
 
 Subscribes itself to the session's events and ticks once a second for the bake countdown;
 it repaints only when its text changed.
@@ -12,10 +13,12 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.rollout import format_bake
 from tminus.engine.session import Event
 
+WIDE = 100  # columns from which the long form ("step 2/4 · 25% · bake 7:12 · gate closed") shows
+
 
 class RolloutStatus(Static):
     DEFAULT_CSS = """
-    RolloutStatus { width: auto; padding: 0 1; }
+    RolloutStatus { width: auto; padding: 0 0 0 1; }
     RolloutStatus.closed { color: $warning; }
     RolloutStatus.open { color: $success; }
     RolloutStatus.failed { background: $error; color: white; }
@@ -40,18 +43,24 @@ class RolloutStatus(Static):
         if ctl is None:
             return
         st = ctl.rollout
-        parts = [f"{st.weight}%"]
+        narrow = self.app.size.width < WIDE  # 80 columns: the short form still fits
         step = ctl.step_of(st.weight)
+        parts = []
         if step:
-            parts.append(f"step {step}/{len(ctl.spec.steps)}")
+            parts.append(
+                f"{step}/{len(ctl.spec.steps)}" if narrow else f"step {step}/{len(ctl.spec.steps)}"
+            )
+        parts.append(f"{st.weight}%")
         bake = format_bake(ctl.bake_left())
         if bake:
-            parts.append(f"bake {bake}" if bake != "baked" else "baked")
+            parts.append(bake if narrow or bake == "baked" else f"bake {bake}")
         gate = ctl.gate()
         if st.failed is not None:
             parts.append("FAILED")
         elif st.pending is not None:
             parts.append(f"→ {st.pending}%")
+        elif narrow:
+            parts.append("open" if gate.open else "closed")
         else:
             parts.append("gate open" if gate.open else "gate closed")
         text = " · ".join(parts)

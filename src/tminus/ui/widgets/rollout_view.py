@@ -193,9 +193,9 @@ class RolloutView(Static, can_focus=True):
         if target != st.weight and not self.engine.read_only:
             move = ctl.judge(target)
             if move.direction == "up" and move.needs_override:
-                out.append(f"  {target}% needs an override: ", style=self._style("$warning"))
-                out.append("; ".join(r for r in move.reasons if r.startswith("skips")) or "gate")
-                out.append("\n")
+                skips = [r for r in move.reasons if r.startswith("skips")]
+                why = skips[0] if skips else "the gate is closed"
+                out.append(f"  {target}% needs an override: {why}\n", style=self._style("$warning"))
         if st.failed is not None:
             out.append(f"FAILED moving to {st.failed['weight']}%", style=self._style("bold $error"))
             out.append(f" · t retries · b returns to {st.failed['previous']}%\n")
