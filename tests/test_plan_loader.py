@@ -246,7 +246,12 @@ steps = [5, 25, 50, 100]
 bake = "10m"
 on_trigger = "zero"
 gate = ["error_rate"]
-actuator = { kind = "ingress-nginx", contexts = ["prod-us-east", "prod-eu-west"], namespace = "web", ingress = "api-canary" }
+
+[rollout.actuator]
+kind = "ingress-nginx"
+contexts = ["prod-us-east", "prod-eu-west"]
+namespace = "web"
+ingress = "api-canary"
 """
 
 
@@ -264,7 +269,7 @@ def test_rollout_problems_name_file_line_and_field():
     lines = text.splitlines()
     line = lines.index('on_trigger = "panic"') + 1
     assert any(m.startswith(f"plan.toml:{line}: rollout.on_trigger: ") for m in msgs), msgs
-    both = MINIMAL + ROLLOUT.replace("contexts = [", 'context = "prod-us-east", contexts = [')
+    both = MINIMAL + ROLLOUT.replace("contexts = [", 'context = "prod-us-east"\ncontexts = [')
     assert any("rollout.actuator.context: give context" in m for m in problems(both))
     gate = MINIMAL + ROLLOUT.replace('["error_rate"]', '["nope"]')
     assert any("rollout.gate[0]: no metric with id 'nope'" in m for m in problems(gate))
@@ -272,9 +277,7 @@ def test_rollout_problems_name_file_line_and_field():
     assert any(
         "rollout.actuator.contexts[1]: unknown context 'prod-mars'" in m for m in problems(ctx)
     )
-    demo = MINIMAL + ROLLOUT.replace(
-        'actuator = { kind = "ingress-nginx"', 'actuator = { kind = "demo" }\n#'
-    )
-    assert any(
-        'rollout.actuator.kind: kind "demo" needs [backends.demo]' in m for m in problems(demo)
-    )
+    head = ROLLOUT.split("[rollout.actuator]")[0]
+    demo = MINIMAL + head + '[rollout.actuator]\nkind = "demo"\n'
+    need = 'rollout.actuator.kind: kind "demo" needs [backends.demo]'
+    assert any(need in m for m in problems(demo))

@@ -5,12 +5,7 @@ a full walk, and a resume in the middle of a bake."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from console_factory import make_app
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
 from tminus.core.clock import FrozenClock
@@ -23,6 +18,8 @@ from tminus.ui.app import TminusApp
 from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.widgets.rollout_status import RolloutStatus
 from tminus.ui.widgets.rollout_view import RolloutView
+
+from console_factory import make_app
 
 BAKE = 600
 ROLLOUT_TAB = "5"  # three phases, Metrics, then Rollout

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from fixtures._loop import AiohttpServerThread
 from tminus.actions.actuators import ACTUATORS, ActuatorError, build_actuator
 from tminus.actions.actuators.demo import DemoWorldActuator
 from tminus.actions.actuators.registry import factory
@@ -29,6 +28,8 @@ from tminus.plan.model import (
     IngressNginxActuator,
     WebhookActuator,
 )
+
+from fixtures._loop import AiohttpServerThread
 
 
 class Receiver:

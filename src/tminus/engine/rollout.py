@@ -207,7 +207,7 @@ class RolloutController:
                     previous=previous,
                     step=self.step_of(target),
                     regions=regions,
-                        at=self.clock.now().isoformat(),
+                    at=self.clock.now().isoformat(),
                     override=override,
                     reason=reason,
                 )

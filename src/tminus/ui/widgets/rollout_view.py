@@ -215,6 +215,8 @@ class RolloutView(Static, can_focus=True):
         if st.drift:
             out.append("Drift: changed outside tminus: ", style=self._style("bold $error"))
             out.append(", ".join(f"{r} {w}%" for r, w in st.drift.items()) + "\n")
+        if not ctl.actuator.can_read:
+            out.append("No read-back: the weight sent is trusted; drift cannot be seen\n")
         known = [rb for rb in self.versions if rb.stable or rb.canary]
         if known:
             rb = known[0]
