@@ -11,7 +11,14 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, STATUS_SYMBOLS, key_label
+from tminus.ui.keys import (
+    APP_BINDINGS,
+    CONSOLE_BINDINGS,
+    MUTATING,
+    ROLLOUT_BINDINGS,
+    STATUS_SYMBOLS,
+    key_label,
+)
 
 
 def help_text(
@@ -29,13 +36,19 @@ def help_text(
             continue
         key = keys(b) if keys is not None else b.key_display or b.key
         lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
+    if not read_only:  # a read-only console binds none of the Rollout tab's keys
+        lines.append("  [dim]On the Rollout tab:[/dim]")
+        for b in ROLLOUT_BINDINGS:
+            key = keys(b) if keys is not None else b.key_display or b.key
+            lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
     lines.append("  [b]1-9[/b]    switch to tab 1-9")
     lines.append("  [b]ctrl+p[/b] command palette: every action above, themes, quit")
     lines.append("  [b]tab[/b]    move focus · arrows / page keys move in the list")
     if read_only:
         lines.append("")
         lines.append(
-            "[b]READ-ONLY[/b]: running checks, confirming, notes and sign-off are not offered."
+            "[b]READ-ONLY[/b]: running checks, confirming, notes, sign-off and traffic"
+            " changes are not offered."
         )
     lines.append("")
     lines.append("[b]Symbols[/b]")
