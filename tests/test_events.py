@@ -104,7 +104,18 @@ def test_every_event_class_has_a_type_and_a_version():
             {"item": "a", "run": "r", "kind": "x", "result": {"parts": [1]}},
             "result",
         ),
-        ("rollout.applied", {"weight": 5}, "unknown event type"),
+        ("rollout.reverted", {"weight": 5}, "unknown event type"),
+        ("rollout.applied", {"weight": 5}, "missing field 'previous'"),
+        (
+            "rollout.requested",
+            {"weight": 5, "previous": 0, "step": 1, "regions": "eu"},
+            "field 'regions' is a str",
+        ),
+        (
+            "rollout.applied",
+            {"weight": 5, "previous": 0, "step": 1, "regions": {}, "at": "soon"},
+            "not an ISO 8601 time",
+        ),
     ],
 )
 def test_payloads_off_the_schema_are_refused(type_, data, message):

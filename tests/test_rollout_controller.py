@@ -12,6 +12,7 @@ from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
 from tminus.core.clock import FrozenClock
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.events import SessionStarted
 from tminus.engine.refusals import ReadOnlyError
 from tminus.engine.rollout import RolloutRefused
 from tminus.engine.session import SessionWriter, load_events
@@ -52,7 +53,8 @@ async def engine_for(
 
     engine.attach_loop(asyncio.get_running_loop())
     if not resume:
-        await engine.session.emit("session.started", actor="t", plan_name="p")  # type: ignore[union-attr]
+        started = SessionStarted.for_plan(plan, session="s", mode="test", plan_path="<plan>")
+        await engine.session.emit(started, actor="t")  # type: ignore[union-attr]
         await engine.rollout.record_start()
     await asyncio.sleep(0.05)
     return engine, clock
