@@ -19,8 +19,20 @@ def session_dir(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 def test_console_at_start(snap_compare, session_dir, size):
-    app, _ = make_app(session_dir, session_name="snapshot")
-    assert snap_compare(app, terminal_size=size)
+    app, engine = make_app(session_dir, session_name="snapshot")
+
+    async def metrics_polled(pilot) -> None:
+        await gate_metrics_polled(engine, pilot)  # the header's gate state is then settled
+
+    assert snap_compare(app, terminal_size=size, run_before=metrics_polled)
+
+
+async def gate_metrics_polled(engine, pilot) -> None:
+    for _ in range(200):
+        await pilot.pause(0.02)
+        states = engine.metric_states()
+        if engine.state.rollout.started and states and "waiting" not in states.values():
+            return
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
@@ -56,11 +68,7 @@ def test_rollout_tab_mid_bake(snap_compare, session_dir, size):
     app, engine = make_app(session_dir, session_name="snapshot")
 
     async def at_five_percent(pilot) -> None:
-        for _ in range(200):  # the session's start and the gate's metrics
-            await pilot.pause(0.02)
-            states = engine.metric_states()
-            if engine.state.rollout.started and states and all(v == "ok" for v in states.values()):
-                break
+        await gate_metrics_polled(engine, pilot)  # the session's start and the gate's metrics
         assert engine.rollout is not None
         await engine.rollout.apply(5)
         engine.clock.advance(130)  # type: ignore[attr-defined]
