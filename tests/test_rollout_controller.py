@@ -244,3 +244,18 @@ async def test_resume_in_the_middle_of_a_bake_restores_weight_step_and_timer(tmp
     await settle()
     assert not ctl2.gate().open and any(r.startswith("drift") for r in ctl2.gate().reasons)
     await again.shutdown()
+
+
+async def test_several_series_firing_at_once_set_zero_once(tmp_path):
+    import asyncio
+
+    engine, _clock = await engine_for(tmp_path, demo(on_trigger="zero"))
+    ctl = engine.rollout
+    assert ctl is not None
+    await ctl.apply(5)
+    await settle()
+    await asyncio.gather(ctl.on_trigger("error-rate"), ctl.on_trigger("error-rate"))
+    await settle()
+    zeros = [e for e in rollout_events(engine) if e[0] == "rollout.applied" and e[1] == "tminus"]
+    assert [d["weight"] for _, _, d in zeros] == [0, 0]  # the start, then one change to 0
+    await engine.shutdown()

@@ -93,6 +93,7 @@ class RolloutController:
         self.read_only = read_only or session is None
         self.metric_states = metric_states or (lambda: {})
         self._busy = asyncio.Lock()
+        self._zeroing = False  # in flight only; what happened is in the log
 
     # ------------------------------------------------------------ derived from the log
     @property
@@ -291,7 +292,15 @@ class RolloutController:
         session = self._writable()
         title = next((t.title for t in self.plan.triggers if t.id == trigger_id), trigger_id)
         if self.spec.on_trigger == "zero":
-            return await self.apply(0, reason=f"trigger fired: {title}", actor=ACTOR_TMINUS)
+            if self._zeroing:  # several series fired at once: one change to 0 is enough
+                return None
+            self._zeroing = True
+            try:
+                return await self.apply(0, reason=f"trigger fired: {title}", actor=ACTOR_TMINUS)
+            finally:
+                self._zeroing = False
+        if self.rollout.held == trigger_id:
+            return None  # already recorded (another series of the same trigger)
         return await session.emit(
             "rollout.held", actor=ACTOR_TMINUS, trigger=trigger_id, weight=self.rollout.weight
         )
