@@ -107,6 +107,11 @@ async def test_replay_shows_the_state_at_the_cursor(tmp_path: Path) -> None:
         assert str(table.get_row(MANUAL)[0]) == "○"
         assert engine.poller is not None
         assert engine.poller.series["error_rate"].last_value is None
+        # first decision: the weight the session found at its start (recorded by tminus)
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        start = events[controller.cursor - 1]
+        assert start.type == "rollout.applied" and start.actor == "tminus"
         # next decision: the confirmation; the checklist shows it
         await pilot.press("greater_than_sign")
         await pilot.pause()
