@@ -299,12 +299,26 @@ async def test_missing_ca_bundle_is_error(
     assert r.outcome is Outcome.ERROR and r.message.startswith("query:") and bundle in r.message
 
 
-async def test_http_clients_are_reused(backends: Backends) -> None:
+async def test_http_sessions_are_reused(backends: Backends) -> None:
     http = backends.http
-    kw: dict[str, Any] = {"verify": True, "ca_bundle": None, "timeout": 5.0}
-    a = http.client(follow_redirects=False, **kw)
-    assert http.client(follow_redirects=False, **kw) is a
-    assert http.client(follow_redirects=True, **kw) is not a
+    assert isinstance(http, RealHttp)
+    a = http.session(verify=True, ca_bundle=None)
+    assert http.session(verify=True, ca_bundle=None) is a
+    assert http.session(verify=False, ca_bundle=None) is not a
+
+
+async def test_http_sends_headers_and_bodies_as_given(
+    http_server: HTTPTestServer, backends: Backends
+) -> None:
+    """A body goes out as written, with no Content-Type the plan did not ask for."""
+    url = f"{http_server.url}/echo"
+    spec = HttpCheck(kind="http", url=url, method="POST", body="plain words", headers={"X-A": "1"})
+    r = await run(run_http, spec, backends)
+    assert r.outcome is Outcome.PASS, r.message
+    echoed = r.values["body"]
+    assert echoed["body"] == "plain words" and echoed["headers"]["x-a"] == "1"
+    assert "content-type" not in echoed["headers"]
+    assert echoed["headers"]["user-agent"].startswith("tminus/")
 
 
 # ---------------------------------------------------------------- TLS

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.series import SeriesValue
-
-if TYPE_CHECKING:  # httpx is loaded by the checks that send requests, not at start-up
-    import httpx
 
 
 class BackendError(Exception):
@@ -31,11 +28,37 @@ class BackendError(Exception):
 
 
 # ---------------------------------------------------------------- HTTP
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    """One request as an http check sends it; `body` and `json` are never both set."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: str | None = None
+    json: Any = None
+    verify: bool = True
+    ca_bundle: str | None = None
+    follow_redirects: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HttpReply:
+    status: int
+    headers: dict[str, str]  # names lowercased; a repeated header's values joined by ", "
+    body: bytes  # at most the limit asked for, content-encoding already decoded
+    charset: str | None  # from Content-Type, None when it names none
+    elapsed: float  # seconds from sending to the last byte read
+
+
 class HttpBackend(Protocol):
-    def client(
-        self, *, verify: bool, ca_bundle: str | None, follow_redirects: bool, timeout: float
-    ) -> httpx.AsyncClient:
-        """An httpx client; the demo world answers through its own transport."""
+    async def fetch(self, request: HttpRequest, *, timeout: float, limit: int) -> HttpReply:
+        """Send one request and read up to `limit` bytes of its body.
+
+        Raises TimeoutError when nothing (or not all) arrives within `timeout`, and
+        BackendError for everything else ("unreachable", "query", "protocol"), its message
+        naming the host and port.
+        """
         ...
 
 

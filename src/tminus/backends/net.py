@@ -1,4 +1,4 @@
-"""The real network backends: HTTP (httpx over aiohttp), TLS and TCP (asyncio streams),
+"""The real network backends: HTTP (aiohttp), TLS and TCP (asyncio streams),
 DNS (dnspython).
 
 Everything here is asyncio-native; the only blocking work (loading CA files, reading
@@ -17,24 +17,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import ipaddress
+import json as _json
 import socket
 import ssl
+import sys
 import time
 from typing import Any
 
-import httpx
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from tminus.backends.aiohttp_transport import AiohttpTransport
-from tminus.backends.base import BackendError, CertInfo, DnsAnswer
+from tminus import __version__
+from tminus.backends.base import BackendError, CertInfo, DnsAnswer, HttpReply, HttpRequest
+from tminus.backends.http_errors import socket_cause, where
 
 # OpenSSL verify codes that mean "the certificate is fine, just not for this name"
 _HOSTNAME_MISMATCH = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
-
-# Sized for ~100 checks in flight at once; keep-alive lets repeated checks reuse sockets.
-HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=50, keepalive_expiry=30)
 
 
 def _address(host: str, port: int) -> str:
@@ -61,53 +61,145 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 
 # ---------------------------------------------------------------- HTTP
-class RealHttp:
-    """httpx clients shared by every HTTP check, one per TLS/redirect setting.
+_LIMIT = 100  # connections per TLS setting: sized for ~100 checks in flight at once
+_MAX_REDIRECTS = 20  # as many as browsers follow
+_USER_AGENT = f"tminus/{__version__}"
 
-    The timeout is not part of the key: checks pass their own timeout on each request, and
-    the client's default only applies to callers that do not. Clients are also tied to the
-    event loop that made them (their pooled sockets are), so another loop gets its own.
+
+def _header_text(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # not UTF-8: take the bytes as Latin-1, as HTTP/1.1 did
+        return raw.decode("latin-1")
+
+
+class RealHttp:
+    """Sends http checks' requests with aiohttp, one pooled session per TLS setting.
+
+    aiohttp directly, without an httpx layer on top: at 10,000 checks that layer's request
+    and response objects cost more CPU than the wire work. Sessions keep sockets alive so
+    repeated checks reuse them; they are tied to the event loop that made them (their
+    pooled sockets are), so another loop gets its own. aiohttp is imported off the event
+    loop on first use (see `preload`).
     """
 
-    def __init__(self, limits: httpx.Limits = HTTP_LIMITS) -> None:
-        self._limits = limits
-        self._clients: dict[tuple[bool, str | None, bool], httpx.AsyncClient] = {}
-        self._loops: dict[tuple[bool, str | None, bool], asyncio.AbstractEventLoop | None] = {}
+    def __init__(self, limit: int = _LIMIT) -> None:
+        self._limit = limit
+        self._sessions: dict[tuple[bool, str | None], Any] = {}
+        self._loops: dict[tuple[bool, str | None], asyncio.AbstractEventLoop] = {}
 
-    def client(
-        self, *, verify: bool, ca_bundle: str | None, follow_redirects: bool, timeout: float
-    ) -> httpx.AsyncClient:
-        key = (verify, ca_bundle if verify else None, follow_redirects)
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        client = self._clients.get(key)
-        if client is not None and not client.is_closed and self._loops.get(key) is loop:
-            return client
+    def session(self, *, verify: bool, ca_bundle: str | None) -> Any:
+        """The aiohttp session for this TLS setting on the running loop.
+
+        Raises BackendError("query") when the CA bundle cannot be read.
+        """
+        import aiohttp
+
+        key = (verify, ca_bundle if verify else None)
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(key)
+        if session is not None and not session.closed and self._loops.get(key) is loop:
+            return session
         tls: bool | ssl.SSLContext = verify
         if verify and ca_bundle:
-            # Reads one small PEM file, once per bundle: cheap enough to do inline.
-            tls = ssl.create_default_context(cafile=ca_bundle)
-        client = httpx.AsyncClient(
-            transport=AiohttpTransport(verify=tls, limit=self._limits.max_connections or 100),
-            follow_redirects=follow_redirects,
-            timeout=timeout,
+            try:  # one small PEM file, once per bundle: cheap enough to read inline
+                tls = ssl.create_default_context(cafile=ca_bundle)
+            except (OSError, ssl.SSLError) as exc:
+                raise BackendError("query", f"cannot load CA bundle {ca_bundle}: {exc}") from None
+        session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self._limit, ssl=tls),
+            cookie_jar=aiohttp.DummyCookieJar(),  # cookies are not a check's business
+            headers={"User-Agent": _USER_AGENT},
+            # the check's own Content-Type, or none: aiohttp would add one for any body
+            skip_auto_headers=("Content-Type",),
         )
-        self._clients[key] = client
+        self._sessions[key] = session
         self._loops[key] = loop
-        return client
+        return session
 
     def preload(self) -> None:
         """Import aiohttp (and its TLS defaults) now, from a worker thread: see CheckRunner."""
         import aiohttp  # noqa: F401
 
+    async def fetch(self, request: HttpRequest, *, timeout: float, limit: int) -> HttpReply:
+        if "aiohttp" not in sys.modules:  # first use: import off the loop (~0.1 s)
+            await asyncio.to_thread(importlib.import_module, "aiohttp")
+        import aiohttp
+
+        session = self.session(verify=request.verify, ca_bundle=request.ca_bundle)
+        headers = dict(request.headers)
+        data: bytes | None = None
+        if request.json is not None:
+            data = _json.dumps(
+                request.json, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+            ).encode()
+            if not any(k.lower() == "content-type" for k in headers):
+                headers["Content-Type"] = "application/json"
+        elif request.body is not None:
+            data = request.body.encode()
+        started = time.monotonic()
+        try:
+            async with session.request(
+                request.method,
+                request.url,
+                headers=headers,
+                data=data,
+                allow_redirects=request.follow_redirects,
+                max_redirects=_MAX_REDIRECTS,
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+            ) as response:
+                chunks: list[bytes] = []
+                size = 0
+                while size < limit:
+                    chunk = await response.content.readany()
+                    if not chunk:
+                        break
+                    chunks.append(chunk)
+                    size += len(chunk)
+                elapsed = time.monotonic() - started
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                reply_headers: dict[str, str] = {}
+                for k, v in response.raw_headers:
+                    name = _header_text(k).lower()
+                    value = _header_text(v)
+                    old = reply_headers.get(name)
+                    reply_headers[name] = value if old is None else f"{old}, {value}"
+                return HttpReply(
+                    status=response.status,
+                    headers=reply_headers,
+                    body=body[:limit],
+                    charset=response.charset,
+                    elapsed=elapsed,
+                )
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            raise TimeoutError from None
+        except aiohttp.InvalidURL as exc:
+            raise BackendError("query", f"bad URL {request.url!r}: {exc}") from None
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise _http_error(exc, request.url) from None
+
     async def aclose(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
+        sessions, self._sessions = list(self._sessions.values()), {}
         self._loops = {}
-        for client in clients:
-            with contextlib.suppress(RuntimeError):  # a client from a loop that is gone
-                await client.aclose()
+        for session in sessions:
+            with contextlib.suppress(RuntimeError):  # a session from a loop that is gone
+                await session.close()
+
+
+def _http_error(exc: BaseException, url: str) -> BackendError:
+    import aiohttp
+
+    inner: BaseException = exc
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        inner = exc.certificate_error  # the ssl error, with its verify message
+    elif isinstance(exc, aiohttp.ClientConnectorError):
+        inner = exc.os_error
+    found = socket_cause(inner, url)
+    if found is not None:
+        return BackendError(*found)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return BackendError("unreachable", f"cannot connect to {where(url)}: {exc}")
+    return BackendError("protocol", f"{type(exc).__name__} from {where(url)}: {exc}")
 
 
 # ---------------------------------------------------------------- TLS

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import ssl
 import time
 from collections import Counter
 from typing import Any
 
-import httpx
-
-from tminus.checks.base import CheckContext, error_result, judge
+from tminus.backends.base import BackendError, HttpReply, HttpRequest
+from tminus.checks.base import CheckContext, backend_error_result, error_result, judge
 from tminus.core.redact import secret_from_env
 from tminus.core.results import CheckResult
 from tminus.plan.checkspecs import HttpCheck
@@ -30,74 +27,29 @@ def _budget(total: float) -> float:
     return max(total - min(0.2, total * 0.1), 0.001)
 
 
-def _where(url: str) -> str:
-    try:
-        u = httpx.URL(url)
-    except httpx.InvalidURL:
-        return url
-    port = u.port or (443 if u.scheme == "https" else 80)
-    return f"[{u.host}]:{port}" if ":" in u.host else f"{u.host}:{port}"
-
-
-def describe_error(exc: BaseException, url: str, timeout: float) -> str:
-    """What went wrong, in the words of the error kinds: "unreachable: connection refused..."."""
-    where = _where(url)
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return f"timeout: no response from {url} within {timeout:g}s"
-    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return f"query: bad URL {url!r}: {exc}"
-    # httpx wraps the socket error (sometimes twice): look for the cause
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return f"unreachable: connection refused to {where}"
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"unreachable: certificate of {where} not trusted: {cause.verify_message}"
-        if isinstance(cause, socket.gaierror):
-            return f"unreachable: cannot resolve {where} ({cause.strerror})"
-        cause = cause.__cause__ or cause.__context__
-    if isinstance(exc, httpx.ConnectError):
-        return f"unreachable: cannot connect to {where}: {exc}"
-    return f"protocol: {type(exc).__name__} from {where}: {exc}"
-
-
-async def _fetch(
-    client: httpx.AsyncClient,
-    spec: HttpCheck,
-    headers: dict[str, str],
-    timeout: float,
-    limit: int,
-) -> tuple[httpx.Response, bytes, float]:
-    """One request; returns the response, up to `limit` bytes of body, and seconds taken."""
-    started = time.monotonic()
-    request = client.build_request(
-        spec.method,
-        spec.url,
+def _request(spec: HttpCheck, headers: dict[str, str]) -> HttpRequest:
+    return HttpRequest(
+        method=spec.method,
+        url=spec.url,
         headers=headers,
-        content=spec.body,
+        body=spec.body,
         json=spec.json,
-        timeout=timeout,
+        verify=spec.verify,
+        ca_bundle=spec.ca_bundle,
+        follow_redirects=spec.follow_redirects,
     )
-    response = await client.send(request, stream=True)
-    try:
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in response.aiter_bytes():
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= limit:
-                break
-    finally:
-        await response.aclose()
-    return response, b"".join(chunks)[:limit], time.monotonic() - started
 
 
-def _parse_body(response: httpx.Response, raw: bytes) -> Any:
+def _timed_out(spec: HttpCheck, ctx: CheckContext) -> str:
+    return f"timeout: no response from {spec.url} within {ctx.timeout:g}s"
+
+
+def _parse_body(reply: HttpReply) -> Any:
     # {} rather than None for non-JSON, so `body.status` reads as missing, not a type error
-    if "json" not in response.headers.get("content-type", "").lower():
+    if "json" not in reply.headers.get("content-type", "").lower():
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(reply.body)
     except ValueError:
         return {}
 
@@ -120,48 +72,41 @@ async def run_http(spec: HttpCheck, ctx: CheckContext) -> CheckResult:
     if isinstance(headers, str):
         return error_result(headers, started)
     timeout = _budget(ctx.timeout)
-    try:
-        client = ctx.backends.http.client(
-            verify=spec.verify,
-            ca_bundle=spec.ca_bundle,
-            follow_redirects=spec.follow_redirects,
-            timeout=timeout,
-        )
-    except (OSError, ssl.SSLError) as exc:  # the CA bundle is missing or not PEM
-        return error_result(f"query: cannot load CA bundle {spec.ca_bundle}: {exc}", started)
+    request = _request(spec, headers)
     if spec.burst > 0:
-        return await _run_burst(spec, ctx, client, headers, started)
+        return await _run_burst(spec, ctx, request, started)
     try:
-        # httpx timeouts are per read: bound the whole request as well (slow-drip servers)
+        # socket timeouts are per read: bound the whole request as well (slow-drip servers)
         async with asyncio.timeout(timeout):
-            response, raw, elapsed = await _fetch(client, spec, headers, timeout, BODY_LIMIT)
-    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-        return error_result(describe_error(exc, spec.url, ctx.timeout), started)
-    status = response.status_code
+            reply = await ctx.backends.http.fetch(request, timeout=timeout, limit=BODY_LIMIT)
+    except TimeoutError:
+        return error_result(_timed_out(spec, ctx), started)
+    except BackendError as exc:
+        return backend_error_result(exc, started)
+    status = reply.status
     try:
-        text = raw.decode(response.charset_encoding or "utf-8", errors="replace")
+        text = reply.body.decode(reply.charset or "utf-8", errors="replace")
     except LookupError:  # a charset Python does not know
-        text = raw.decode("utf-8", errors="replace")
+        text = reply.body.decode("utf-8", errors="replace")
     values: dict[str, Any] = {
         "status": status,
-        "response_time": elapsed,
-        "headers": {k.lower(): v for k, v in response.headers.items()},
-        "body": _parse_body(response, raw),
+        "response_time": reply.elapsed,
+        "headers": reply.headers,
+        "body": _parse_body(reply),
         "text": text[:TEXT_LIMIT],
         "count": 1,
         # so a burst-style condition on a single request reads values rather than failing
         "statuses": {str(status): 1},
         "rate_limited": int(status == 429),
     }
-    message = f"{status} in {elapsed * 1000:.0f} ms"
+    message = f"{status} in {reply.elapsed * 1000:.0f} ms"
     return judge(spec, values, value=status, message=message, started=started)
 
 
 async def _run_burst(
     spec: HttpCheck,
     ctx: CheckContext,
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
+    request: HttpRequest,
     started: float,
 ) -> CheckResult:
     timeout = _budget(ctx.timeout)
@@ -170,22 +115,25 @@ async def _run_burst(
     slowest = 0.0
     last_status: int | None = None
     first_error: str | None = None
+    http = ctx.backends.http
 
     async def one() -> None:
         nonlocal slowest, last_status, first_error
         async with gate:
             try:
-                response, _raw, elapsed = await _fetch(
-                    client, spec, headers, timeout, BURST_BODY_LIMIT
-                )
-            except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+                reply = await http.fetch(request, timeout=timeout, limit=BURST_BODY_LIMIT)
+            except (TimeoutError, BackendError) as exc:
                 statuses["error"] += 1
                 if first_error is None:
-                    first_error = describe_error(exc, spec.url, ctx.timeout)
+                    first_error = (
+                        _timed_out(spec, ctx)
+                        if isinstance(exc, TimeoutError)
+                        else f"{exc.kind}: {exc}"
+                    )
                 return
-        statuses[str(response.status_code)] += 1
-        last_status = response.status_code
-        slowest = max(slowest, elapsed)
+        statuses[str(reply.status)] += 1
+        last_status = reply.status
+        slowest = max(slowest, reply.elapsed)
 
     try:
         async with asyncio.timeout(timeout), asyncio.TaskGroup() as group:

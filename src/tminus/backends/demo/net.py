@@ -5,11 +5,13 @@ from the world's zone. Nothing here opens a socket.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import TYPE_CHECKING, Any
 
-from tminus.backends.base import BackendError, CertInfo, DnsAnswer
+from tminus.backends.base import BackendError, CertInfo, DnsAnswer, HttpReply, HttpRequest
 from tminus.backends.demo.topology import APEX, KNOWN_IPS, STALE_IP, ZONE
 from tminus.backends.demo.world import DemoWorld
+from tminus.backends.http_errors import socket_cause, where
 
 if TYPE_CHECKING:  # httpx and the simulated site load with the first HTTP check
     import httpx
@@ -42,6 +44,51 @@ class DemoHttp:
             self._transport = httpx.MockTransport(self.site.handle)
         return httpx.AsyncClient(
             transport=self._transport, follow_redirects=follow_redirects, timeout=timeout
+        )
+
+    async def fetch(self, request: HttpRequest, *, timeout: float, limit: int) -> HttpReply:
+        """As the real backend's, answered by the simulated site through httpx."""
+        import httpx
+
+        started = time.monotonic()
+        client = self.client(
+            verify=request.verify,
+            ca_bundle=request.ca_bundle,
+            follow_redirects=request.follow_redirects,
+            timeout=timeout,
+        )
+        try:
+            async with client:
+                response = await client.request(
+                    request.method,
+                    request.url,
+                    headers=dict(request.headers),
+                    content=request.body,
+                    json=request.json,
+                )
+                body = response.content[:limit]
+        except httpx.TimeoutException:
+            raise TimeoutError from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            raise BackendError("query", f"bad URL {request.url!r}: {exc}") from None
+        except (httpx.HTTPError, OSError) as exc:
+            found = socket_cause(exc, request.url)
+            if found is not None:
+                raise BackendError(*found) from None
+            if isinstance(exc, httpx.ConnectError):
+                raise BackendError(
+                    "unreachable", f"cannot connect to {where(request.url)}: {exc}"
+                ) from None
+            raise BackendError(
+                "protocol", f"{type(exc).__name__} from {where(request.url)}: {exc}"
+            ) from None
+        headers: dict[str, str] = {k.lower(): v for k, v in response.headers.items()}
+        return HttpReply(
+            status=response.status_code,
+            headers=headers,
+            body=body,
+            charset=response.charset_encoding,
+            elapsed=time.monotonic() - started,
         )
 
 
