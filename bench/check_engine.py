@@ -2,12 +2,18 @@
 
 Concurrency 100, so the ideal wall time for 1,000 checks is 1,000 x 0.1 s / 100 = 1 s. At
 each size (default 1,000, 5,000 and 10,000 checks), in the same run and each in a fresh
-process: tminus's CheckRunner, and PLAIN, a 25-line aiohttp script doing the same requests
-and the same JSON test. Both measure wall time, the event loop's worst stall (a 10 ms
+process: tminus's CheckRunner (every result recorded in a session file), and PLAIN, a
+25-line aiohttp script doing the same requests and the same JSON test. Both measure wall
+time, CPU time (user + system) over the same span, the event loop's worst stall (a 10 ms
 ticker that records its own lateness) and memory per check (peak RSS over the RSS after
 imports, divided by the checks). Then `tminus check --json` end to end at the first size.
 
+Each pair runs --repeat times (default 3), alternating sides, and the median of each
+figure is reported. On a shared machine wall time and stalls move with the load (printed
+before and after); CPU time and its ratio move much less, so they are reported too.
+
     .venv/bin/python bench/check_engine.py [--sizes 1000,5000,10000] [--concurrency 100]
+        [--repeat 3]
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ import asyncio, json, resource, sys, time
 import aiohttp
 url, n, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF); return r.ru_utime + r.ru_stime
 lateness = []
 async def ticker(stop):
     while not stop.is_set():
@@ -69,14 +77,14 @@ async def check(session, gate, u):
         return (await resp.json())["status"] == "UP"
 async def main():
     stop = asyncio.Event(); tick = asyncio.create_task(ticker(stop))
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), cpu()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit)) as session:
         gate = asyncio.Semaphore(limit)
         ok = await asyncio.gather(*(check(session, gate, url) for _ in range(n)))
-    wall = time.perf_counter() - started; stop.set(); await tick
+    wall, cpu_s = time.perf_counter() - started, cpu() - cpu0; stop.set(); await tick
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"wall_s": wall, "passed": sum(ok), "max_stall_ms": max(lateness) * 1000,
-                      "kb_per_check": (peak - base) / n}))
+    print(json.dumps({"wall_s": wall, "cpu_s": cpu_s, "passed": sum(ok),
+                      "max_stall_ms": max(lateness) * 1000, "kb_per_check": (peak - base) / n}))
 asyncio.run(main())
 """
 
@@ -106,8 +114,14 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     from tminus.engine.session import create_session
     from tminus.plan.loader import load_plan
 
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    loading = time.perf_counter()
     plan = load_plan(plan_path)
+    load_s = time.perf_counter() - loading
     backends = build_backends(plan)
     session = create_session("bench")
     runner = CheckRunner(plan, backends, session=session, concurrency=concurrency)
@@ -121,9 +135,9 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
             lateness.append(time.perf_counter() - t - 0.01)
 
     tick = asyncio.create_task(ticker())
-    started = time.perf_counter()
+    started, cpu0 = time.perf_counter(), cpu()
     results = await runner.run()
-    wall = time.perf_counter() - started
+    wall, cpu_s = time.perf_counter() - started, cpu() - cpu0
     stop.set()
     await tick
     await backends.close()
@@ -133,6 +147,8 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     n = len(results)
     return {
         "wall_s": wall,
+        "cpu_s": cpu_s,
+        "load_plan_s": load_s,
         "passed": passed,
         "max_stall_ms": max(lateness) * 1000,
         "p99_stall_ms": statistics.quantiles(lateness, n=100)[98] * 1000,
@@ -158,11 +174,20 @@ def side(kind: str, url: str, plan: Path, n: int, concurrency: int) -> dict[str,
     return result
 
 
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,10000")
     ap.add_argument("--concurrency", type=int, default=100)
     ap.add_argument("--delay", type=float, default=0.1)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--engine-only", metavar="PLAN", help=argparse.SUPPRESS)
     args = ap.parse_args()
     os.environ.setdefault("TMINUS_HOME", tempfile.mkdtemp(prefix="tminus-bench-"))
@@ -172,24 +197,32 @@ def main() -> None:
     url, server = start_server(args.delay)
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"machine: {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"http checks, concurrency {args.concurrency}, server delay {args.delay}s")
+    print(f"http checks, concurrency {args.concurrency}, server delay {args.delay}s,")
+    print(f"median of {args.repeat} runs per side; {load()}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             for n in sizes:
                 plan = Path(tmp) / f"bench-{n}.toml"
                 plan.write_text(plan_text(url, n, args.concurrency))
                 ideal = n * args.delay / args.concurrency
-                plain = side("plain", url, plan, n, args.concurrency)
-                ours = side("tminus", url, plan, n, args.concurrency)
+                runs: dict[str, list[dict[str, float]]] = {"plain": [], "tminus": []}
+                for _ in range(args.repeat):
+                    for kind in ("plain", "tminus"):
+                        runs[kind].append(side(kind, url, plan, n, args.concurrency))
+                plain, ours = median_of(runs["plain"]), median_of(runs["tminus"])
                 for name, r in (("plain aiohttp", plain), ("tminus runner", ours)):
                     print(
                         f"{n:>6} {name}: wall {r['wall_s']:.2f}s ({r['wall_s'] / ideal:.2f}x ideal),"
-                        f" {int(r['passed'])}/{n} passed, worst stall {r['max_stall_ms']:.1f} ms,"
-                        f" {r['kb_per_check']:.2f} KB/check"
+                        f" CPU {r['cpu_s']:.2f}s, {int(r['passed'])}/{n} passed,"
+                        f" worst stall {r['max_stall_ms']:.1f} ms, {r['kb_per_check']:.2f} KB/check"
                     )
+                stalls = ", ".join(f"{r['max_stall_ms']:.0f}" for r in runs["tminus"])
                 print(
                     f"{n:>6} ratio: wall {ours['wall_s'] / plain['wall_s']:.2f}x,"
-                    f" memory {ours['kb_per_check'] / max(plain['kb_per_check'], 0.01):.2f}x"
+                    f" CPU {ours['cpu_s'] / plain['cpu_s']:.2f}x,"
+                    f" memory {ours['kb_per_check'] / max(plain['kb_per_check'], 0.01):.2f}x;"
+                    f" tminus stalls per run {stalls} ms; plan loaded in"
+                    f" {ours['load_plan_s']:.2f}s (not in wall); {load()}"
                 )
             n = sizes[0]
             plan = Path(tmp) / f"bench-{n}.toml"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import getpass
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tminus.core.paths import sessions_dir
-from tminus.core.redact import scrub
+from tminus.core.redact import json_is_clean, scrub
 from tminus.engine.events import (
     EventData,
     EventSchemaError,
@@ -38,6 +39,8 @@ from tminus.engine.events import (
 )
 
 ENVELOPE = ("v", "seq", "ts", "type", "actor", "os_user")
+# one encoder for every line: json.dumps with options builds a new one per call
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 MAX_LINE = 8 * 1024 * 1024  # one event; a longer line is damage, not data
 
 
@@ -85,7 +88,7 @@ class Event:
         if self.os_user:
             obj["os_user"] = self.os_user
         obj.update(self.data)
-        return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
+        return _encode(obj)
 
     @property
     def time(self) -> datetime:
@@ -318,12 +321,16 @@ def make_event(
         seq=seq,
         ts=iso(now_utc()),
         type=type_,
-        data=scrub(data),
+        data=data,
         actor=actor,
         v=version,
         os_user=os_user if actor and actor not in (os_user, SYSTEM_ACTOR) else None,
     )
-    return (ev.to_json() + "\n").encode("utf-8"), ev
+    text = ev.to_json()
+    if not json_is_clean(text):  # a secret-named key or a registered secret: redact a copy
+        ev = dataclasses.replace(ev, data=scrub(data))
+        text = ev.to_json()
+    return (text + "\n").encode("utf-8"), ev
 
 
 class EventLog(Protocol):
