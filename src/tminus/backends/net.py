@@ -24,14 +24,15 @@ import socket
 import ssl
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 
 from tminus import __version__
 from tminus.backends.base import BackendError, CertInfo, DnsAnswer, HttpReply, HttpRequest
 from tminus.backends.http_errors import socket_cause, where
+
+if TYPE_CHECKING:  # cryptography (~8 MB) loads with the first TLS check, not with HTTP ones
+    from cryptography import x509
 
 # OpenSSL verify codes that mean "the certificate is fine, just not for this name"
 _HOSTNAME_MISMATCH = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
@@ -205,6 +206,9 @@ def _http_error(exc: BaseException, url: str) -> BackendError:
 # ---------------------------------------------------------------- TLS
 def _hostname_matches(cert: x509.Certificate, hostname: str) -> bool:
     """RFC 6125 matching like OpenSSL's: SANs only (CN when there are none), whole-label *."""
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
     try:
         ip: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(hostname)
     except ValueError:
@@ -231,8 +235,18 @@ def _hostname_matches(cert: x509.Certificate, hostname: str) -> bool:
     return False
 
 
+def _load_der(der: bytes) -> x509.Certificate:
+    from cryptography import x509
+
+    return x509.load_der_x509_certificate(der)
+
+
 class RealTls:
     """Reads a server's certificate, and whether its chain and hostname verify."""
+
+    def preload(self) -> None:
+        """Import cryptography now, from a worker thread: see CheckRunner.preload."""
+        from cryptography import x509  # noqa: F401
 
     def __init__(self) -> None:
         self._contexts: dict[tuple[str | None, bool], ssl.SSLContext] = {}
@@ -307,7 +321,7 @@ class RealTls:
         except OSError as exc:
             raise _connect_error(exc, host, port, unresolved_kind="unreachable") from None
         try:
-            cert = x509.load_der_x509_certificate(der)
+            cert = _load_der(der)
         except ValueError as exc:
             raise BackendError(
                 "protocol", f"{where} sent an unreadable certificate: {exc}"

@@ -134,9 +134,10 @@ class CheckRunner:
         def load() -> None:
             for kind in new:
                 check_function(kind)
-            warm = getattr(self.backends.http, "preload", None)
-            if "http" in new and warm is not None:
-                warm()
+                backend = getattr(self.backends, CheckSpec.KINDS[kind].BACKEND, None)
+                warm = getattr(backend, "preload", None)
+                if warm is not None:
+                    warm()
 
         await asyncio.to_thread(load)
 
@@ -208,7 +209,8 @@ class CheckRunner:
         for n in range(1, attempts + 1):
             result = await self._attempt(spec)
             if result.outcome.ok or n == attempts:
-                return dataclasses.replace(result, attempts=n)
+                # a copy only when the count differs (not for the usual first try)
+                return result if result.attempts == n else dataclasses.replace(result, attempts=n)
             await asyncio.sleep(min(delay * 2 ** (n - 1), MAX_BACKOFF))
         return result
 
