@@ -26,7 +26,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-
 from tminus import __version__
 from tminus.backends.base import BackendError, CertInfo, DnsAnswer, HttpReply, HttpRequest
 from tminus.backends.http_errors import socket_cause, where
