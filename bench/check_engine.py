@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -125,6 +126,7 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     loading = time.perf_counter()
     plan = load_plan(plan_path)
     load_s = time.perf_counter() - loading
+    gc.freeze()  # as `tminus check` does once its plan is loaded
     backends = build_backends(plan)
     session = create_session("bench")
     runner = CheckRunner(plan, backends, session=session, concurrency=concurrency)
