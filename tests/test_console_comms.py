@@ -40,7 +40,7 @@ async def test_send_now_from_the_comms_tab_and_the_header_shows_the_channel(tmp_
         await pilot.pause()
         header = app.screen.query_one(CommsState)
         assert str(header.content) == "✉ pager ·"
-        await pilot.press("5")
+        await pilot.press("6")  # Contacts & Comms: after Metrics, Rollout, Rollback
         await pilot.pause()
         preview = str(app.screen.query_one("#comms-preview", Static).content)
         assert "Next status update" in preview and "press u to send it now" in preview
@@ -68,7 +68,7 @@ async def test_a_failing_channel_shows_in_the_header(tmp_path: Path):
     plan = plan_with_channel(tmp_path, ["false"])
     app, engine = make_app(tmp_path / "s", plan)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5", "u")
+        await pilot.press("6", "u")  # Contacts & Comms
         for _ in range(100):
             await pilot.pause(0.05)
             if "pager" in engine.state.notify:
@@ -82,7 +82,7 @@ async def test_read_only_console_does_not_offer_send_now(tmp_path: Path):
     plan = plan_with_channel(tmp_path, ["true"])
     app, engine = make_app(tmp_path / "s", plan, read_only=True)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("5")
+        await pilot.press("6")  # Contacts & Comms: after Metrics, Rollout, Rollback
         await pilot.pause()
         assert engine.notifier is None
         assert app.screen.check_action("send_update", ()) is False
