@@ -53,3 +53,27 @@ async def test_bad_release_fires_the_error_trigger(tmp_path):
     first = next(e for e in events if e.type.startswith("rollout."))
     assert first.type == "rollout.applied" and first.data["weight"] == 0  # the start, recorded
     assert first.actor == "tminus"
+
+
+async def test_polling_scales_with_the_demo_speed(tmp_path):
+    # the plan's own 5 s poll interval: at speed 60 that is 300 s of launch time between
+    # polls unless polling follows the demo's clock; the 30 s hold must read about 30 s
+    plan = demo_plan("bad-release", 60.0, 1)
+    assert plan.backends.demo is not None
+    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=60.0)
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    world.set_weight(BAD_RELEASE_START_WEIGHT)
+    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
+    engine.attach_loop(asyncio.get_running_loop())
+    await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
+    try:
+        deadline = time.monotonic() + 30
+        while not engine.state.firing and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.shutdown()
+    fired = [e.data for e in load_events(session.path).events if e.type == "trigger.fired"]
+    error_rate = next(e for e in fired if e["trigger"] == "error-rate")
+    hold = next(t for t in plan.triggers if t.id == "error-rate").hold.total_seconds()
+    assert hold <= error_rate["held_s"] < hold + 30, error_rate

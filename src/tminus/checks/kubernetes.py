@@ -29,11 +29,11 @@ class _Findings:
 
     def part(self) -> Part:
         if not self.problems:
-            message = f"{self.context}: healthy ({self.counts['nodes']} nodes)"
+            message = f"healthy ({self.counts['nodes']} nodes)"
             return Part(self.context, Outcome.PASS, message, dict(self.counts))
         shown = self.problems[:MAX_PROBLEMS]
         more = len(self.problems) - len(shown)
-        message = f"{self.context}: " + "; ".join(shown) + (f"; +{more} more" if more else "")
+        message = "; ".join(shown) + (f"; +{more} more" if more else "")
         return Part(self.context, Outcome.FAIL, message, dict(self.counts))
 
 
@@ -97,7 +97,7 @@ async def run_kubernetes(spec: KubernetesCheck, ctx: CheckContext) -> CheckResul
     totals = dict.fromkeys(KubernetesCheck.FIELDS, 0)
     for context, snap in zip(contexts, snapshots, strict=True):
         if isinstance(snap, BackendError):
-            parts.append(Part(context, Outcome.ERROR, f"{context}: {snap.kind}: {snap}"))
+            parts.append(Part(context, Outcome.ERROR, f"{snap.kind}: {snap}"))
             continue
         if isinstance(snap, BaseException):
             raise snap
@@ -110,7 +110,7 @@ async def run_kubernetes(spec: KubernetesCheck, ctx: CheckContext) -> CheckResul
     value = f"{healthy}/{len(parts)} regions healthy"
     values: dict[str, Any] = dict(totals)
     # Failing and erroring regions first: that is what the commander must read.
-    bad = [p.message for p in parts if p.outcome is not Outcome.PASS]
+    bad = [f"{p.name}: {p.message}" for p in parts if p.outcome is not Outcome.PASS]
     message = "; ".join([*bad, value])
     outcome = worst([p.outcome for p in parts])
     if outcome is Outcome.ERROR:

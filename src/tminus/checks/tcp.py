@@ -8,6 +8,7 @@ from typing import Any
 from tminus.backends.base import BackendError
 from tminus.checks.base import CheckContext, backend_error_result, judge
 from tminus.core.results import CheckResult, Outcome
+from tminus.core.values import format_check_value
 from tminus.plan.checkspecs import TcpCheck
 
 
@@ -36,5 +37,6 @@ async def run_tcp(spec: TcpCheck, ctx: CheckContext) -> CheckResult:
             duration_ms=(time.monotonic() - started) * 1000,
         )
     values: dict[str, Any] = {"connect_time": seconds}
-    message = f"connected in {seconds * 1000:.0f} ms"
-    return judge(spec, values, value=round(seconds, 4), message=message, started=started)
+    seconds = round(seconds, 4)  # the logged value; the message reads the same number
+    message = f"connected in {format_check_value('tcp', seconds)}"
+    return judge(spec, values, value=seconds, message=message, started=started)

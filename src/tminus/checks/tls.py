@@ -9,6 +9,7 @@ from typing import Any
 from tminus.backends.base import BackendError
 from tminus.checks.base import CheckContext, backend_error_result, judge
 from tminus.core.results import CheckResult, Outcome
+from tminus.core.values import format_check_value
 from tminus.plan.checkspecs import TlsCheck
 
 
@@ -43,7 +44,7 @@ async def run_tls(spec: TlsCheck, ctx: CheckContext) -> CheckResult:
     }
     value = round(days_left, 1)
     expiry = (
-        f"expires {not_after:%Y-%m-%d} ({days_left:.1f} days)"
+        f"expires {not_after:%Y-%m-%d} ({format_check_value('tls', value)})"
         if days_left >= 0
         else f"expired {not_after:%Y-%m-%d} ({-days_left:.1f} days ago)"
     )

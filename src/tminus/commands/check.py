@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tminus.core.results import CheckResult, Outcome
+from tminus.core.values import format_check_value
 from tminus.engine.runner import Listener
 from tminus.plan.model import Item, Phase, Plan, Section
 
@@ -39,6 +40,13 @@ class Row:
     def outcome(self) -> str:
         return "manual" if self.result is None else str(self.result.outcome)
 
+    @property
+    def value_text(self) -> str:
+        """The value as the console's Value column shows it, with its unit."""
+        if self.result is None or self.item.check is None:
+            return ""
+        return format_check_value(self.item.check.kind, self.result.value, self.result.values)
+
     def to_dict(self) -> dict[str, Any]:
         r = self.result
         return {
@@ -49,6 +57,7 @@ class Row:
             "kind": self.item.check.kind if self.item.check else "manual",
             "outcome": self.outcome,
             "value": r.value if r else None,
+            "value_text": self.value_text,
             "message": r.message if r else "confirmed by a person in the console",
             "duration_ms": round(r.duration_ms, 1) if r else 0,
             "attempts": r.attempts if r else 0,
@@ -176,13 +185,16 @@ def print_human(rows: list[Row], session_id: str | None, out: TextIO) -> None:
         label = paint(f"{r.outcome.upper():<12}", r.outcome)
         detail = ""
         if r.result is not None:
-            detail = f"  {r.result.message}" if r.result.message else ""
+            shown = r.value_text
+            detail = f"  {shown}" if shown and shown not in r.result.message else ""
+            detail += f"  {r.result.message}" if r.result.message else ""
             detail += f"  ({r.result.duration_ms:.0f} ms)"
         print(f"{label} {r.item.id}{detail}", file=out)
         if r.result is not None:
             for part in r.result.parts:
                 if part.outcome is not Outcome.PASS:
-                    print(f"{'':12}   {part.name}: {part.outcome}: {part.message}", file=out)
+                    message = part.message.removeprefix(f"{part.name}: ")
+                    print(f"{'':12}   {part.name}: {part.outcome}: {message}", file=out)
     s = summary(rows)
     automated = len(rows) - s["manual"]
     parts = ", ".join(f"{n} {k}" for k, n in s.items() if n and k != "manual")

@@ -29,6 +29,7 @@ from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
 from tminus.engine.triggers import TriggerWatcher, trigger_polls
+from tminus.engine.watch import Watcher
 from tminus.plan.model import Item, Phase, Plan
 
 if TYPE_CHECKING:
@@ -96,6 +97,9 @@ class ConsoleEngine:
         self.triggers = TriggerWatcher(
             plan, self.state, self.clock, session=writer, actor=self.actor
         )
+        self.watcher: Watcher | None = None
+        if not self.read_only and any(p.watch_every(i) for p, _, i in plan.items()):
+            self.watcher = Watcher(plan, self.runner, self.state, self.clock, self._wall)
         self.poller: MetricsPoller | None = None
         self.rollout: RolloutController | None = None
         if plan.rollout is not None:
@@ -123,6 +127,7 @@ class ConsoleEngine:
                 firing=self.triggers.metric_firing,
                 # a read-only console watches; only the writer judges and records triggers
                 after_poll=None if self.read_only else self.triggers.observe,
+                time_scale=float(getattr(self.clock, "speed", 1.0)),
             )
 
         # notifications go out from the one writable console, never from a follower
@@ -138,6 +143,9 @@ class ConsoleEngine:
                 actor=self.actor,
                 values=self.metric_values,
             )
+
+    def _wall(self) -> datetime:
+        return self.wall_now()  # late-bound: tests replace wall_now
 
     # ------------------------------------------------------------ wiring
     def attach_loop(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -170,6 +178,10 @@ class ConsoleEngine:
             task = self._loop.create_task(self._trigger_fired(str(event.data["trigger"])))
             self.background.add(task)
             task.add_done_callback(self.background.discard)
+        if self.watcher is not None and event.type == "check.finished":
+            st = self.state.items[str(event.data["item"])]
+            if st.last is not None:
+                self.watcher.observe_recorded(st.id, event.ts, st.last)
         for listener in list(self._listeners):
             try:
                 listener(event)
@@ -221,6 +233,8 @@ class ConsoleEngine:
         self.start_polling()
         if self.notifier is not None:
             self.notifier.start()
+        if self.watcher is not None:
+            self.watcher.start()
         if self.session is None:
             return
         if resumed:
@@ -279,6 +293,8 @@ class ConsoleEngine:
             await self.poller.stop()
         if self.notifier is not None:
             await self.notifier.stop()
+        if self.watcher is not None:
+            await self.watcher.stop()
         for task in list(self._run_tasks):
             task.cancel()
         if self._run_tasks:
@@ -314,6 +330,32 @@ class ConsoleEngine:
             if st and st.last and status not in ("pending", "running"):
                 reason = f"{status}: {st.last.message}" if st.last.message else status
             out.append(Blocker(item, reason))
+        return out
+
+    def result_age(self, item_id: str) -> float | None:
+        """Wall seconds since the item's newest result (a watched re-run counts), or None."""
+        newest: datetime | None = None
+        st = self.state.items.get(item_id)
+        if st is not None and st.last_ts:
+            newest = datetime.fromisoformat(st.last_ts.replace("Z", "+00:00"))
+        if self.watcher is not None and item_id in self.watcher.latest:
+            at = self.watcher.latest[item_id][0]
+            newest = at if newest is None else max(newest, at)
+        return None if newest is None else (self.wall_now() - newest).total_seconds()
+
+    def stale(self, phase: Phase) -> list[tuple[Item, float]]:
+        """Blocking checks whose newest result is older than the plan's `fresh_within`:
+        green once, but not evidence now. A sign-off warns and offers to re-run them."""
+        limit = self.plan.settings.fresh_within
+        if limit is None:
+            return []
+        out = []
+        for _, item in phase.items():
+            if not item.blocking or item.check is None:
+                continue
+            age = self.result_age(item.id)
+            if age is not None and age > limit.total_seconds():
+                out.append((item, age))
         return out
 
     def progress(self, items: Iterable[Item]) -> tuple[int, int]:

@@ -48,6 +48,7 @@ def moved(before: float | None, after: float) -> bool:
     return scale < 1e-9 or abs(after - before) / scale >= CHANGE
 
 
+MIN_REAL_INTERVAL = 0.25  # real seconds: a fast demo clock still polls at most 4 times a second
 BACKFILL = timedelta(minutes=15)
 
 Listener = Callable[[str], None]  # metric id
@@ -125,8 +126,12 @@ class MetricsPoller:
         extra: list[Poll] | None = None,
         firing: Callable[[str], bool] | None = None,
         after_poll: Callable[[MetricSeries], Awaitable[None]] | None = None,
+        time_scale: float = 1.0,
     ) -> None:
         self.plan = plan
+        # a demo clock running N times faster polls N times as often (to a floor), so a
+        # trigger's hold time is measured in steps of one poll of launch time, not N
+        self.time_scale = time_scale
         self.backend = backend
         self.clock = clock
         self.session = session
@@ -166,9 +171,13 @@ class MetricsPoller:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def real_interval(self, poll: Poll) -> float:
+        """Real seconds between two polls."""
+        return max(MIN_REAL_INTERVAL, poll.interval / self.time_scale)
+
     def stale_after(self, metric_id: str) -> float:
         poll = next(p for p in self.polls if p.id == metric_id)
-        return max(3 * poll.interval, 15.0)
+        return max(3 * self.real_interval(poll), 15.0)
 
     async def backfill(self, poll: Poll) -> None:
         end = self.clock.now().timestamp()
@@ -221,9 +230,9 @@ class MetricsPoller:
         while True:
             await self.poll_once(poll)
             series = self.series[poll.id]
-            delay = poll.interval
+            delay = self.real_interval(poll)
             if series.state == "error":
-                delay = min(poll.interval * 2 ** min(series.errors_in_a_row, 10), MAX_BACKOFF)
+                delay = min(delay * 2 ** min(series.errors_in_a_row, 10), MAX_BACKOFF)
             # real seconds: the interval is about load on the metrics server, not launch time
             await asyncio.sleep(delay)
 

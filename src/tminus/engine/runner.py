@@ -30,6 +30,8 @@ MAX_BACKOFF = 30.0
 WINDOW = 2  # check tasks alive at once, as a multiple of the concurrency
 HELD_ERROR = "error "  # an error held back as inconclusive by consecutive_errors
 Listener = Callable[[str, CheckResult | None], None]  # item id, result (None: started)
+# For a watched run: whether this result goes to the session log (else only to `listener`)
+RecordPolicy = Callable[[str, CheckResult], bool]
 
 
 class CheckRunner:
@@ -73,10 +75,18 @@ class CheckRunner:
         return [i for i in ids if self._index[i][2].check is not None]
 
     async def run(
-        self, item_ids: Iterable[str] | None = None, *, actor: str | None = None
+        self,
+        item_ids: Iterable[str] | None = None,
+        *,
+        actor: str | None = None,
+        record: RecordPolicy | None = None,
+        listener: Listener | None = None,
     ) -> dict[str, CheckResult]:
         """Run the automated checks among `item_ids` (default: all) and return their results.
         `actor` is who asked; runs nobody asked for (scheduled) are attributed to tminus.
+
+        With `record`, the run is quiet (a watched re-run): no check.started, and a result
+        is written only when `record` says so; `listener` hears every result.
 
         Tasks are created as the gate admits work, at most WINDOW x the concurrency alive at
         once: 10,000 queued checks cost 10,000 small ids, not 10,000 tasks created in one go
@@ -108,7 +118,7 @@ class CheckRunner:
                 await window.acquire()
                 if n % 256 == 255:
                     await asyncio.sleep(0)  # let running checks breathe between batches
-                task = asyncio.create_task(self._run_item(item_id, run_id, who))
+                task = asyncio.create_task(self._run_item(item_id, run_id, who, record, listener))
                 live.add(task)
                 self._tasks.add(task)
                 task.add_done_callback(functools.partial(finished, item_id))
@@ -154,27 +164,38 @@ class CheckRunner:
     def running(self) -> int:
         return len(self._tasks)
 
-    async def _run_item(self, item_id: str, run_id: str, actor: str) -> CheckResult:
+    async def _run_item(
+        self,
+        item_id: str,
+        run_id: str,
+        actor: str,
+        record: RecordPolicy | None = None,
+        own_listener: Listener | None = None,
+    ) -> CheckResult:
         phase, _, item = self._index[item_id]
         spec = item.check
         assert spec is not None
         gate = self.gate.exclusive() if spec.exclusive else self.gate.shared()
+        listener = own_listener or self.listener
         try:
             async with gate:
-                await self._record(
-                    "check.started",
-                    actor,
-                    item=item_id,
-                    run=run_id,
-                    kind=spec.kind,
-                    phase=phase.id,
-                )
-                if self.listener:
-                    self.listener(item_id, None)
+                if record is None:
+                    await self._record(
+                        "check.started",
+                        actor,
+                        item=item_id,
+                        run=run_id,
+                        kind=spec.kind,
+                        phase=phase.id,
+                    )
+                if listener:
+                    listener(item_id, None)
                 result = await self._attempts(spec)
                 result = self._apply_consecutive(item_id, spec, result)
         except asyncio.CancelledError:
             skipped = CheckResult(Outcome.SKIPPED, "cancelled before it finished")
+            if record is not None:
+                raise  # a watched re-run that never finished leaves nothing to record
             if self.session is not None and not self.session.closed:
                 # no await while being cancelled: queue it, the writer thread makes it durable
                 self.session.submit(
@@ -184,14 +205,15 @@ class CheckRunner:
                     kind=spec.kind,
                     result=skipped.to_dict(),
                 )
-            if self.listener:
-                self.listener(item_id, skipped)
+            if listener:
+                listener(item_id, skipped)
             raise
-        await self._record(
-            "check.finished", item=item_id, run=run_id, kind=spec.kind, result=result.to_dict()
-        )
-        if self.listener:
-            self.listener(item_id, result)
+        if record is None or record(item_id, result):
+            await self._record(
+                "check.finished", item=item_id, run=run_id, kind=spec.kind, result=result.to_dict()
+            )
+        if listener:
+            listener(item_id, result)
         return result
 
     async def _record(self, type_: str, actor: str | None = None, **data: Any) -> None:

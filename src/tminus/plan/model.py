@@ -82,12 +82,17 @@ class Settings:
     check_timeout: timedelta = duration_field(timedelta(seconds=10))
     poll_interval: timedelta = duration_field(timedelta(seconds=5))
     sample_every: timedelta = duration_field(timedelta(seconds=60))  # metric.sample log rate
+    # a sign-off warns when a blocking check's last result is older than this
+    fresh_within: timedelta | None = duration_field(optional=True)
 
     def validate(self) -> Issues:
         if not 1 <= self.concurrency <= 1000:
             yield ("concurrency",), "must be between 1 and 1000"
         if self.poll_interval < timedelta(milliseconds=100):
             yield ("poll_interval",), "must be at least 100ms"
+
+
+MIN_WATCH_EVERY = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +104,13 @@ class Item:
     owner: str = ""
     blocking: bool = True
     runbook: str = ""  # text or a link
+    every: timedelta | None = duration_field(optional=True)  # watched: re-run on this interval
 
     def validate(self) -> Issues:
+        if self.every is not None and self.check is None:
+            yield ("every",), "only an automated check can be watched"
+        if self.every is not None and self.every < MIN_WATCH_EVERY:
+            yield ("every",), f"must be at least {MIN_WATCH_EVERY.total_seconds():g}s"
         if self.manual and self.check is not None:
             yield ("manual",), "an item is either manual = true or has a check, not both"
         if not self.manual and self.check is None:
@@ -121,11 +131,22 @@ class Phase:
     title: str
     at: timedelta = offset_field()
     sections: tuple[Section, ...] = ()
+    every: timedelta | None = duration_field(optional=True)  # default for its automated items
+
+    def validate(self) -> Issues:
+        if self.every is not None and self.every < MIN_WATCH_EVERY:
+            yield ("every",), f"must be at least {MIN_WATCH_EVERY.total_seconds():g}s"
 
     def items(self) -> Iterator[tuple[Section, Item]]:
         for section in self.sections:
             for item in section.items:
                 yield section, item
+
+    def watch_every(self, item: Item) -> timedelta | None:
+        """How often a watched item re-runs while this phase is current (None: not watched)."""
+        if item.check is None:
+            return None
+        return item.every or self.every
 
 
 METRIC_UNITS = ("ratio", "seconds", "per_second", "count", "bytes", "none")

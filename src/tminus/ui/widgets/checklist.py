@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
+from tminus.core.values import format_check_value
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.state import ItemState
 from tminus.plan.model import Item, Phase, Section
@@ -45,14 +46,6 @@ def format_age(ts: str | None, now: datetime) -> str:
     if secs < 86400:
         return f"{int(secs // 3600)}h"
     return f"{int(secs // 86400)}d"
-
-
-def format_value(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def matches(item: Item, status: str, needle: str) -> bool:
@@ -125,7 +118,9 @@ class Checklist(DataTable[str | Text]):
             if item.manual and st.confirmed:
                 value, ts = (st.confirmed.actor or "").split("@")[0], st.confirmed.ts
             elif st.last is not None:
-                value, ts = format_value(st.last.value), st.last_ts
+                kind = item.check.kind if item.check else ""
+                value = format_check_value(kind, st.last.value, st.last.values)
+                ts = st.last_ts
         title = _clip(item.title, self._title_width)
         owner = _clip(item.owner, FIXED["owner"])
         value = _clip(value, FIXED["value"])

@@ -5,12 +5,19 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.containers import VerticalScroll
 
+from tminus.core.results import Part
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Item, Section
 from tminus.ui.keys import STATUS_SYMBOLS
 from tminus.ui.widgets.live_text import LiveText
 
 HISTORY_SHOWN = 8
+
+
+def part_message(part: Part) -> str:
+    """A region's message without its name again (older sessions logged "name: ...")."""
+    text = part.message or str(part.outcome)
+    return text.removeprefix(f"{part.name}: ")
 
 
 def describe(engine: ConsoleEngine, item: Item) -> str:
@@ -38,9 +45,7 @@ def describe(engine: ConsoleEngine, item: Item) -> str:
             lines.append(escape(r.message))
         for part in r.parts:
             sym = STATUS_SYMBOLS.get(str(part.outcome), ("?", ""))[0]
-            lines.append(
-                f"  {sym} {escape(part.name)}: {escape(part.message or str(part.outcome))}"
-            )
+            lines.append(f"  {sym} {escape(part.name)}: {escape(part_message(part))}")
     if st is not None and st.confirmed is not None:
         c = st.confirmed
         note = f": {escape(c.note)}" if c.note else ""
