@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--read-only", action="store_true", help="change nothing; follow the session")
     s.add_argument("--new", action="store_true", help="start a new session instead of resuming")
     _as(s)
+    s.add_argument(
+        "--take-over",
+        action="store_true",
+        help="continue writing the unfinished session once its writer has quit (recorded)",
+    )
 
     s = sub.add_parser("check", help="run the plan's automated checks headless (CI, cron)")
     s.add_argument("plan", metavar="PLAN")
@@ -220,6 +225,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from tminus.commands.console import run_plan
 
+    if args.take_over and (args.read_only or args.new):
+        raise UsageError("--take-over cannot be combined with --read-only or --new")
     plan = _load(args.plan)
     return run_plan(
         plan,
@@ -227,6 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         read_only=args.read_only,
         new=args.new,
         actor=args.as_actor,
+        take_over=args.take_over,
     )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import (
+    Event,
     SessionError,
     SessionLocked,
     create_session,
@@ -96,12 +97,56 @@ class Prepared:
     notice: str = ""
 
 
+def last_writer(events: list[Event]) -> str:
+    """Who wrote the session last: the actor of its newest event that names one."""
+    return next((e.actor for e in reversed(events) if e.actor), "")
+
+
+def prepare_take_over(plan: Plan, plan_path: str, actor: str | None = None) -> Prepared:
+    """`tminus run --take-over`: continue writing the plan's unfinished session once its
+    writer is gone, recorded as session.taken_over naming that writer."""
+    from tminus.backends.factory import build_backends
+    from tminus.core.errors import UsageError
+
+    path, _ = unfinished_session(plan_path)
+    if path is None:
+        raise UsageError("no unfinished session of this plan to take over")
+    try:
+        writer = open_session(path)
+    except SessionLocked as exc:
+        raise UsageError(
+            f"{exc}; --take-over works once that console has quit"
+            " (a read-only console on the session says when)"
+        ) from None
+    except SessionError as exc:
+        raise UsageError(f"cannot take over: {exc}") from None
+    loaded = load_events(path)
+    previous = last_writer(loaded.events)
+    engine = ConsoleEngine(
+        plan, build_backends(plan), session=writer, state=fold(loaded.events), actor=actor
+    )
+
+    async def take_over() -> None:
+        await engine.start(mode="run", plan_path=plan_path, resumed=True, taken_over_from=previous)
+
+    notice = f"Took over session {writer.session_id}" + (f" from {previous}" if previous else "")
+    return Prepared(engine, take_over, notice + ".")
+
+
 def prepare_run(
-    plan: Plan, plan_path: str, *, read_only: bool, new: bool, actor: str | None = None
+    plan: Plan,
+    plan_path: str,
+    *,
+    read_only: bool,
+    new: bool,
+    actor: str | None = None,
+    take_over: bool = False,
 ) -> Prepared:
     """Resume the plan's unfinished session (or follow it read-only), or start a new one."""
     from tminus.backends.factory import build_backends
 
+    if take_over:
+        return prepare_take_over(plan, plan_path, actor)
     path, notice = (None, "") if new else unfinished_session(plan_path)
     backends = build_backends(plan)
     who = current_actor(actor)
@@ -150,7 +195,9 @@ def prepare_run(
             from tminus.engine.follow import follow
 
             engine.start_polling()
-            task = asyncio.get_running_loop().create_task(follow(followed, offset, engine.ingest))
+            task = asyncio.get_running_loop().create_task(
+                follow(followed, offset, engine.ingest, writer_gone=engine.mark_writer_gone)
+            )
             engine.background.add(task)
 
         return Prepared(engine, follow_live, notice)
@@ -164,7 +211,15 @@ def prepare_run(
 
 
 def run_plan(
-    plan: Plan, plan_path: str, *, read_only: bool, new: bool, actor: str | None = None
+    plan: Plan,
+    plan_path: str,
+    *,
+    read_only: bool,
+    new: bool,
+    actor: str | None = None,
+    take_over: bool = False,
 ) -> int:
-    prepared = prepare_run(plan, plan_path, read_only=read_only, new=new, actor=actor)
+    prepared = prepare_run(
+        plan, plan_path, read_only=read_only, new=new, actor=actor, take_over=take_over
+    )
     return open_console(prepared.engine, prepared.start, prepared.notice)

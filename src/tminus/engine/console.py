@@ -92,6 +92,8 @@ class ConsoleEngine:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._run_tasks: set[asyncio.Task[dict[str, CheckResult]]] = set()
         self.background: set[asyncio.Task[None]] = set()  # e.g. following another's session
+        self.writer_gone: str | None = None  # a follower: the writer that quit (take over now)
+        self._gone_listeners: list[Callable[[str], None]] = []
         self.runner = CheckRunner(plan, backends, session=session, state=self.state)
         writer = None if self.read_only else session
         self.triggers = TriggerWatcher(
@@ -156,6 +158,15 @@ class ConsoleEngine:
 
     def subscribe(self, listener: EventListener) -> None:
         self._listeners.append(listener)
+
+    def subscribe_writer_gone(self, listener: Callable[[str], None]) -> None:
+        """A read-only follower hears, once, that the session's writer quit."""
+        self._gone_listeners.append(listener)
+
+    def mark_writer_gone(self, previous: str) -> None:
+        self.writer_gone = previous
+        for listener in list(self._gone_listeners):
+            listener(previous)
 
     def _from_writer(self, events: list[Event]) -> None:
         # writer thread -> event loop thread; state is only ever touched there. The batch is
@@ -229,7 +240,15 @@ class ConsoleEngine:
                 out[metric.id] = metric_state(metric, series, stale, series.age())
         return out
 
-    async def start(self, *, mode: str, plan_path: str, resumed: bool, **extra: Any) -> None:
+    async def start(
+        self,
+        *,
+        mode: str,
+        plan_path: str,
+        resumed: bool,
+        taken_over_from: str | None = None,
+        **extra: Any,
+    ) -> None:
         self.start_polling()
         if self.notifier is not None:
             self.notifier.start()
@@ -237,7 +256,15 @@ class ConsoleEngine:
             self.watcher.start()
         if self.session is None:
             return
-        if resumed:
+        if taken_over_from is not None:
+            await self.session.emit(
+                "session.taken_over",
+                actor=self.actor,
+                version=__version__,
+                previous=taken_over_from,
+                **self.timebase(),
+            )
+        elif resumed:
             await self.session.emit(
                 "session.resumed", actor=self.actor, version=__version__, **self.timebase()
             )

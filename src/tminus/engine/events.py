@@ -102,6 +102,17 @@ OUTCOMES = ("launched", "rolled-back", "aborted")
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionTakenOver(EventData):
+    """A console took over an unfinished session after its writer was gone."""
+
+    TYPE = "session.taken_over"
+    version: str
+    previous: str = ""  # the last writer, as its lock or its last event named it
+    console_t0: str | None = None  # as in session.resumed
+    speed: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SessionClosed(EventData):
     TYPE = "session.closed"
     reason: str = ""

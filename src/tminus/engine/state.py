@@ -301,6 +301,7 @@ def _notify_failed(state: SessionState, ev: Event) -> None:
 FOLDS: dict[str, Fold] = {
     "session.started": _session_started,
     "session.resumed": _session_resumed,
+    "session.taken_over": _session_resumed,  # a resume by another console: counted alike
     "session.closed": _session_closed,
     "check.started": _check_started,
     "check.finished": _check_finished,

@@ -7,9 +7,8 @@ gauges as values, histograms as a quantile function: enough for rate(), increase
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import math
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
