@@ -114,7 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=1)
     _as(s)
+    for console in ("run", "demo"):
+        sub.choices[console].add_argument(
+            "--ascii",
+            action="store_true",
+            help="ASCII symbols, sparklines and boxes (automatic for a non-UTF-8 locale)",
+        )
     return p
+
+
+def _terminal(args: argparse.Namespace) -> None:
+    """Before Textual is imported: ASCII and the colour depth this terminal can show."""
+    from tminus.ui.terminal_caps import apply, detect
+
+    apply(detect(force_ascii=args.ascii))
 
 
 def _as(parser: argparse.ArgumentParser) -> None:
@@ -219,6 +232,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tminus.commands.console import run_demo
 
+    _terminal(args)
     return run_demo(args.scenario, args.speed, args.seed, actor=args.as_actor)
 
 
@@ -228,6 +242,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.take_over and (args.read_only or args.new):
         raise UsageError("--take-over cannot be combined with --read-only or --new")
     plan = _load(args.plan)
+    _terminal(args)
     return run_plan(
         plan,
         str(Path(args.plan).resolve()),

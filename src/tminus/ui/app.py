@@ -6,19 +6,21 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 from typing import ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
+from tminus.ui.ascii_filter import AsciiFilter
 from tminus.ui.config import config_path, load_config, save_config
 from tminus.ui.failures import console_log_handler, report_failure
 from tminus.ui.intents import run_intent
@@ -26,6 +28,7 @@ from tminus.ui.keymap import keymap_clashes, keymap_notice, read_keymap
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, key_label
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
+from tminus.ui.terminal_caps import ascii_requested
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
 
 
@@ -42,9 +45,13 @@ class TminusApp(App[None]):
         remember_theme: bool = True,
         on_start: Callable[[], Awaitable[None]] | None = None,
         notice: str = "",
+        ascii_only: bool | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        # a non-UTF-8 locale or an old terminal (ui/terminal_caps.py), or --ascii
+        self.ascii_only = ascii_requested() if ascii_only is None else ascii_only
+        self._ascii_filter = AsciiFilter()
         # Views subscribe themselves (weakly: a removed widget stops receiving):
         # every folded session event, in seq order, and the id of each metric polled.
         self.session_signal: Signal[Event] = Signal(self, "session")
@@ -68,6 +75,10 @@ class TminusApp(App[None]):
         self._keymap_notice = keymap_notice(problems, str(config_path())) if problems else ""
         self._keymap_clashes = keymap_clashes(self.user_keymap)
         self.set_keymap(self.user_keymap)
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        filters = super().get_line_filters()
+        return [*filters, self._ascii_filter] if self.ascii_only else filters
 
     async def on_mount(self) -> None:
         self._log_handler = console_log_handler()
