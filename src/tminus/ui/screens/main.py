@@ -13,7 +13,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
@@ -25,7 +25,9 @@ from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.screens.note_prompt import NotePrompt
 from tminus.ui.screens.signoff import SignOffScreen
 from tminus.ui.signals import signals
+from tminus.ui.tab_labels import fit_labels
 from tminus.ui.widgets.contacts_view import ContactsView
+from tminus.ui.widgets.key_footer import KeyFooter
 from tminus.ui.widgets.launch_header import LaunchHeader
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.metrics_view import MetricsView
@@ -43,6 +45,7 @@ class MainScreen(Screen[None]):
     def __init__(self, engine: ConsoleEngine) -> None:
         super().__init__()
         self.engine = engine
+        self._full_labels: list[str] = []  # each tab's label as composed, before fitting
         # the T-0 phase carries the compact metrics strip
         self.phase_views = {
             p.id: PhaseView(engine, p, id=f"view-{p.id}", metrics_strip=p.at.total_seconds() == 0)
@@ -68,7 +71,7 @@ class MainScreen(Screen[None]):
                 yield Lazy(RollbackView(self.engine, id="rollback-view"))
             with TabPane(f"{n + 4} Contacts & Comms", id="contacts"):
                 yield Lazy(ContactsView(self.engine, id="contacts-view"))
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self._apply_width(self.size.width)
@@ -87,6 +90,21 @@ class MainScreen(Screen[None]):
     def _apply_width(self, width: int) -> None:
         for view in self.phase_views.values():
             view.set_class(width < NARROW, "narrow")
+        self._fit_tab_labels(width)
+
+    def _fit_tab_labels(self, width: int) -> None:
+        """Every tab's number and name on screen: shorter names where space is short."""
+        try:
+            tabs = self.query_one(TabbedContent)
+        except NoMatches:
+            return
+        panes = list(tabs.query(TabPane))
+        if not self._full_labels or len(self._full_labels) != len(panes):
+            self._full_labels = [str(tabs.get_tab(p.id or "").label) for p in panes]
+        for pane, label in zip(panes, fit_labels(self._full_labels, width), strict=True):
+            tab = tabs.get_tab(pane.id or "")
+            if str(tab.label) != label:
+                tab.label = label
 
     def on_metric_panel_open(self, message: MetricPanel.Open) -> None:
         self.app.push_screen(

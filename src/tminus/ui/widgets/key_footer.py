@@ -1,0 +1,97 @@
+"""The footer, by importance: what the commander needs most comes first, and on a narrow
+terminal the least important keys give way whole, never cut in half.
+
+While a rollback trigger fires, `x` leads. `?` (help, which lists everything) always
+stays. Keys of screens this table does not name follow in their own order.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# most important first
+IMPORTANCE = (
+    "rollback",
+    "help",
+    "next_failing",
+    "run_selected",
+    "open_chart",
+    "run_phase",
+    "sign_off",
+    "confirm",
+    "toggle_strip",
+    "note",
+    "filter",
+    "close",
+    "back",
+    "quit",
+)
+ALWAYS = "help"
+
+
+def key_cost(key_display: str, description: str) -> int:
+    """Cells a compact footer key takes: ` k desc ` less the shared space."""
+    return len(key_display) + len(description) + 2
+
+
+def by_importance(bindings: list[tuple[Binding, bool, str]]) -> list[tuple[Binding, bool, str]]:
+    rank = {action: n for n, action in enumerate(IMPORTANCE)}
+    indexed = list(enumerate(bindings))
+    indexed.sort(key=lambda p: (rank.get(p[1][0].action, len(IMPORTANCE)), p[0]))
+    return [b for _, b in indexed]
+
+
+def fit(
+    bindings: list[tuple[Binding, bool, str]], width: int, display: dict[str, str]
+) -> list[tuple[Binding, bool, str]]:
+    """The most important keys that fit `width` whole; help always among them."""
+    chosen: list[tuple[Binding, bool, str]] = []
+    used = 0
+    help_cost = sum(
+        key_cost(display[b.action], b.description) for b, _, _ in bindings if b.action == ALWAYS
+    )
+    for entry in bindings:
+        binding = entry[0]
+        cost = key_cost(display[binding.action], binding.description)
+        reserve = (
+            0
+            if binding.action == ALWAYS or any(b.action == ALWAYS for b, _, _ in chosen)
+            else help_cost
+        )
+        if used + cost + reserve > width:
+            if binding.action == ALWAYS:
+                chosen.append(entry)
+            continue
+        chosen.append(entry)
+        used += cost
+    return chosen
+
+
+class KeyFooter(Footer):
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        seen: set[str] = set()
+        bindings: list[tuple[Binding, bool, str]] = []
+        for _, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show and binding.action not in seen:
+                seen.add(binding.action)
+                bindings.append((binding, enabled, tooltip))
+        display = {b.action: self.app.get_key_display(b) for b, _, _ in bindings}
+        chosen = fit(by_importance(bindings), self.app.size.width - 1, display)
+        self.styles.grid_size_columns = len(chosen)
+        for binding, enabled, tooltip in chosen:
+            yield FooterKey(
+                binding.key,
+                display[binding.action],
+                binding.description,
+                binding.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.recompose)
