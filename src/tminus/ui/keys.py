@@ -59,6 +59,13 @@ CONSOLE_BINDINGS: list[Binding] = [
 
 CONSOLE_BINDINGS += [
     Binding(
+        "m",
+        "toggle_strip",
+        "Strip",
+        id="toggle-strip",
+        tooltip="Show or hide the metrics strip above the checklist",
+    ),
+    Binding(
         "x",
         "rollback",
         "ROLLBACK",

@@ -160,6 +160,9 @@ class MainScreen(Screen[None]):
             return self.engine.notifier is not None and self._active_tab() == "contacts"
         if action == "end_session":
             return True
+        if action == "toggle_strip":
+            view = self.active_phase_view()
+            return view is not None and view.strip is not None
         phase_only = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
         on_metrics = self._active_tab() == "metrics"
         if action == "confirm" and on_metrics:
@@ -288,6 +291,11 @@ class MainScreen(Screen[None]):
         if blockers:  # something turned red while the dialog was open
             phase = next(p for p in self.engine.plan.phases if p.id == phase_id)
             self.app.push_screen(SignOffScreen(phase, blockers))
+
+    def action_toggle_strip(self) -> None:
+        view = self.active_phase_view()
+        if view is not None and view.strip is not None:
+            view.strip.display = not view.strip.display
 
     def action_rollback(self) -> None:
         self.query_one(TabbedContent).active = "rollback"

@@ -20,7 +20,9 @@ from tminus.ui.keys import STATUS_SYMBOLS
 from tminus.ui.widgets.theme_style import theme_style
 
 COLUMNS = ("st", "item", "value", "age", "owner")
-FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}
+FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}  # the most each column takes
+VALUE_MIN = 8  # "12 days", "HTTP 200": what Value keeps before the title gives way
+TITLE_MIN = 16
 CELL_PADDING = 2  # DataTable pads each cell by one on either side
 STATUS_STYLE = {
     "pass": "$success",
@@ -61,6 +63,18 @@ def _column_texts(cells: tuple[str, ...]) -> tuple[str, ...]:
     return (f"{status}{symbol}", title, value, age, owner)
 
 
+def column_widths(total: int, title_needed: int) -> dict[str, int]:
+    """Columns give way by priority: the title keeps the room it needs, Value keeps a
+    readable minimum, then Owner and the rest of Value shrink first."""
+    spare = total - FIXED["st"] - FIXED["age"] - CELL_PADDING * len(COLUMNS) - 4
+    title = max(TITLE_MIN, min(title_needed, spare - VALUE_MIN))
+    rest = max(0, spare - title)
+    value = min(FIXED["value"], rest)
+    owner = min(FIXED["owner"], rest - value)
+    title += max(0, rest - value - owner)  # a wide screen: the title takes what is left
+    return {"st": FIXED["st"], "item": title, "value": value, "age": FIXED["age"], "owner": owner}
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
@@ -78,6 +92,7 @@ class Checklist(DataTable[str | Text]):
         self.phase = phase
         self.filter_text = ""
         self._title_width = 40
+        self._widths = dict(FIXED, item=self._title_width)
         self._rendered: dict[str, tuple[str, ...]] = {}
         self._sections: dict[str, Section] = {s.id: s for s in phase.sections}
 
@@ -85,24 +100,31 @@ class Checklist(DataTable[str | Text]):
         self._title_width = self._fit_title(self.size.width)
         self.add_column("", key="st", width=FIXED["st"])
         self.add_column("Item", key="item", width=self._title_width)
-        self.add_column("Value", key="value", width=FIXED["value"])
+        self.add_column("Value", key="value", width=self._widths["value"])
         self.add_column("Age", key="age", width=FIXED["age"])
-        self.add_column("Owner", key="owner", width=FIXED["owner"])
+        self.add_column("Owner", key="owner", width=self._widths["owner"])
         self.rebuild()
         # symbol colours are resolved by hand, so they follow the theme by a rebuild
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.rebuild())
 
-    @staticmethod
-    def _fit_title(width: int) -> int:
-        # the title takes what the fixed columns leave, so nothing scrolls sideways
-        fixed = sum(FIXED.values()) + CELL_PADDING * len(COLUMNS) + 4  # + scrollbar, margin
-        return max(16, width - fixed)
+    def _fit_title(self, width: int) -> int:
+        self._widths = column_widths(width, self._title_needed())
+        return self._widths["item"]
+
+    def _title_needed(self) -> int:
+        titles = [len(i.title) for _, i in self.phase.items()]
+        titles += [len(s.title) + 6 for s in self.phase.sections]  # "  3/8" after a section
+        return max(titles, default=TITLE_MIN)
 
     def on_resize(self) -> None:
         width = self._fit_title(self.size.width)
-        if width != self._title_width and "item" in self.columns:
+        if "item" in self.columns and any(
+            self.columns[key].width != w
+            for key, w in self._widths.items()  # type: ignore[index]
+        ):
             self._title_width = width
-            self.columns["item"].width = width  # type: ignore[index]
+            for key, w in self._widths.items():
+                self.columns[key].width = w  # type: ignore[index]
             self.rebuild()
 
     def _now(self) -> datetime:
@@ -122,8 +144,8 @@ class Checklist(DataTable[str | Text]):
                 value = format_check_value(kind, st.last.value, st.last.values)
                 ts = st.last_ts
         title = _clip(item.title, self._title_width)
-        owner = _clip(item.owner, FIXED["owner"])
-        value = _clip(value, FIXED["value"])
+        owner = _clip(item.owner, self._widths["owner"])
+        value = _clip(value, self._widths["value"])
         return (status, symbol, title, owner, value, format_age(ts, self._now()))
 
     def _section_cells(self, section: Section) -> tuple[str, ...]:

@@ -1,5 +1,7 @@
-"""Launch Day's compact metrics: a line per metric, or a few packed lines on a small
-terminal. It follows the metric polls itself and redraws only while on screen."""
+"""Launch Day's compact metrics: a line per metric (at most MAX_LINES), or one summary
+line on a small terminal, problems first. Its height never depends on what the metrics
+say: a burst of query errors must not push the checklist off screen. `m` hides it.
+It follows the metric polls itself and redraws only while on screen."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
 
 COMPACT_BELOW = 32  # terminal rows
+MAX_LINES = 8  # a plan with many metrics: the Metrics tab has them all
 STALENESS_EVERY = 1.0  # seconds: 'stale 45s' counts up without a poll
 
 
@@ -23,14 +26,14 @@ class MetricsStrip(Vertical):
     """Each line is its own LiveText, redrawn only when its text changed."""
 
     DEFAULT_CSS = """
-    MetricsStrip { height: auto; padding: 0 1; background: $surface; }
-    MetricsStrip > LiveText { height: auto; }
+    MetricsStrip { height: auto; max-height: 8; padding: 0 1; background: $surface; }
+    MetricsStrip > LiveText { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._lines = [LiveText(classes="strip-line") for _ in engine.plan.metrics]
+        self._lines = [LiveText(classes="strip-line") for _ in engine.plan.metrics[:MAX_LINES]]
         self._packed_line = LiveText(classes="strip-packed")
         self._compact: bool | None = None
         self._pending = False
@@ -89,6 +92,7 @@ class MetricsStrip(Vertical):
             self._packed_line.show(packed)
             return
         name_w = max(len(m.title) for m in self.engine.plan.metrics)
+        rows = rows[: len(self._lines)]
         spark_w = max(0, width - name_w - 8 - 12 - 4)
         for line, (metric, series, state, words) in zip(self._lines, rows, strict=True):
             style = resolve(self, STATE_STYLE.get(state, ""))
@@ -108,20 +112,30 @@ class MetricsStrip(Vertical):
             )
 
     def _packed(self, rows: list[tuple[Metric, MetricSeries, str, str]], width: int) -> Text:
+        """One line: how many are fine, then each metric that is not, worst first."""
+        order = {"bad": 0, "error": 1, "stale": 2, "no_data": 3, "warn": 4}
+        fine = sum(1 for _, _, state, _ in rows if state == "ok")
         out = Text()
-        used = 0
-        for metric, series, state, words in rows:
+        out.append(f"{fine}/{len(rows)} ok", style="bold")
+        problems = sorted((r for r in rows if r[2] != "ok"), key=lambda r: order.get(r[2], 5))
+        for n, (metric, series, state, _words) in enumerate(problems):
             style = resolve(self._packed_line, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
-            shown = value if state in ("ok", "warn", "bad", "waiting") else words
-            piece = f"{metric.title} {shown}"
-            if used and used + len(piece) + 3 > width:
-                out.append("\n")
-                used = 0
-            elif used:
-                out.append(" · ", style="dim")
-                used += 3
+            shown = value if state in ("bad", "warn") else state.replace("_", " ")
+            piece = f" · {metric.title} {shown}"
+            more = len(problems) - n
+            if len(out) + len(piece) + len(f" +{more} more") > width and more > 1:
+                out.append(f" · +{more} more", style="dim")
+                break
+            out.append(" · ", style="dim")
             out.append(metric.title + " ", style="bold")
             out.append(shown, style=style)
-            used += len(piece)
+        else:  # room left: the fine ones' values, as many as fit whole
+            for metric, series, state, _words in rows:
+                if state != "ok":
+                    continue
+                piece = f" · {metric.title} {format_metric(series.last_value, metric.unit)}"
+                if len(out) + len(piece) > width:
+                    break
+                out.append(piece, style="dim")
         return out

@@ -27,11 +27,12 @@ class PhaseView(Container):
     DEFAULT_CSS = """
     PhaseView { layout: horizontal; }
     PhaseView #phase-main { width: 3fr; }
-    PhaseView ItemDetail { width: 2fr; border-left: vkey $panel; }
+    PhaseView ItemDetail { width: 2fr; max-width: 48; border-left: vkey $panel; }
     PhaseView.narrow { layout: vertical; }
     PhaseView.narrow #phase-main { width: 1fr; height: 3fr; }
     PhaseView.narrow ItemDetail {
-        width: 1fr; height: 2fr; border-left: none; border-top: hkey $panel;
+        width: 1fr; max-width: 100%; height: 1fr; max-height: 8;
+        border-left: none; border-top: hkey $panel;
     }
     PhaseView .phase-status { height: 1; padding: 0 1; background: $surface; }
     PhaseView Input.filter { display: none; height: 1; border: none; padding: 0 1; }
