@@ -56,6 +56,7 @@ class TminusApp(App[None]):
         # every folded session event, in seq order, and the id of each metric polled.
         self.session_signal: Signal[Event] = Signal(self, "session")
         self.metric_signal: Signal[str] = Signal(self, "metric")
+        self.watch_signal: Signal[str] = Signal(self, "watch")
         self.on_start = on_start
         self.notice = notice
         self.remember_theme = remember_theme
@@ -85,6 +86,9 @@ class TminusApp(App[None]):
         if self._log_handler is not None:
             logging.getLogger("tminus").addHandler(self._log_handler)
         self.engine.subscribe(self._on_engine_event)
+        self.engine.subscribe_writer_gone(self._on_writer_gone)
+        if self.engine.watcher is not None:
+            self.engine.watcher.subscribe(self.watch_signal.publish)
         if self.engine.poller is not None:
             self.engine.poller.subscribe(self._on_metric)
         self.engine.attach_loop(asyncio.get_running_loop())
@@ -115,6 +119,18 @@ class TminusApp(App[None]):
 
     def make_main_screen(self) -> MainScreen:
         return MainScreen(self.engine)
+
+    def _on_writer_gone(self, previous: str) -> None:
+        # once, and it stays until dismissed: the commander may be looking elsewhere
+        plan = self.engine.state.plan_path or "PLAN"
+        self.notify(
+            f"The writing console ({previous}) has quit. This one stays read-only; to continue"
+            f" the session: tminus run {plan} --take-over",
+            title="Writer gone",
+            severity="warning",
+            timeout=3600,
+            markup=False,
+        )
 
     async def _start_engine(self) -> None:
         if self.on_start is not None:
@@ -159,8 +175,9 @@ class TminusApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
+            tabs = len(self.screen.query("TabPane")) or 9
             self.push_screen(
-                HelpScreen(self.engine.read_only, self.user_keymap, self.extra_bindings)
+                HelpScreen(self.engine.read_only, self.user_keymap, self.extra_bindings, tabs=tabs)
             )
 
     def action_switch_tab(self, n: int) -> None:

@@ -59,7 +59,7 @@ CONSOLE_BINDINGS: list[Binding] = [
 
 CONSOLE_BINDINGS += [
     Binding(
-        "m",
+        "s",
         "toggle_strip",
         "Strip",
         id="toggle-strip",

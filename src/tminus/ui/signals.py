@@ -1,7 +1,8 @@
 """The App's two signals, typed for the views that subscribe to them in `on_mount`.
 
 `session_signal` carries every folded session event in seq order, `metric_signal` the id of
-each metric polled. Subscriptions are weak: a removed widget stops receiving.
+each metric polled, `watch_signal` the id of a watched check whose history bar moved.
+Subscriptions are weak: a removed widget stops receiving.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tminus.engine.session import Event
 class Signals(Protocol):
     session_signal: Signal[Event]
     metric_signal: Signal[str]
+    watch_signal: Signal[str]
 
 
 def signals(node: DOMNode) -> Signals:

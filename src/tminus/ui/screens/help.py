@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -20,14 +22,35 @@ from tminus.ui.keys import (
     key_label,
 )
 
+KEY_WIDTH = 6
+INDENT = " " * (2 + KEY_WIDTH + 1)  # where a key's text starts: wrapped lines start there
+
+# keys that belong to a view rather than to the binding table's actions
+VIEW_KEYS = [
+    ("enter", "Chart: on a metric panel (Metrics tab), its chart at once"),
+    ("1-4", "Chart range: in a chart, 15m / 1h / 6h / 24h; esc goes back"),
+    ("arrows", "Move: in the list, or between metric panels on the Metrics tab"),
+]
+
+
+def _entry(key: str, text: str, width: int) -> list[str]:
+    """One key's line, wrapped to `width` with its text's indent kept."""
+    body = textwrap.wrap(text, max(20, width - len(INDENT))) or [""]
+    first = f"  [b]{escape(key):<{KEY_WIDTH}}[/b] {escape(body[0])}"
+    return [first] + [INDENT + escape(line) for line in body[1:]]
+
 
 def help_text(
     read_only: bool,
     keys: Callable[[Binding], str] | None = None,
     extra: Sequence[Binding] = (),
+    *,
+    tabs: int = 9,
+    width: int = 96,
 ) -> str:
     """`keys` gives a binding's key as the user remapped it (default: as declared);
-    `extra` are a console's own keys (replay's time cursor)."""
+    `extra` are a console's own keys (replay's time cursor); `tabs` is how many tabs
+    this console has; lines wrap at `width`."""
     lines = ["[b]Keys[/b]"]
     for b in [*extra, *CONSOLE_BINDINGS, *APP_BINDINGS]:
         if read_only and b.action in MUTATING:
@@ -35,15 +58,21 @@ def help_text(
         if b.action.startswith("switch_tab"):
             continue
         key = keys(b) if keys is not None else b.key_display or b.key
-        lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
+        tip = b.tooltip
+        if b.action == "confirm":
+            tip += "; on the Metrics tab, a manual success criterion"
+        lines += _entry(key, f"{b.description}: {tip}", width)
     if not read_only:  # a read-only console binds none of the Rollout tab's keys
         lines.append("  [dim]On the Rollout tab:[/dim]")
         for b in ROLLOUT_BINDINGS:
             key = keys(b) if keys is not None else b.key_display or b.key
-            lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
-    lines.append("  [b]1-9[/b]    switch to tab 1-9")
-    lines.append("  [b]ctrl+p[/b] command palette: every action above, themes, quit")
-    lines.append("  [b]tab[/b]    move focus · arrows / page keys move in the list")
+            lines += _entry(key, f"{b.description}: {b.tooltip}", width)
+    for key, text in VIEW_KEYS:
+        lines += _entry(key, text, width)
+    last = min(tabs, 9)
+    lines += _entry(f"1-{last}" if last > 1 else "1", f"switch to tab 1-{last}", width)
+    lines += _entry("ctrl+p", "command palette: every action above, themes, quit", width)
+    lines += _entry("tab", "move focus", width)
     if read_only:
         lines.append("")
         lines.append(
@@ -77,9 +106,12 @@ class HelpScreen(ModalScreen[None]):
         read_only: bool,
         keymap: dict[str, str] | None = None,
         extra: Sequence[Binding] = (),
+        *,
+        tabs: int = 9,
     ) -> None:
         super().__init__()
         self.read_only = read_only
+        self.tabs = tabs
         self.keymap = keymap or {}
         self.extra = extra
 
@@ -87,7 +119,9 @@ class HelpScreen(ModalScreen[None]):
         with Vertical():
             with VerticalScroll():
                 keys = partial(key_label, self.app, keymap=self.keymap)
-                yield Static(help_text(self.read_only, keys, self.extra), id="help-text")
+                width = min(100, int(self.app.size.width * 0.95)) - 8  # border, padding, bar
+                text = help_text(self.read_only, keys, self.extra, tabs=self.tabs, width=width)
+                yield Static(text, id="help-text")
             yield Label("esc to close", classes="hint")
 
     def action_close(self) -> None:

@@ -284,7 +284,13 @@ class MainScreen(Screen[None]):
             if note is not None:
                 run_intent(self, self._sign_off(phase.id, note), f"Signing off {phase.title}")
 
-        self.app.push_screen(SignOffScreen(phase, self.engine.blockers(phase)), done)
+        def rerun(ids: list[str]) -> None:
+            self.engine.run_checks(ids)
+            self.notify(f"Re-running {len(ids)} stale check{'s' if len(ids) != 1 else ''}.")
+
+        stale = self.engine.stale(phase)
+        screen = SignOffScreen(phase, self.engine.blockers(phase), stale, rerun)
+        self.app.push_screen(screen, done)
 
     async def _sign_off(self, phase_id: str, note: str) -> None:
         blockers = await self.engine.sign_off(phase_id, note)

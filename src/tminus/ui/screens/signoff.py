@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,8 +11,9 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from tminus.core.values import format_seconds
 from tminus.engine.console import Blocker
-from tminus.plan.model import Phase
+from tminus.plan.model import Item, Phase
 
 SHOWN_BLOCKERS = 30
 
@@ -18,7 +21,10 @@ SHOWN_BLOCKERS = 30
 class SignOffScreen(ModalScreen[str | None]):
     """Returns the sign-off note, or None when cancelled or refused."""
 
-    BINDINGS = [Binding("escape", "cancel", "Close", id="cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Close", id="cancel"),
+        Binding("ctrl+r", "rerun", "Re-run stale", id="rerun-stale"),
+    ]
     DEFAULT_CSS = """
     SignOffScreen { align: center middle; }
     SignOffScreen > Vertical {
@@ -30,10 +36,18 @@ class SignOffScreen(ModalScreen[str | None]):
     SignOffScreen .hint { color: $text-muted; }
     """
 
-    def __init__(self, phase: Phase, blockers: list[Blocker]) -> None:
+    def __init__(
+        self,
+        phase: Phase,
+        blockers: list[Blocker],
+        stale: list[tuple[Item, float]] | None = None,
+        rerun: Callable[[list[str]], None] | None = None,
+    ) -> None:
         super().__init__()
         self.phase = phase
         self.blockers = blockers
+        self.stale = stale or []  # green, but older than the plan's fresh_within
+        self.rerun = rerun
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -53,8 +67,23 @@ class SignOffScreen(ModalScreen[str | None]):
                 yield Label(
                     f"[b]Sign off {escape(self.phase.title)}[/b]: every blocking item is green."
                 )
+                if self.stale:
+                    n = len(self.stale)
+                    shown = "; ".join(
+                        f"{escape(item.title)} ({format_seconds(age)} ago)"
+                        for item, age in self.stale[:5]
+                    )
+                    yield Static(
+                        f"[b]Warning[/b]: {n} blocking result{'s are' if n != 1 else ' is'}"
+                        f" older than fresh_within: {shown}"
+                        + (f"; and {n - 5} more" if n > 5 else ""),
+                        id="stale",
+                    )
                 yield Input(placeholder="go/no-go note (required)", id="signoff-note")
-                yield Label("enter to sign off · esc to cancel", classes="hint")
+                hint = "enter to sign off · esc to cancel"
+                if self.stale and self.rerun is not None:
+                    hint = "enter to sign off anyway · ctrl+r re-run them · esc to cancel"
+                yield Label(hint, classes="hint")
 
     def on_mount(self) -> None:
         if self.blockers:
@@ -69,4 +98,14 @@ class SignOffScreen(ModalScreen[str | None]):
         self.dismiss(event.value.strip())
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "rerun":
+            return bool(self.stale) and self.rerun is not None and not self.blockers
+        return True
+
+    def action_rerun(self) -> None:
+        if self.rerun is not None:
+            self.rerun([item.id for item, _ in self.stale])
         self.dismiss(None)

@@ -118,13 +118,13 @@ class Checklist(DataTable[str | Text]):
 
     def on_resize(self) -> None:
         width = self._fit_title(self.size.width)
-        if "item" in self.columns and any(
-            self.columns[key].width != w
-            for key, w in self._widths.items()  # type: ignore[index]
-        ):
+        if "item" not in self.columns:
+            return
+        columns = {key: self.columns[ColumnKey(key)] for key in self._widths}
+        if any(columns[key].width != w for key, w in self._widths.items()):
             self._title_width = width
             for key, w in self._widths.items():
-                self.columns[key].width = w  # type: ignore[index]
+                columns[key].width = w
             self.rebuild()
 
     def _now(self) -> datetime:

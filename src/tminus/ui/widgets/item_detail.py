@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from textual.containers import VerticalScroll
 
+from tminus.core.durations import format_duration
 from tminus.core.results import Part
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Item, Section
@@ -20,6 +21,24 @@ def part_message(part: Part) -> str:
     return text.removeprefix(f"{part.name}: ")
 
 
+def watch_lines(engine: ConsoleEngine, item: Item) -> list[str]:
+    """A watched check: its interval, a history bar of its last results, its pass ratio."""
+    watcher = engine.watcher
+    phase = engine.plan.item(item.id)[0]
+    every = phase.watch_every(item)
+    if every is None:
+        return []
+    line = f"watched every {format_duration(every)}"
+    if watcher is None:
+        return [line + " (by the writing console)"]
+    beats = watcher.history.get(item.id, ())
+    if beats:
+        bar = "".join(STATUS_SYMBOLS.get(str(b.outcome), ("?", ""))[0] for b in beats)
+        passed, total = watcher.pass_ratio(item.id)
+        line += f" · {bar} {passed}/{total} passed ({100 * passed // total}%)"
+    return [line]
+
+
 def describe(engine: ConsoleEngine, item: Item) -> str:
     st = engine.item_state(item.id)
     status = engine.status(item)
@@ -32,6 +51,7 @@ def describe(engine: ConsoleEngine, item: Item) -> str:
     if not item.blocking:
         meta.append("not blocking")
     lines.append(" · ".join(meta))
+    lines += watch_lines(engine, item)
     if item.check is not None and item.check.condition is not None:
         lines.append(f"expect: [b]{escape(item.check.condition.text)}[/b]")
     if st is not None and st.last is not None:
@@ -74,10 +94,10 @@ def describe(engine: ConsoleEngine, item: Item) -> str:
 def describe_section(engine: ConsoleEngine, section: Section) -> str:
     done, total = engine.progress(section.items)
     automated = sum(1 for i in section.items if i.check is not None)
-    return (
-        f"[b]{escape(section.title)}[/b]\n{done}/{total} green · {automated} automated checks\n\n"
-        "r runs every check of this section."
-    )
+    text = f"[b]{escape(section.title)}[/b]\n{done}/{total} green · {automated} automated checks"
+    if engine.read_only:  # a follower is not offered r: do not tell it to press it
+        return text + "\n\nRead-only: the writing console runs the checks."
+    return text + "\n\nr runs every check of this section."
 
 
 class ItemDetail(VerticalScroll):

@@ -69,6 +69,7 @@ class PhaseView(Container):
     def on_mount(self) -> None:
         self.refresh_status()
         signals(self).session_signal.subscribe(self, self._on_event)
+        signals(self).watch_signal.subscribe(self, self._on_watch)
         self.set_interval(AGES_EVERY, self._on_tick)
 
     def on_show(self) -> None:
@@ -87,6 +88,12 @@ class PhaseView(Container):
                 self.refresh_item(item_id)
         elif event.type == "phase.signed_off" and event.data.get("phase") == self.phase.id:
             self.refresh_status()
+
+    def _on_watch(self, item_id: str) -> None:
+        # a watched re-run that was not logged: only the detail pane's history bar moved
+        selected = self.checklist.selected_item()
+        if self.is_on_screen and selected is not None and selected.id == item_id:
+            self.detail.show_item(selected, self.checklist.selected_section())
 
     def refresh_status(self) -> None:
         done, total = self.engine.progress(i for _, i in self.phase.items())
