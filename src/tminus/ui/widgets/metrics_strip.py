@@ -98,13 +98,15 @@ class MetricsStrip(Vertical):
             style = resolve(self, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
             spark = sparkline(resample(list(series.points), spark_w), spark_w)
+            if state == "error":  # the reason, in the sparkline's room, not cut at 12
+                words, spark = words[: 12 + 1 + spark_w], ""
             line.show(
                 Text.assemble(
                     (metric.title.ljust(name_w), "bold"),
                     " ",
                     (value.rjust(8), style),
                     " ",
-                    (words[:12].ljust(12), style),
+                    (words.ljust(12) if state == "error" else words[:12].ljust(12), style),
                     " ",
                     (spark, style),
                 ),

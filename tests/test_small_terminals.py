@@ -1,0 +1,166 @@
+"""The console at 80x24, 60x20 and 120x40 with metric errors present: nothing important
+off screen, tabs and keys whole, x first while a trigger fires, help from the table."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from screen_lines import screen_lines
+from tminus.plan.loader import default_plan
+from tminus.plan.model import Plan
+from tminus.ui.screens.help import help_text
+from tminus.ui.tab_labels import fit_labels
+from tminus.ui.widgets.checklist import column_widths
+from tminus.ui.widgets.key_footer import IMPORTANCE
+
+from console_factory import make_app
+
+SIZES = [(80, 24), (60, 20), (120, 40)]
+
+
+def errors_plan() -> Plan:
+    """The default plan with every metric query one the demo world cannot parse: each
+    metric polls to an error."""
+    plan = default_plan()
+    broken = tuple(dataclasses.replace(m, query=f"sum(rate({m.id}_broken[") for m in plan.metrics)
+    return dataclasses.replace(plan, metrics=broken)
+
+
+async def wait_for_errors(engine, timeout: float = 15.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not all(engine.poller.series[m.id].state == "error" for m in engine.plan.metrics):
+        assert asyncio.get_running_loop().time() < deadline, "metric polls never failed"
+        await asyncio.sleep(0.1)
+
+
+def footer(lines: list[str]) -> str:
+    return lines[-1]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_launch_day_with_metric_errors_keeps_the_checklist(tmp_path: Path, size):
+    app, engine = make_app(tmp_path, errors_plan())
+    width, height = size
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await wait_for_errors(engine)
+        await pilot.pause(0.5)
+        lines = screen_lines(app)
+    text = "\n".join(lines)
+    # every tab, by number, on the tab row
+    for n in range(1, 7):
+        assert f" {n} " in f" {lines[1]} " or f" {n}" in lines[1], lines[1]
+    assert "6" in lines[1]
+    # the metrics strip is one line on a short terminal, a few otherwise; the list stays
+    strip = [line for line in lines if "query error" in line]
+    if height < 32:
+        assert sum(1 for line in lines if "ok ·" in line or "/8 ok" in line) == 1
+    assert len(strip) <= 8
+    assert "Final infrastructure health check"[: width // 3] in text
+    assert "Enable maintenance mode"[: width // 3] in text
+    # the footer: whole keys, help always, no stray palette divider
+    keys = footer(lines)
+    assert "? Help" in keys
+    assert "▏" not in keys
+    assert len(keys) <= width
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_x_leads_the_footer_while_a_trigger_fires(tmp_path: Path, size):
+    app, engine = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert not footer(screen_lines(app)).startswith("x ")
+        await engine.declare_trigger("data-corruption", "checksums differ on replica 2")
+        await pilot.pause(0.3)
+        keys = footer(screen_lines(app))
+    assert keys.startswith("x ROLLBACK"), keys
+    assert "? Help" in keys
+
+
+async def test_metrics_strip_toggles(tmp_path: Path):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("2")
+        await pilot.pause()
+        strip = app.screen.query_one("#strip-launch-day")
+        assert strip.display
+        before = screen_lines(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not strip.display
+        after = screen_lines(app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert strip.display
+    # hiding the strip gives its line to the checklist
+    assert sum(1 for line in after if line.strip()) >= sum(1 for line in before if line.strip())
+
+
+def test_tab_labels_fit_by_shortening_the_longest_first():
+    labels = [
+        "1 T-7d Pre-Launch Validation",
+        "2 T-0 Launch Day",
+        "3 T+1d Post-Launch Validation",
+        "4 Metrics",
+        "5 Rollback",
+        "6 Contacts & Comms",
+    ]
+    assert fit_labels(labels, 200) == labels
+    for width in (120, 80, 60, 40):
+        fitted = fit_labels(labels, width)
+        assert sum(len(t) + 2 for t in fitted) <= width, (width, fitted)
+        assert [t.split()[0] for t in fitted] == [str(n) for n in range(1, 7)]
+    assert fit_labels(labels, 80)[3] == "4 Metrics"  # the short ones stay whole
+
+
+def test_columns_give_way_by_priority():
+    wide = column_widths(120, 48)
+    assert wide["item"] >= 48 and wide["value"] == 12
+    narrow = column_widths(80, 48)
+    assert narrow["item"] >= 40 and narrow["value"] >= 8
+    assert narrow["owner"] < 14  # owner gives way before the title
+
+
+def test_help_wraps_with_its_indent_and_counts_the_tabs():
+    text = help_text(False, tabs=6, width=44)
+    lines = text.splitlines()
+    assert "[b]1-6   [/b] switch to tab 1-6" in text
+    assert "1-9" not in text
+    for line in lines[1:]:
+        if line.strip() and not line.startswith("  [b]") and not line.startswith("[b]"):
+            # a wrapped line of a key's text, or a symbol line: indented, never at column 0
+            assert line.startswith("  "), line
+    assert any(line.startswith("  [b]enter") for line in lines)
+    wide = help_text(False, tabs=6, width=200)
+    assert "Chart range" in wide and "Metrics tab, a manual success criterion" in wide
+
+
+async def test_help_screen_names_this_consoles_tabs(tmp_path: Path):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text").content)
+    tabs = 6
+    assert f"switch to tab 1-{tabs}" in text
+
+
+async def test_follower_detail_does_not_offer_r(tmp_path: Path):
+    app, _engine = make_app(tmp_path, read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        detail = str(app.screen.query_one("#detail-pre-launch #detail-body").content)
+    assert "r runs every check" not in detail
+    assert "Read-only" in detail
+
+
+def test_importance_puts_rollback_first():
+    assert IMPORTANCE[0] == "rollback" and IMPORTANCE[1] == "help"
