@@ -135,3 +135,53 @@ def test_every_needs_a_check_and_a_sane_interval():
     with pytest.raises(PlanError) as err:
         parse_plan(manual)
     assert "only an automated check can be watched" in str(err.value)
+
+
+async def test_watched_item_shows_its_history_bar_and_a_stale_sign_off_offers_a_rerun(tmp_path):
+    import dataclasses as dc
+
+    from tminus.engine.session import load_events
+    from tminus.ui.screens.signoff import SignOffScreen
+
+    from console_factory import make_app, small_plan
+
+    plan = small_plan()
+    ready = dc.replace(plan.phases[0], every=timedelta(seconds=1))
+    settings = dc.replace(plan.settings, fresh_within=timedelta(minutes=1))
+    plan = dc.replace(plan, phases=(ready, *plan.phases[1:]), settings=settings)
+    app, engine = make_app(tmp_path, plan)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        watcher = engine.watcher
+        assert watcher is not None
+        await until(lambda: watcher.pass_ratio("smoke-test")[1] >= 1)
+        for _ in range(3):  # the frozen launch clock moves only when told
+            engine.clock.advance(1.5)
+            runs = watcher.runs_done
+            await until(lambda runs=runs: watcher.runs_done > runs)
+        await pilot.press("down")  # the smoke test
+        await pilot.pause(0.2)
+        detail = str(app.screen.query_one("#detail-ready #detail-body").content)
+        assert "watched every 1s" in detail
+        assert "✔✔✔✔ 4/4 passed (100%)" in detail
+        # a person confirms the manual item; a while later the check's result is stale
+        await pilot.press("down", "c")
+        await pilot.pause()
+        await pilot.press(*"restored", "enter")
+        await pilot.pause(0.3)
+        await watcher.stop()
+        later = engine.wall_now() + timedelta(minutes=5)
+        engine.wall_now = lambda: later
+        await pilot.press("g")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, SignOffScreen)
+        stale = str(app.screen.query_one("#stale").content)
+        assert "Smoke test" in stale and "older than fresh_within" in stale
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        for task in list(engine._run_tasks):
+            await task
+        await pilot.pause()
+        assert not isinstance(app.screen, SignOffScreen)
+    started = [e for e in load_events(engine.session.path).events if e.type == "check.started"]
+    assert [e.data["item"] for e in started] == ["smoke-test"]  # the re-run, recorded
