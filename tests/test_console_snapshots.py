@@ -79,3 +79,37 @@ def test_rollout_tab_mid_bake(snap_compare, session_dir, size):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=at_five_percent)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (120, 40)])
+def test_launch_day_with_metric_errors(snap_compare, session_dir, size):
+    from test_small_terminals import errors_plan, wait_for_errors
+
+    app, engine = make_app(session_dir, errors_plan(), session_name="snapshot")
+
+    async def errors(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("2")
+        await wait_for_errors(engine)
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=errors)
+
+
+def test_ascii_mode(snap_compare, session_dir):
+    app, _ = make_app(session_dir, small_plan(), session_name="snapshot")
+    app.ascii_only = True
+
+    async def run_phase(pilot) -> None:
+        await pilot.pause()
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        for task in list(app.engine._run_tasks):
+            await task
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_phase)

@@ -164,3 +164,21 @@ async def test_follower_detail_does_not_offer_r(tmp_path: Path):
 
 def test_importance_puts_rollback_first():
     assert IMPORTANCE[0] == "rollback" and IMPORTANCE[1] == "help"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_tab_fits_with_metric_errors(tmp_path: Path, size):
+    app, engine = make_app(tmp_path, errors_plan())
+    width, _height = size
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await wait_for_errors(engine)
+        panes = [p.id for p in app.screen.query("TabPane")]
+        for n in range(1, len(panes) + 1):
+            await pilot.press(str(n))
+            await pilot.pause(0.2)
+            lines = screen_lines(app)
+            numbers = [word for word in lines[1].split() if word.isdigit()]
+            assert numbers == [str(i) for i in range(1, len(panes) + 1)], (n, lines[1])
+            keys = footer(lines)
+            assert "? Help" in keys and "▏" not in keys, (n, keys)
