@@ -169,7 +169,6 @@ def test_importance_puts_rollback_first():
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 async def test_every_tab_fits_with_metric_errors(tmp_path: Path, size):
     app, engine = make_app(tmp_path, errors_plan())
-    width, _height = size
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         await wait_for_errors(engine)
@@ -182,3 +181,4 @@ async def test_every_tab_fits_with_metric_errors(tmp_path: Path, size):
             assert numbers == [str(i) for i in range(1, len(panes) + 1)], (n, lines[1])
             keys = footer(lines)
             assert "? Help" in keys and "▏" not in keys, (n, keys)
+            assert len(keys) <= size[0]

@@ -114,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--speed", type=float, default=1.0)
     s.add_argument("--seed", type=int, default=1)
     _as(s)
+    s.add_argument(
+        "--watch",
+        metavar="DURATION",
+        help='watch every automated check of the current phase on this interval (e.g. "30s")',
+    )
     for console in ("run", "demo"):
         sub.choices[console].add_argument(
             "--ascii",
@@ -232,8 +237,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from tminus.commands.console import run_demo
 
+    watch = None
+    if args.watch is not None:
+        from tminus.core.durations import parse_duration
+
+        try:
+            watch = parse_duration(args.watch)
+        except ValueError as exc:
+            raise UsageError(f"--watch: {exc}") from None
+        if watch.total_seconds() < 1:
+            raise UsageError("--watch must be at least 1s")
     _terminal(args)
-    return run_demo(args.scenario, args.speed, args.seed, actor=args.as_actor)
+    return run_demo(args.scenario, args.speed, args.seed, watch, actor=args.as_actor)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

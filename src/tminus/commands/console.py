@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from tminus.engine.console import ConsoleEngine
@@ -21,12 +22,18 @@ from tminus.engine.state import SessionState, apply, apply_sample, fold_file
 from tminus.plan.model import DemoConfig, Plan
 
 
-def demo_plan(scenario: str, speed: float, seed: int) -> Plan:
+def demo_plan(scenario: str, speed: float, seed: int, watch: timedelta | None = None) -> Plan:
+    """The default plan on the demo world; with `watch`, every phase watches its
+    automated checks on that interval (`every`), as a plan may say."""
     from tminus.plan.loader import default_plan
 
     plan = default_plan()
     demo = DemoConfig(scenario=scenario, seed=seed, speed=speed)  # type: ignore[arg-type]
-    return dataclasses.replace(plan, backends=dataclasses.replace(plan.backends, demo=demo))
+    plan = dataclasses.replace(plan, backends=dataclasses.replace(plan.backends, demo=demo))
+    if watch is not None:
+        phases = tuple(dataclasses.replace(p, every=watch) for p in plan.phases)
+        plan = dataclasses.replace(plan, phases=phases)
+    return plan
 
 
 def unfinished_session(plan_path: str) -> tuple[Path | None, str]:
@@ -52,7 +59,13 @@ def open_console(
     return 0
 
 
-def run_demo(scenario: str, speed: float, seed: int, actor: str | None = None) -> int:
+def run_demo(
+    scenario: str,
+    speed: float,
+    seed: int,
+    watch: timedelta | None = None,
+    actor: str | None = None,
+) -> int:
     from tminus.backends.demo import make_world
     from tminus.backends.factory import build_backends
 
@@ -60,7 +73,7 @@ def run_demo(scenario: str, speed: float, seed: int, actor: str | None = None) -
         from tminus.core.errors import UsageError
 
         raise UsageError("--speed must be more than 0")
-    plan = demo_plan(scenario, speed, seed)
+    plan = demo_plan(scenario, speed, seed, watch)
     assert plan.backends.demo is not None
     world = make_world(plan.backends.demo, plan.launch.t0)
     backends = build_backends(plan, world=world)
