@@ -182,3 +182,41 @@ async def test_every_tab_fits_with_metric_errors(tmp_path: Path, size):
             keys = footer(lines)
             assert "? Help" in keys and "▏" not in keys, (n, keys)
             assert len(keys) <= size[0]
+
+
+async def test_metrics_tab_is_keyboard_first(tmp_path: Path):
+    from tminus.ui.screens.metric_detail import MetricDetailScreen
+    from tminus.ui.widgets.metric_panel import MetricPanel
+    from tminus.ui.widgets.scoreboard import Scoreboard
+
+    app, engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        first = engine.plan.metrics[0].id
+        assert isinstance(app.focused, MetricPanel) and app.focused.metric.id == first
+        await pilot.press("right")
+        assert app.focused.metric.id == engine.plan.metrics[1].id
+        await pilot.press("down")
+        assert app.focused.metric.id == engine.plan.metrics[3].id
+        await pilot.press("enter")  # at once: no tab presses first
+        await pilot.pause()
+        assert isinstance(app.screen, MetricDetailScreen)
+        assert app.screen.metric.id == engine.plan.metrics[3].id
+        await pilot.press("escape")
+        await pilot.pause()
+        for _ in range(4):
+            await pilot.press("down")
+        await pilot.pause()
+        board = app.screen.query_one(Scoreboard)
+        assert board.has_focus
+        # the scoreboard is on screen and scrolls: its last criterion can be reached
+        view = board.parent.parent
+        for _ in range(10):
+            await pilot.press("down")
+        await pilot.pause()
+        assert view.max_scroll_y > 0 and view.scroll_y == view.max_scroll_y
+        lines = screen_lines(app)
+        last = engine.plan.success_criteria[-1].title
+        assert any(last[:30] in line for line in lines), lines

@@ -83,6 +83,10 @@ class MainScreen(Screen[None]):
         view = self.active_phase_view()
         if view is not None:
             view.focus_list()
+        elif self._active_tab() == "metrics":
+            # the first panel, so enter opens its chart at once (the tab mounts lazily)
+            for metrics in self.query(MetricsView):
+                metrics.focus_first()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
@@ -114,6 +118,7 @@ class MainScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
         self._focus_list()
+        self.call_after_refresh(self._focus_list)  # a lazily mounted tab: once it is there
         if self._active_tab() == "rollout":
             self.query("RolloutView").focus()  # its keys (← → enter) work at once
         self.refresh_bindings()

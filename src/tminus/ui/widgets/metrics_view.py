@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Static
 
@@ -14,7 +17,18 @@ STALENESS_EVERY = 1.0  # seconds: 'stale 45s' counts up without a poll
 
 
 class MetricsView(VerticalScroll):
+    """Keyboard first: the first panel has focus, arrows move between panels (and down
+    from the last row to the scoreboard, which then scrolls), enter opens a chart."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left", "move(-1, 0)", "Left", show=False),
+        Binding("right", "move(1, 0)", "Right", show=False),
+        Binding("up", "move(0, -1)", "Up", show=False),
+        Binding("down", "move(0, 1)", "Down", show=False),
+    ]
     DEFAULT_CSS = """
+    MetricsView { height: 1fr; }
+    MetricsView > Vertical { height: auto; }
     MetricsView Grid { grid-size: 2; grid-gutter: 0 1; height: auto; }
     MetricsView.narrow Grid { grid-size: 1; }
     MetricsView .hint { color: $text-muted; padding: 0 1; }
@@ -32,11 +46,37 @@ class MetricsView(VerticalScroll):
         if self.engine.poller is None:
             yield Static("No metrics backend in this plan.", classes="hint")
             return
-        yield Static("enter on a metric: its chart · tab moves between metrics", classes="hint")
+        yield Static("enter: the metric's chart · arrows move between metrics", classes="hint")
         with Grid():
             yield from self.panels.values()
         with Vertical():
             yield self.scoreboard
+
+    def focus_first(self) -> None:
+        panels = list(self.panels.values())
+        if panels and not any(p.has_focus for p in panels) and not self.scoreboard.has_focus:
+            panels[0].focus()
+
+    def action_move(self, dx: int, dy: int) -> None:
+        panels = list(self.panels.values())
+        if self.scoreboard.has_focus:
+            if dy > 0:
+                self.scroll_down()
+            elif dy < 0 and self.scroll_y > self.scoreboard.region.y - self.region.y:
+                self.scroll_up()
+            elif panels:
+                panels[-1].focus()
+            return
+        here = next((n for n, p in enumerate(panels) if p.has_focus), None)
+        if here is None:
+            self.focus_first()
+            return
+        columns = 1 if self.has_class("narrow") else 2
+        there = here + dx + dy * columns
+        if there >= len(panels) and dy > 0:
+            self.scoreboard.focus()
+        elif 0 <= there < len(panels):
+            panels[there].focus()
 
     def on_mount(self) -> None:
         if self.engine.poller is not None:

@@ -22,10 +22,13 @@ SCORE_SYMBOL = {
 }
 
 
-class Scoreboard(LiveText):
+class Scoreboard(LiveText, can_focus=True):
     """Follows metric polls and criterion confirmations itself, while on screen."""
 
-    DEFAULT_CSS = "Scoreboard { height: auto; padding: 0 1; }"
+    DEFAULT_CSS = """
+    Scoreboard { height: auto; padding: 0 1; }
+    Scoreboard:focus { background: $boost; }
+    """
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
