@@ -220,3 +220,27 @@ async def test_metrics_tab_is_keyboard_first(tmp_path: Path):
         lines = screen_lines(app)
         last = engine.plan.success_criteria[-1].title
         assert any(last[:30] in line for line in lines), lines
+
+
+def test_chart_time_axis_is_labelled_sensibly():
+    from tminus.ui.screens.metric_detail import time_axis
+
+    assert [t for _, t in time_axis(900)[2]] == ["-15m", "-10m", "-5m", "now"]
+    divisor, word, ticks = time_axis(86400)
+    assert (divisor, word) == (3600.0, "hours")
+    assert all("1440" not in t for _, t in ticks) and ticks[-1][1] == "now"
+
+
+async def test_chart_shows_hours_on_the_24h_range(tmp_path: Path):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press("4")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press("4")  # 24h
+        await pilot.pause(0.3)
+        text = "\n".join(screen_lines(app))
+    assert "hours before now" in text and "-1440" not in text
+    assert "-10h" in text and "now" in text

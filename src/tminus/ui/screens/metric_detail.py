@@ -41,6 +41,20 @@ def _literals(node: tuple[object, ...]) -> list[float]:
     return found
 
 
+def time_axis(span: float) -> tuple[float, str, list[tuple[float, str]]]:
+    """How a chart of the last `span` seconds labels time: minutes up to an hour, hours
+    beyond; ticks at round steps ("-15m", "-10m", "-5m", "now"), never "-1440"."""
+    divisor, word, suffix = (60.0, "minutes", "m") if span <= 3600 else (3600.0, "hours", "h")
+    length = span / divisor
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60) if length / s <= 6), 120)
+    ticks = []
+    at = 0.0
+    while at <= length + 1e-9:
+        ticks.append((-at, "now" if at == 0 else f"-{at:g}{suffix}"))
+        at += step
+    return divisor, word, sorted(ticks)
+
+
 class MetricDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="back"),
@@ -101,12 +115,15 @@ class MetricDetailScreen(Screen[None]):
             meta.update(f"[b]{escape(self.metric.title)}[/b] · last {self.range} · no data")
             chart.refresh()
             return
-        xs = [(t - end) / 60 for t, _ in points]  # minutes before now
+        divisor, word, ticks = time_axis(end - start)
+        xs = [(t - end) / divisor for t, _ in points]  # before now, in the range's unit
         ys = [v * scale for _, v in points]
         plt.plot(xs, ys, marker="braille")
+        plt.xlim(-(end - start) / divisor, 0)
+        plt.xticks([v for v, _ in ticks], [text for _, text in ticks])
         for name, level in thresholds(self.metric):
             plt.hline(level * scale, "green" if name == "ok" else "orange")
-        plt.xlabel("minutes before now")
+        plt.xlabel(f"{word} before now")
         plt.ylabel(label)
         last = format_metric(points[-1][1], unit)
         meta.update(
