@@ -244,3 +244,24 @@ async def test_chart_shows_hours_on_the_24h_range(tmp_path: Path):
         text = "\n".join(screen_lines(app))
     assert "hours before now" in text and "-1440" not in text
     assert "-10h" in text and "now" in text
+
+
+def test_sparklines_are_anchored_and_scroll():
+    from tminus.ui.widgets.format import BLOCKS, scale_for, sparkline, time_columns
+
+    flat = [1.0] * 10
+    lo, hi = scale_for(flat, "ratio")
+    assert hi == 1.0 and lo < 1.0
+    assert set(sparkline(flat, 10, lo, hi)) == {BLOCKS[-1]}  # a flat 100% at the top
+    dip = [0.986] * 5 + [0.95]
+    lo, hi = scale_for(dip, "ratio")
+    line = sparkline(dip, 6, lo, hi)
+    assert line[-1] != BLOCKS[0]  # 98.6 -> 95% is a dip, not a collapse to the bottom
+    tiny = [0.0002, 0.0003, 0.0004]
+    assert scale_for(tiny, "ratio") == (0.0002, 0.0004)  # a small error rate keeps its range
+    # a fixed time grid: one more poll changes the newest column only
+    points = [(float(t), float(t % 7)) for t in range(0, 100, 5)]
+    before = time_columns(points, 8, 10.0)
+    after = time_columns([*points, (101.0, 50.0)], 8, 10.0)
+    assert after[:-1] == before[1:] or after[:-1] == before[:-1]
+    assert after[-1] != before[-1] or len(after) != len(before)

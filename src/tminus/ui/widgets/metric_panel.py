@@ -6,6 +6,8 @@ away or on a hidden tab catches up when it is shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -14,9 +16,11 @@ from textual.message import Message
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
 from tminus.ui.signals import signals
-from tminus.ui.widgets.format import format_metric, resample, sparkline
+from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
+
+HISTORY = 900.0  # seconds a panel's sparkline spans (the backfill's 15 minutes)
 
 
 class MetricPanel(Vertical, can_focus=True):
@@ -68,6 +72,26 @@ class MetricPanel(Vertical, can_focus=True):
     def on_click(self) -> None:
         self.post_message(self.Open(self.metric.id))
 
+    def _spark_text(self, points: Iterable[tuple[float, float]], width: int) -> str:
+        """Low and high of the scale, then the sparkline on a scrolling time grid."""
+        values = time_columns(list(points), width, self._bucket(width))
+        if not values:
+            return ""
+        lo, hi = scale_for(values, self.metric.unit)
+        label = f"{format_metric(lo, self.metric.unit)}-{format_metric(hi, self.metric.unit)} "
+        room = max(0, width - len(label))
+        return label + sparkline(values[-room:], room, lo, hi)
+
+    def _bucket(self, width: int) -> float:
+        """Seconds per column: the poll interval, or more so the line spans HISTORY."""
+        poller = self.engine.poller
+        interval = (
+            next((p.interval for p in poller.polls if p.id == self.metric.id), 5.0)
+            if poller
+            else 5.0
+        )
+        return max(interval, HISTORY / max(1, width))
+
     def refresh_metric(self) -> None:
         if self.engine.poller is None:
             return
@@ -76,7 +100,7 @@ class MetricPanel(Vertical, can_focus=True):
         width = max(8, self.size.width - 4)
         style = resolve(self, STATE_STYLE.get(state, ""))
         value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
-        spark = sparkline(resample(list(series.points), width), width)
+        spark = self._spark_text(series.points, width)
         self._head.show(
             Text.assemble(
                 (self.metric.title, "bold"),

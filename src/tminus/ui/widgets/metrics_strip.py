@@ -13,11 +13,12 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric
 from tminus.ui.signals import signals
-from tminus.ui.widgets.format import format_metric, resample, sparkline
+from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
 
 COMPACT_BELOW = 32  # terminal rows
+HISTORY = 900.0  # seconds a strip line's sparkline spans
 MAX_LINES = 8  # a plan with many metrics: the Metrics tab has them all
 STALENESS_EVERY = 1.0  # seconds: 'stale 45s' counts up without a poll
 
@@ -97,7 +98,11 @@ class MetricsStrip(Vertical):
         for line, (metric, series, state, words) in zip(self._lines, rows, strict=True):
             style = resolve(self, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
-            spark = sparkline(resample(list(series.points), spark_w), spark_w)
+            values = time_columns(list(series.points), spark_w, HISTORY / max(1, spark_w))
+            lo, hi = scale_for(values, metric.unit)
+            label = f"{format_metric(lo, metric.unit)}-{format_metric(hi, metric.unit)} "
+            room = max(0, spark_w - len(label))
+            spark = label + sparkline(values[-room:], room, lo, hi) if values and room else ""
             if state == "error":  # the reason, in the sparkline's room, not cut at 12
                 words, spark = words[: 12 + 1 + spark_w], ""
             line.show(
