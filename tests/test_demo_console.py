@@ -62,12 +62,13 @@ async def test_polling_scales_with_the_demo_speed(tmp_path):
     assert plan.backends.demo is not None
     clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=60.0)
     world = make_world(plan.backends.demo, plan.launch.t0, clock)
-    world.set_weight(BAD_RELEASE_START_WEIGHT)
     session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
     engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
     engine.attach_loop(asyncio.get_running_loop())
     await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
     try:
+        assert engine.rollout is not None
+        await engine.rollout.apply(50, reason="test: half the traffic on the bad canary")
         deadline = time.monotonic() + 30
         while not engine.state.firing and time.monotonic() < deadline:
             await asyncio.sleep(0.1)

@@ -120,6 +120,8 @@ def prepare_take_over(plan: Plan, plan_path: str, actor: str | None = None) -> P
     writer is gone, recorded as session.taken_over naming that writer."""
     from tminus.backends.factory import build_backends
     from tminus.core.errors import UsageError
+    from tminus.engine.session import load_events
+    from tminus.engine.state import fold
 
     path, _ = unfinished_session(plan_path)
     if path is None:
