@@ -70,3 +70,19 @@ def test_take_over_with_nothing_to_take_over_is_bad_input(tmp_path):
     assert out.returncode == 2
     assert "no unfinished session of this plan to take over" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+async def test_the_follower_notice_says_read_only_once():
+    plan = load_plan(SMALL)
+    path = str(SMALL.resolve())
+    writer = prepare_run(plan, path, read_only=False, new=True)
+    writer.engine.attach_loop(asyncio.get_running_loop())
+    assert writer.start is not None
+    await writer.start()
+    try:
+        follower = prepare_run(plan, path, read_only=False, new=False)
+        assert follower.engine.read_only
+        assert "open for writing by" in follower.notice
+        assert follower.notice.lower().count("read-only") == 1, follower.notice
+    finally:
+        await writer.engine.shutdown()

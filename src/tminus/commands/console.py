@@ -175,7 +175,12 @@ def prepare_run(
                 on_sample=lambda obj: apply_sample(resumed_state, obj),
             )
         except SessionLocked as exc:
-            read_only, notice = True, f"{exc}. Opened read-only, following it live."
+            # said once: the lock's own message already ends "open it read-only"
+            read_only = True
+            notice = (
+                f"Session {path.stem} is open for writing by {exc.holder}:"
+                " opened read-only, following it live."
+            )
         except SessionError as exc:  # damaged past use, or written by a newer tminus
             path, notice = None, f"{exc}. Started a new session instead."
         else:
