@@ -146,11 +146,12 @@ async def test_help_screen_names_this_consoles_tabs(tmp_path: Path):
     app, _engine = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        tabs = len(app.screen.query("TabPane"))
         await pilot.press("question_mark")
         await pilot.pause()
         text = str(app.screen.query_one("#help-text").content)
-    tabs = 6
-    assert f"switch to tab 1-{tabs}" in text
+    assert tabs >= 6
+    assert f"switch to tab 1-{tabs}" in text and "1-9" not in text
 
 
 async def test_follower_detail_does_not_offer_r(tmp_path: Path):
