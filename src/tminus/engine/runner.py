@@ -110,25 +110,55 @@ class CheckRunner:
             if not live and len(out) == len(ids):
                 all_done.set()
 
+        started = 0
         try:
             for n, item_id in enumerate(ids):
                 if self._generation != generation:  # cancelled: the rest never start
-                    out[item_id] = CheckResult(Outcome.SKIPPED, "cancelled")
-                    continue
+                    break
                 await window.acquire()
                 if n % 256 == 255:
                     await asyncio.sleep(0)  # let running checks breathe between batches
                 task = asyncio.create_task(self._run_item(item_id, run_id, who, record, listener))
+                started += 1
                 live.add(task)
                 self._tasks.add(task)
                 task.add_done_callback(functools.partial(finished, item_id))
+            if started < len(ids):
+                for item_id in self._skip_unstarted(ids[started:], run_id, record, listener):
+                    out[item_id] = CheckResult(Outcome.SKIPPED, "cancelled")
             if len(out) < len(ids):
                 await all_done.wait()
         except asyncio.CancelledError:
             for task in list(live):
                 task.cancel()
+            self._skip_unstarted(ids[started:], run_id, record, listener)
             raise
         return {i: out[i] for i in ids}
+
+    def _skip_unstarted(
+        self,
+        ids: list[str],
+        run_id: str,
+        record: RecordPolicy | None,
+        listener: Listener | None,
+    ) -> list[str]:
+        """Checks a cancelled run never started are recorded as skipped, like those it
+        interrupted: tasks are created only as the gate admits work, so these have none."""
+        listener = listener or self.listener
+        for item_id in ids:
+            if record is None and self.session is not None and not self.session.closed:
+                # no await while being cancelled: queued, the writer thread makes it durable
+                spec = self._index[item_id][2].check
+                self.session.submit(
+                    "check.finished",
+                    item=item_id,
+                    run=run_id,
+                    kind=spec.kind if spec is not None else "",
+                    result=CheckResult(Outcome.SKIPPED, "cancelled before it started").to_dict(),
+                )
+            if listener:
+                listener(item_id, CheckResult(Outcome.SKIPPED, "cancelled before it started"))
+        return ids
 
     async def preload(self, kinds: set[str]) -> None:
         """Import what these check kinds need in a worker thread, before any check starts.
