@@ -168,7 +168,7 @@ def test_default_plan_shape():
     ids = [i.id for _, _, i in plan.items()]
     assert len(ids) == len(set(ids))
     assert plan.rollout is not None and plan.rollout.steps == (5, 25, 50, 100)
-    assert len(plan.rollback.steps) == 7
+    assert len([s for s in plan.rollback.steps if not s.addition]) == 7
 
 
 # -- property tests: whatever the input, a PlanError or a Plan, never a traceback --------
@@ -281,3 +281,48 @@ def test_rollout_problems_name_file_line_and_field():
     demo = MINIMAL + head + '[rollout.actuator]\nkind = "demo"\n'
     need = 'rollout.actuator.kind: kind "demo" needs [backends.demo]'
     assert any(need in m for m in problems(demo))
+
+
+ROLLBACK_STEPS = """
+[rollout]
+actuator = { kind = "demo" }
+
+[[rollback.steps]]
+title = "Back to the previous version"
+action = { kind = "rollout" }
+
+[[rollback.steps]]
+title = "Verify"
+action = { kind = "verify", checks = ["nope"], metrics = ["error_rate", "missing"], within = "1m" }
+
+[[rollback.steps]]
+title = "Check by hand"
+addition = true
+optional = true
+"""
+
+
+def test_rollback_steps_verify_and_additions_load():
+    text = MINIMAL + ROLLBACK_STEPS.replace('checks = ["nope"], ', "").replace(', "missing"', "")
+    plan = parse_plan(text, "plan.toml")
+    kinds = [s.kind for s in plan.rollback.steps]
+    assert kinds == ["rollout", "verify", "manual"]
+    assert [s.addition for s in plan.rollback.steps] == [False, False, True]
+
+
+def test_verify_names_unknown_checks_and_metrics_by_line_and_field():
+    found = problems(MINIMAL + ROLLBACK_STEPS)
+    line = MINIMAL.count("\n") + ROLLBACK_STEPS.count("\n", 0, ROLLBACK_STEPS.index('"nope"')) + 1
+    assert f"plan.toml:{line}: rollback.steps[1].action.checks[0]: no automated item" in "\n".join(
+        found
+    ), found
+    assert any(
+        "rollback.steps[1].action.metrics[1]: no metric with id 'missing'" in p for p in found
+    )
+
+
+def test_verify_needs_something_to_verify():
+    text = MINIMAL + '[[rollback.steps]]\ntitle = "V"\naction = { kind = "verify" }\n'
+    assert any(
+        "rollback.steps[0].action.checks: name at least one check" in p for p in problems(text)
+    )

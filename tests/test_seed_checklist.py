@@ -78,7 +78,13 @@ def test_triggers_steps_contacts_comms_and_criteria():
     assert [t.title for t in plan.triggers] == seed[
         "Rollback Procedures/Immediate Rollback Triggers"
     ]
-    assert [s.title for s in plan.rollback.steps] == seed["Rollback Procedures/Rollback Steps"]
+    # the seed's steps come first, in order; anything after them is marked as an addition
+    seed_steps = seed["Rollback Procedures/Rollback Steps"]
+    assert len(seed_steps) == 7
+    ours = plan.rollback.steps
+    assert [s.title for s in ours[: len(seed_steps)]] == seed_steps
+    assert not any(s.addition for s in ours[: len(seed_steps)])
+    assert all(s.addition for s in ours[len(seed_steps) :])
     contacts = [f"**{c.role}**: {(c.via and 'Via ' + c.via) or c.details}" for c in plan.contacts]
     assert contacts == seed["Emergency Contacts"]
     internal = [f"{c.name}: {c.target}" for c in plan.comms.internal]

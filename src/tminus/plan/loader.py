@@ -17,6 +17,7 @@ from tminus.plan.model import (
     KubernetesPatchAction,
     Plan,
     RolloutAction,
+    VerifyAction,
 )
 from tminus.plan.schema import Converter, Path, Problem, format_path
 
@@ -283,4 +284,22 @@ def _cross_check(plan: Plan) -> list[Problem]:
             need_context(("rollback", "steps", i, "action", "context"), step.action.context)
         if isinstance(step.action, RolloutAction) and plan.rollout is None:
             out.append(Problem(("rollback", "steps", i, "action"), "needs a [rollout] section"))
+        if isinstance(step.action, VerifyAction):
+            out.extend(_verify_problems(plan, ("rollback", "steps", i, "action"), step.action))
+    return out
+
+
+def _verify_problems(plan: Plan, base: Path, action: VerifyAction) -> list[Problem]:
+    out: list[Problem] = []
+    automated = {item.id for _, _, item in plan.items() if item.check is not None}
+    for ci, check_id in enumerate(action.checks):
+        if check_id not in automated:
+            out.append(Problem((*base, "checks", ci), f"no automated item with id {check_id!r}"))
+    metrics = {m.id: m for m in plan.metrics}
+    for mi, metric_id in enumerate(action.metrics):
+        metric = metrics.get(metric_id)
+        if metric is None:
+            out.append(Problem((*base, "metrics", mi), f"no metric with id {metric_id!r}"))
+        elif metric.ok is None:
+            out.append(Problem((*base, "metrics", mi), f"metric {metric_id!r} has no ok condition"))
     return out

@@ -388,6 +388,24 @@ class RolloutAction(Action):
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerifyAction(Action):
+    """Run named checks and judge named metrics against their `ok` range, again and again,
+    until all pass or `within` ends."""
+
+    kind: str
+    checks: tuple[str, ...] = ()  # item ids with an automated check
+    metrics: tuple[str, ...] = ()  # [[metrics]] ids; each must have an `ok` condition
+    within: timedelta = duration_field(timedelta(minutes=10))
+    every: timedelta = duration_field(timedelta(seconds=15))
+
+    def validate(self) -> Issues:
+        if not self.checks and not self.metrics:
+            yield ("checks",), "name at least one check (item id) or metric to verify"
+        if self.every <= timedelta(0) or self.every > self.within:
+            yield ("every",), "must be more than 0 and no longer than within"
+
+
+@dataclass(frozen=True, kw_only=True)
 class DemoAction(Action):
     kind: str
     effect: str = ""  # what the demo world does, e.g. "maintenance-on", "clear-caches"
@@ -400,6 +418,7 @@ Action.KINDS.update(
         "webhook": WebhookAction,
         "kubernetes-patch": KubernetesPatchAction,
         "rollout": RolloutAction,
+        "verify": VerifyAction,
         "demo": DemoAction,
     }
 )
@@ -409,10 +428,16 @@ Action.KINDS.update(
 class RollbackStep:
     title: str
     id: str = ""
-    action: Action | None = None  # none: a person does it and confirms
-    dangerous: bool = False  # asks again before it runs
-    optional: bool = False  # "if needed": the commander may skip it without a failure
+    action: Action | None = None  # none: a person does it and confirms with a note
+    dangerous: bool = False  # asks again before it runs; the answer defaults to no
+    optional: bool = False  # "if needed": offered, may be skipped with a reason, never silent
+    addition: bool = False  # not in the seed checklist: added by this plan
     runbook: str = ""
+
+    @property
+    def kind(self) -> str:
+        """The action's kind, or "manual" when a person does it."""
+        return str(getattr(self.action, "kind", "manual"))
 
 
 @dataclass(frozen=True, kw_only=True)
