@@ -84,8 +84,13 @@ class KubeClusters:
             raise _translate(exc, timeout) from None
 
     async def api_client(self, context: str) -> Any:
-        """The context's ApiClient (shared with the checks; rollout actuators patch with it)."""
-        return await self._client(context)
+        """The `kubernetes.aio` ApiClient for one context (shared, closed by close())."""
+        try:
+            return await self._client(context)
+        except BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, 30.0) from None
 
     async def _client(self, context: str) -> Any:
         client = self._clients.get(context)
@@ -326,3 +331,8 @@ def _status_message(body: Any) -> str:
     except (TypeError, ValueError):
         return str(body)[:_MAX_MESSAGE]
     return str(status.get("message") or "") if isinstance(status, dict) else ""
+
+
+def backend_error(exc: Exception, timeout: float) -> BackendError:
+    """A Kubernetes client error as a BackendError with the API's own message."""
+    return exc if isinstance(exc, BackendError) else _translate(exc, timeout)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tminus import __version__
 from tminus.actions.actuators import build_actuator
+from tminus.actions.steps.base import ActionContext, Traffic
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
@@ -24,13 +25,15 @@ from tminus.engine.events import OUTCOMES, SessionStarted
 from tminus.engine.metric_history import merged_history
 from tminus.engine.metrics import MetricsPoller, metric_state
 from tminus.engine.refusals import ReadOnlyError as ReadOnlyError
+from tminus.engine.rollback import RollbackRunner
 from tminus.engine.rollout import RolloutController
 from tminus.engine.runner import CheckRunner
 from tminus.engine.session import Event, SessionWriter, current_actor
 from tminus.engine.state import ItemState, SessionState, apply
+from tminus.engine.trigger_lifecycle import TriggerLifecycle
 from tminus.engine.triggers import TriggerWatcher, trigger_polls
 from tminus.engine.watch import Watcher
-from tminus.plan.model import Item, Phase, Plan
+from tminus.plan.model import DemoActuator, Item, Phase, Plan
 
 if TYPE_CHECKING:
     from tminus.backends.notify import Notification
@@ -102,6 +105,15 @@ class ConsoleEngine:
         self.watcher: Watcher | None = None
         if not self.read_only and any(p.watch_every(i) for p, _, i in plan.items()):
             self.watcher = Watcher(plan, self.runner, self.state, self.clock, self._wall)
+        self.lifecycle = TriggerLifecycle(plan, self.state, self.actor)
+        self.rollback = RollbackRunner(
+            plan,
+            self.state,
+            session=writer,
+            actor=self.actor,
+            read_only=self.read_only,
+            context=self.action_context,
+        )
         self.poller: MetricsPoller | None = None
         self.rollout: RolloutController | None = None
         if plan.rollout is not None:
@@ -446,8 +458,41 @@ class ConsoleEngine:
         await self.triggers.declare(trigger_id, note)
 
     async def clear_trigger(self, trigger_id: str, note: str) -> None:
-        self._writable()
-        await self.triggers.clear_manual(trigger_id, note)
+        """A person clears a manual trigger: it is over."""
+        await self.lifecycle.clear(self._writable(), trigger_id, note)
+
+    async def acknowledge_trigger(self, trigger_id: str, note: str) -> None:
+        await self.lifecycle.acknowledge(self._writable(), trigger_id, note)
+
+    async def withdraw_trigger(self, trigger_id: str, reason: str) -> None:
+        """Take back a mistaken manual declaration."""
+        await self.lifecycle.withdraw(self._writable(), trigger_id, reason)
+
+    # ------------------------------------------------------------ rollback
+    def action_context(self) -> ActionContext:
+        """What rollback step actions run against: this plan's backends and traffic."""
+        from tminus.engine.rollback_verify import PlanVerifier
+
+        async def record(type_: str, **data: Any) -> None:
+            await self._writable().emit(type_, actor=self.actor, **data)
+
+        return ActionContext(
+            plan=self.plan,
+            backends=self.backends,
+            clock=self.clock,
+            record=record,
+            traffic=self._traffic(),
+            verifier=PlanVerifier(self.plan, self.runner, self.backends.metrics),
+        )
+
+    def _traffic(self) -> Traffic | None:
+        rollout = self.plan.rollout
+        world = self.backends.demo_world
+        if rollout is not None and isinstance(rollout.actuator, DemoActuator) and world:
+            from tminus.actions.steps.demo_traffic import DemoTraffic
+
+            return DemoTraffic(world)
+        return None
 
     async def confirm_criterion(self, criterion_id: str, note: str = "") -> Event:
         session = self._writable()

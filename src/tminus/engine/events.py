@@ -302,6 +302,62 @@ class NotifyFailed(EventData):
     error: str
     final: bool
     retry_in: float  # seconds until the next attempt (0 when final)
+@dataclass(frozen=True, kw_only=True)
+class TriggerAcknowledged(EventData):
+    TYPE = "trigger.acknowledged"
+    trigger: str
+    note: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TriggerWithdrawn(EventData):
+    TYPE = "trigger.withdrawn"
+    trigger: str
+    reason: str  # why the declaration was a mistake
+
+
+# ---------------------------------------------------------------- the rollback
+@dataclass(frozen=True, kw_only=True)
+class RollbackArmed(EventData):
+    TYPE = "rollback.armed"
+    reason: str
+    triggers: list[str]  # firing when it was armed
+    steps: list[str]  # the plan's step ids, in order
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackStepStarted(EventData):
+    TYPE = "rollback.step_started"
+    step: str
+    index: int | None = None
+    title: str = ""
+    kind: str = ""  # the action's kind, or "manual"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackStepFinished(EventData):
+    TYPE = "rollback.step_finished"
+    step: str
+    status: str  # done, failed, skipped
+    error: str = ""
+    note: str = ""  # a skip's reason, a manual step's note
+    output: str = ""  # the tail of what the action printed
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackCompleted(EventData):
+    TYPE = "rollback.completed"
+    outcome: str  # "rolled back", "rolled back, 1 step skipped"
+    skipped: list[str]
+    triggers_firing: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RollbackAborted(EventData):
+    TYPE = "rollback.aborted"
+    reason: str
+    step: str | None = None  # the step it stopped at
 
 
 # ---------------------------------------------------------------- the traffic rollout

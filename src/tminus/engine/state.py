@@ -17,6 +17,7 @@ from typing import Any
 
 from tminus.core.results import CheckResult
 from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
+from tminus.engine.rollback_state import RollbackState, fold_rollback
 from tminus.engine.session import Event, ScanResult, scan_events
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all
@@ -69,6 +70,9 @@ class TriggerState:
 
     def firing_series(self) -> list[AlertState]:
         return [a for a in self.alerts.values() if a.state == "firing"]
+    acknowledged: Stamp | None = None  # this firing, by whom, with a note
+    cleared: Stamp | None = None  # the last clearing; actor set when a person cleared it
+    withdrawn: Stamp | None = None  # a mistaken declaration taken back, with the reason
 
 
 @dataclass
@@ -108,6 +112,7 @@ class SessionState:
     samples: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     notes: list[Stamp] = field(default_factory=list)
     criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
+    rollback: RollbackState = field(default_factory=RollbackState)
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
     notify: dict[str, ChannelState] = field(default_factory=dict)  # notification channels
     rollout: RolloutState = field(default_factory=RolloutState)
@@ -153,6 +158,7 @@ def _session_resumed(state: SessionState, ev: Event) -> None:
     state.resumes += 1
     state.closed = False
     _timebase(state, ev.data)
+    fold_rollback(state.rollback, ev)  # a step left running was interrupted
 
 
 def _session_closed(state: SessionState, ev: Event) -> None:
@@ -161,6 +167,7 @@ def _session_closed(state: SessionState, ev: Event) -> None:
     state.closed_by = Stamp(ev.ts, ev.actor, str(ev.data.get("note") or ""))
     for item in state.items.values():
         item.running = False
+    fold_rollback(state.rollback, ev)
 
 
 def _check_started(state: SessionState, ev: Event) -> None:
@@ -243,6 +250,8 @@ def _trigger_fired(state: SessionState, ev: Event) -> None:
     if not trig.firing:
         trig.fired_count += 1
         trig.since = ev.ts
+        trig.acknowledged = None  # a new firing needs a new acknowledgement
+        trig.withdrawn = None
     trig.firing = True
     trig.value = d.get("value")
     trig.note = str(d.get("note", ""))
@@ -262,6 +271,8 @@ def _trigger_cleared(state: SessionState, ev: Event) -> None:
     firing = trig.firing_series()
     trig.firing = bool(firing)
     trig.value = firing[-1].value if firing else d.get("value")
+    if not trig.firing:
+        trig.cleared = Stamp(ev.ts, ev.actor, str(d.get("note", "")))
 
 
 def _trigger_error(state: SessionState, ev: Event) -> None:
@@ -270,6 +281,20 @@ def _trigger_error(state: SessionState, ev: Event) -> None:
 
 def _rollout(state: SessionState, ev: Event) -> None:
     apply_rollout(state.rollout, ev)
+def _trigger_acknowledged(state: SessionState, ev: Event) -> None:
+    trig = state.trigger(str(ev.data["trigger"]))
+    trig.acknowledged = Stamp(ev.ts, ev.actor, str(ev.data.get("note", "")))
+
+
+def _trigger_withdrawn(state: SessionState, ev: Event) -> None:
+    trig = state.trigger(str(ev.data["trigger"]))
+    trig.alerts.clear()
+    trig.firing = False
+    trig.withdrawn = Stamp(ev.ts, ev.actor, str(ev.data["reason"]))
+
+
+def _rollback(state: SessionState, ev: Event) -> None:
+    state.rollback = fold_rollback(state.rollback, ev)
 
 
 # one function per event type in engine/events.py; tests/test_events.py keeps them in step
@@ -321,6 +346,13 @@ FOLDS: dict[str, Fold] = {
     "notify.failed": _notify_failed,
     # rollout.requested / applied / failed / drift / held: engine/rollout_state.py
     **dict.fromkeys(ROLLOUT_EVENTS, _rollout),
+    "trigger.acknowledged": _trigger_acknowledged,
+    "trigger.withdrawn": _trigger_withdrawn,
+    "rollback.armed": _rollback,
+    "rollback.step_started": _rollback,
+    "rollback.step_finished": _rollback,
+    "rollback.completed": _rollback,
+    "rollback.aborted": _rollback,
 }
 
 

@@ -42,6 +42,7 @@ class DemoWorld:
         self._cache_clears: list[float] = []
         self._restores: list[float] = []
         self._failures: dict[str, int] = {}
+        self.attempts: dict[str, int] = {}  # effect -> times asked, failed or not
         self._weight_log: list[tuple[datetime, int]] = []
         self.effects: list[tuple[datetime, str]] = []
         self.version = 0  # bumped on every state change: caches of derived values key on it
@@ -100,6 +101,7 @@ class DemoWorld:
 
     def perform(self, effect: str) -> str:
         self._check_effect(effect)
+        self.attempts[effect] = self.attempts.get(effect, 0) + 1
         left = self._failures.get(effect, 0)
         if left:
             self._failures[effect] = left - 1

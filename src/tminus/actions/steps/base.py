@@ -1,0 +1,66 @@
+"""What a rollback step's action is given and must provide.
+
+An action previews exactly what it would do (the dry run: no I/O that changes anything),
+and runs, printing what happens through `out`. It fails by raising ActionFailed with a
+message a person can act on. Kinds are plug-ins looked up in `tminus.actions.steps`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from tminus.backends.base import Backends
+from tminus.core.clock import Clock
+from tminus.plan.model import Plan
+
+Output = Callable[[str], None]  # one line of what the action did, for the live tail
+Record = Callable[..., Awaitable[Any]]  # record(event_type, **data): a session event
+
+
+class ActionFailed(Exception):
+    """The step did not do what it should; the message says what went wrong."""
+
+
+class Traffic(Protocol):
+    """Where the canary's share of traffic is set and read back."""
+
+    @property
+    def description(self) -> str: ...
+
+    async def weight(self) -> int: ...
+
+    async def set_weight(self, weight: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    passed: bool
+    lines: tuple[str, ...]  # one per check or metric: what it is now
+
+
+class Verifier(Protocol):
+    """Runs the named checks and judges the named metrics once (the engine provides it)."""
+
+    async def verify(self, checks: Sequence[str], metrics: Sequence[str]) -> Verdict: ...
+
+
+@dataclass
+class ActionContext:
+    plan: Plan
+    backends: Backends
+    clock: Clock
+    record: Record
+    traffic: Traffic | None = None
+    verifier: Verifier | None = None
+
+
+class StepAction(Protocol):
+    async def preview(self) -> str:
+        """Exactly what run() would do; changes nothing."""
+        ...
+
+    async def run(self, out: Output) -> None:
+        """Do it; raise ActionFailed when it did not work."""
+        ...
