@@ -70,7 +70,7 @@ CONSOLE_BINDINGS += [
         "rollback",
         "ROLLBACK",
         id="rollback",
-        tooltip="Open the rollback tab (offered while a trigger fires)",
+        tooltip="Open the rollback screen: triggers, steps, arm, run, dry run",
     ),
     Binding(
         "d",

@@ -158,7 +158,7 @@ class MainScreen(Screen[None]):
         if action in MUTATING and self.engine.read_only:
             return False  # not offered at all: hidden from footer, help and palette
         if action == "rollback":
-            return bool(self.engine.state.firing)  # the footer offers it while a trigger fires
+            return True  # the rollback screen, from every tab; arming there is gated
         if action == "declare":
             return any(t.manual for t in self.engine.plan.triggers)
         if action == "send_update":  # on the Contacts & Comms tab, where its preview is
@@ -309,7 +309,9 @@ class MainScreen(Screen[None]):
             view.strip.display = not view.strip.display
 
     def action_rollback(self) -> None:
-        self.query_one(TabbedContent).active = "rollback"
+        from tminus.ui.screens.rollback_screen import RollbackScreen
+
+        self.app.push_screen(RollbackScreen(self.engine))
 
     def action_declare(self) -> None:
         manual = [t for t in self.engine.plan.triggers if t.manual]

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from tminus.engine.console import ConsoleEngine
 from tminus.ui.widgets.comms_state import CommsState
 from tminus.ui.widgets.rollout_status import RolloutStatus
+from tminus.ui.widgets.rollback_badge import RollbackBadge
 from tminus.ui.widgets.tminus_clock import TMinusClock
 
 
@@ -49,6 +50,7 @@ class LaunchHeader(Horizontal):
             yield RolloutStatus(self.engine, id="rollout-status")
         if self.engine.read_only:
             yield Static("READ-ONLY", id="read-only")
+        yield RollbackBadge(self.engine, id="rollback-badge")
         yield Static("", id="spacer")
         if self.engine.plan.comms.notify:
             yield CommsState(self.engine, id="comms-state")

@@ -1,4 +1,5 @@
-"""The banner a firing rollback trigger raises: what fired, its value, and the way out."""
+"""The banner a firing rollback trigger raises: what fired, its value now, since when and
+for how long, which series, who acknowledged it, and the way out (x)."""
 
 from __future__ import annotations
 
@@ -6,40 +7,29 @@ from rich.markup import escape
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
-from tminus.plan.model import Plan
 from tminus.ui.signals import signals
-from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.live_text import LiveText
+from tminus.ui.widgets.trigger_states import firing_details
 
 
 def banner_text(engine: ConsoleEngine) -> str:
     firing = engine.state.firing
     if not firing:
         return ""
-    plan: Plan = engine.plan
     parts = []
     for st in firing:
-        trig = next((t for t in plan.triggers if t.id == st.id), None)
-        title = trig.title if trig else st.id
-        series = st.firing_series()
-        where = "/".join(v for a in series[:2] for v in a.labels.values())
-        if len(series) > 2:
-            where += f" +{len(series) - 2}"
-        if trig is not None and trig.metric and isinstance(st.value, int | float):
-            value = format_metric(float(st.value), plan.metric(trig.metric).unit)
-            at = f" in {escape(where)}" if where else ""
-            parts.append(f"{escape(title)}{at} (now {value})")
-        elif where:
-            parts.append(f"{escape(title)}: {escape(where)}")
-        elif st.note:
-            parts.append(f"{escape(title)}: {escape(st.note)}")
-        else:
-            parts.append(escape(title))
+        trig = next((t for t in engine.plan.triggers if t.id == st.id), None)
+        if trig is None:
+            parts.append(escape(st.id))
+            continue
+        details = ", ".join(escape(p) for p in firing_details(engine, trig, st))
+        parts.append(f"{escape(trig.title)} ({details})" if details else escape(trig.title))
     return f"⚠ ROLLBACK TRIGGER: {'; '.join(parts)} · press x for rollback"
 
 
 class TriggerBanner(LiveText):
-    """Follows trigger events itself; every screen that shows it gets the same banner."""
+    """Follows trigger events and metric polls itself; every screen that shows it gets the
+    same banner."""
 
     DEFAULT_CSS = """
     TriggerBanner {
@@ -56,9 +46,20 @@ class TriggerBanner(LiveText):
     def on_mount(self) -> None:
         self.refresh_banner()
         signals(self).session_signal.subscribe(self, self._on_event)
+        signals(self).metric_signal.subscribe(self, self._on_metric)
+        self.set_interval(1.0, self._tick)
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith("trigger."):
+            self.refresh_banner()
+
+    def _on_metric(self, metric_id: str) -> None:
+        # the value shown is the live one, not the one it fired at
+        if any(t.metric == metric_id for t in self.engine.plan.triggers):
+            self.refresh_banner()
+
+    def _tick(self) -> None:
+        if self.engine.state.firing:  # "for 2m10s" moves while a trigger fires
             self.refresh_banner()
 
     def refresh_banner(self) -> None:
