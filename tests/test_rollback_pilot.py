@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import datetime, timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from console_factory import make_app
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.rollback import RollbackRefused
 from tminus.engine.session import load_events
@@ -24,6 +23,8 @@ from tminus.ui.screens.rollback_screen import RollbackScreen
 from tminus.ui.screens.step_decision import StepDecision
 from tminus.ui.widgets.rollback_steps import RollbackSteps
 from tminus.ui.widgets.trigger_banner import TriggerBanner
+
+from console_factory import make_app
 
 NAME = "MusicConnect"
 
@@ -245,7 +246,7 @@ async def test_whole_rollback_leaves_events_for_every_step(session_dir):
                 screen = app.screen
                 choice, text = answers[screen.situation]
                 await choose(pilot, screen, choice, text)
-                await until(pilot, lambda: app.screen is not screen)
+                await until(pilot, lambda s=screen: app.screen is not s)
         await pilot.pause()
         assert engine.state.rollback.phase == "completed"
         assert app.screen.query_one("#rollback-badge").render().plain == "ROLLED BACK"  # type: ignore[attr-defined]
@@ -354,6 +355,7 @@ async def test_banner_shows_the_live_value_not_the_firing_value(session_dir):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert engine.session is not None and engine.poller is not None
+        await engine.poller.stop()  # a real poll of the healthy world would clear it
         await engine.session.emit(
             "trigger.fired",
             trigger="error-rate",
