@@ -1,0 +1,57 @@
+"""Keys a commander presses on the rollback screen, for Pilot tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tminus.ui.app import TminusApp
+from tminus.ui.screens.arm_rollback import ArmRollback
+from tminus.ui.screens.rollback_screen import RollbackScreen
+from tminus.ui.screens.step_decision import StepDecision
+
+NAME = "MusicConnect"
+
+
+async def until(pilot, cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot, text: str) -> None:
+    for ch in text:
+        await pilot.press({" ": "space", ".": "full_stop", ",": "comma"}.get(ch, ch))
+
+
+async def open_rollback(app: TminusApp, pilot) -> RollbackScreen:
+    await pilot.pause()
+    await pilot.press("x")
+    await until(pilot, lambda: isinstance(app.screen, RollbackScreen))
+    return app.screen  # type: ignore[return-value]
+
+
+async def arm(app: TminusApp, pilot, name: str = NAME, reason: str = "errors up") -> None:
+    await pilot.press("a")
+    await until(pilot, lambda: isinstance(app.screen, ArmRollback))
+    await type_text(pilot, name)
+    await pilot.press("tab")
+    await type_text(pilot, reason)
+    await pilot.press("enter")
+
+
+async def decision(app: TminusApp, pilot) -> StepDecision:
+    await until(pilot, lambda: isinstance(app.screen, StepDecision))
+    return app.screen  # type: ignore[return-value]
+
+
+async def choose(pilot, screen: StepDecision, choice: str, text: str = "") -> None:
+    index = [c for c, _, _ in screen.choices].index(choice)
+    for _ in range(index):
+        await pilot.press("down")
+    await pilot.press("enter")
+    if text:
+        await type_text(pilot, text)
+        await pilot.press("enter")

@@ -1,0 +1,91 @@
+"""The bad-release story end to end on the demo world: traffic goes up, a trigger fires,
+the commander arms and runs the rollback, errors and availability return to normal and
+every trigger clears. The session log on disk is checked."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import timedelta
+
+from rollback_keys import arm, choose, open_rollback, until
+from tminus.backends.demo import make_world
+from tminus.backends.factory import build_backends
+from tminus.commands.console import BAD_RELEASE_START_WEIGHT, demo_plan
+from tminus.core.clock import ScaledClock
+from tminus.engine.console import ConsoleEngine
+from tminus.engine.session import SessionWriter, load_events
+from tminus.ui.app import TminusApp
+from tminus.ui.screens.step_decision import StepDecision
+
+SPEED = 60.0  # a one-minute window passes in a second
+
+
+async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
+    plan = demo_plan("bad-release", SPEED, 1)
+    assert plan.backends.demo is not None
+    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=SPEED)
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
+    plan = dataclasses.replace(plan, settings=fast)
+    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
+
+    async def start() -> None:
+        await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
+
+    app = TminusApp(engine, remember_theme=False, on_start=start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        world.set_weight(BAD_RELEASE_START_WEIGHT)  # raise the canary's traffic
+        await until(pilot, lambda: "error-rate" in {t.id for t in engine.state.firing}, 30)
+        await open_rollback(app, pilot)
+        await arm(app, pilot, reason="errors over 5% on the canary")
+        await until(pilot, lambda: engine.state.rollback.phase == "armed")
+        await pilot.press("r")
+        answers = {"dangerous": ("skip", "no data loss"), "manual": ("done", "done")}
+        deadline = time.monotonic() + 90
+        while engine.state.rollback.phase == "armed" and time.monotonic() < deadline:
+            await until(
+                pilot,
+                lambda: (
+                    isinstance(app.screen, StepDecision)
+                    or engine.state.rollback.phase != "armed"
+                    or (not engine.rollback.can_proceed and engine.rollback.running is None)
+                ),
+                60,
+            )
+            if isinstance(app.screen, StepDecision):
+                screen = app.screen
+                choice, text = answers[screen.situation]  # a failure here fails the test
+                await choose(pilot, screen, choice, text)
+                await until(pilot, lambda s=screen: app.screen is not s)
+            elif engine.state.rollback.phase == "armed":
+                break
+        assert engine.state.rollback.phase == "completed", engine.state.rollback
+        await until(pilot, lambda: not engine.state.firing, 60)
+        assert engine.poller is not None
+        errors = engine.poller.series["error_rate"].last_value
+        availability = engine.poller.series["availability"].last_value
+        assert errors is not None and errors < 0.001
+        assert availability == 1.0
+        assert "ROLLED BACK" in str(app.screen.query_one("#rollback-badge").render())
+    events = load_events(session.path).events
+    types = [e.type for e in events]
+    fired = {e.data["trigger"] for e in events if e.type == "trigger.fired"}
+    cleared = {e.data["trigger"] for e in events if e.type == "trigger.cleared"}
+    assert "error-rate" in fired and "outage" in fired  # maintenance mode takes the site down
+    assert fired <= cleared
+    armed = next(e for e in events if e.type == "rollback.armed")
+    assert "error-rate" in armed.data["triggers"] and armed.actor == engine.actor
+    assert types.index("rollback.armed") < types.index("rollback.completed")
+    completed = next(e for e in events if e.type == "rollback.completed")
+    assert completed.data["outcome"] == "rolled back, 1 step skipped"
+    weights = [e.data["weight"] for e in events if e.type == "rollout.applied"]
+    assert weights[-1] == 0 and world.weight == 0 and not world.maintenance
+    verify = [
+        e
+        for e in events
+        if e.type == "rollback.step_finished" and e.data["step"] == "verify-system-stability"
+    ]
+    assert verify[-1].data["status"] == "done" and "all passed" in verify[-1].data["output"]
