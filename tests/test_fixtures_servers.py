@@ -438,3 +438,18 @@ def test_kube_fixture_status_objects(kube_regions: KubeRegions) -> None:
         }
         cluster.fail_with = 503
         assert http.get("/api/v1/nodes", headers=headers).status_code == 503
+
+
+def test_kube_fixture_strategic_merge_merges_named_lists_by_name() -> None:
+    from fixtures.kube_apiserver import merge_patch, strategic_merge_patch
+
+    target = {"containers": [{"name": "web", "image": "v2", "ports": [8080]}, {"name": "log"}]}
+    patch = {"containers": [{"name": "web", "image": "v1"}]}
+    merged = strategic_merge_patch(target, patch)
+    assert merged["containers"] == [
+        {"name": "web", "image": "v1", "ports": [8080]},
+        {"name": "log"},
+    ]
+    # a JSON merge patch replaces the list, as RFC 7386 says
+    assert merge_patch(target, patch)["containers"] == [{"name": "web", "image": "v1"}]
+    assert strategic_merge_patch({"args": ["a", "b"]}, {"args": ["c"]}) == {"args": ["c"]}
