@@ -103,9 +103,14 @@ async def test_declare_a_manual_trigger(tmp_path: Path):
         assert [t.id for t in engine.state.firing] == ["security-breach"]
         banner = app.screen.query_one(TriggerBanner)
         assert banner.has_class("firing") and "odd logins" in str(banner.content)
-        await pilot.press("x")
+        await pilot.press("x")  # from the banner: the rollback screen
         await pilot.pause()
-        assert app.screen.query_one(TabbedContent).active == "rollback"
+        from tminus.ui.screens.rollback_screen import RollbackScreen
+
+        assert isinstance(app.screen, RollbackScreen)
+        assert "● FIRING Security breach detected" in str(
+            app.screen.query_one("#rollback-triggers").render()
+        )
     (declared,) = [
         e for e in load_events(engine.session.path).events if e.type == "trigger.declared"
     ]

@@ -72,6 +72,14 @@ CONSOLE_BINDINGS += [
         id="rollback",
         tooltip="Open the rollback screen: triggers, steps, arm, run, dry run",
     ),
+    Binding(  # the same key at any other time, kept out of a full 80-column footer
+        "x",
+        "rollback_any",
+        "Rollback",
+        id="rollback-any",
+        show=False,
+        tooltip="Open the rollback screen (x is in the footer while a trigger fires)",
+    ),
     Binding(
         "d",
         "declare",
@@ -176,6 +184,53 @@ REPLAY_BINDINGS: list[Binding] = [
         tooltip="After the last event (follows a session still being written)",
     ),
 ]
+# the rollback screen's own keys; a read-only console has none of ROLLBACK_MUTATING
+ROLLBACK_BINDINGS: list[Binding] = [
+    Binding("escape", "back", "Back", id="rollback-back", tooltip="Back to the console"),
+    Binding(
+        "a",
+        "arm",
+        "Arm",
+        id="rollback-arm",
+        tooltip="Arm the rollback: type the launch name and a reason",
+    ),
+    Binding(
+        "r",
+        "proceed",
+        "Run steps",
+        id="rollback-run",
+        tooltip="Run the steps in order; stops where a person must decide",
+    ),
+    Binding(
+        "p",
+        "dry_run",
+        "Dry run",
+        id="rollback-dry-run",
+        tooltip="Show exactly what each step would do; changes nothing",
+    ),
+    Binding(
+        "k",
+        "acknowledge",
+        "Ack trigger",
+        id="trigger-ack",
+        tooltip="Acknowledge a firing trigger, with a note",
+    ),
+    Binding(
+        "c",
+        "clear_trigger",
+        "Clear trigger",
+        id="trigger-clear",
+        tooltip="Clear a declared (manual) trigger that is over, with a note",
+    ),
+    Binding(
+        "w",
+        "withdraw",
+        "Withdraw",
+        id="trigger-withdraw",
+        tooltip="Withdraw a mistaken manual declaration, with the reason",
+    ),
+]
+ROLLBACK_MUTATING = frozenset({"arm", "proceed", "acknowledge", "clear_trigger", "withdraw"})
 
 # The Rollout tab's slider (tminus.ui.widgets.rollout_view). They exist only when the plan
 # has a [rollout] and the console may write: a read-only console does not even offer them.

@@ -18,6 +18,8 @@ from tminus.ui.keys import (
     CONSOLE_BINDINGS,
     MUTATING,
     ROLLOUT_BINDINGS,
+    ROLLBACK_BINDINGS,
+    ROLLBACK_MUTATING,
     STATUS_SYMBOLS,
     key_label,
 )
@@ -52,11 +54,13 @@ def help_text(
     `extra` are a console's own keys (replay's time cursor); `tabs` is how many tabs
     this console has; lines wrap at `width`."""
     lines = ["[b]Keys[/b]"]
+    seen: set[str] = set()
     for b in [*extra, *CONSOLE_BINDINGS, *APP_BINDINGS]:
         if read_only and b.action in MUTATING:
             continue
-        if b.action.startswith("switch_tab"):
+        if b.action.startswith("switch_tab") or b.key in seen:
             continue
+        seen.add(b.key)
         key = keys(b) if keys is not None else b.key_display or b.key
         tip = b.tooltip
         if b.action == "confirm":
@@ -79,6 +83,13 @@ def help_text(
             "[b]READ-ONLY[/b]: running checks, confirming, notes, sign-off and traffic"
             " changes are not offered."
         )
+    lines.append("")
+    lines.append("[b]On the rollback screen (x)[/b]")
+    for b in ROLLBACK_BINDINGS:
+        if read_only and b.action in ROLLBACK_MUTATING:
+            continue
+        key = keys(b) if keys is not None else b.key_display or b.key
+        lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
     lines.append("")
     lines.append("[b]Symbols[/b]")
     for symbol, meaning in STATUS_SYMBOLS.values():

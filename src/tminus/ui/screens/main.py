@@ -124,9 +124,9 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     def _on_event(self, event: Event) -> None:
-        if not event.type.startswith("trigger."):
+        if not event.type.startswith(("trigger.", "rollback.")):
             return
-        self.refresh_bindings()  # x is offered while a trigger fires
+        self.refresh_bindings()  # x is in the footer while a trigger fires or it is armed
         if event.type in ("trigger.fired", "trigger.declared"):
             self.app.bell()
             labels = event.data.get("labels") or {}
@@ -157,8 +157,8 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in MUTATING and self.engine.read_only:
             return False  # not offered at all: hidden from footer, help and palette
-        if action == "rollback":
-            return True  # the rollback screen, from every tab; arming there is gated
+        if action == "rollback":  # in the footer while it matters; `rollback_any` otherwise
+            return bool(self.engine.state.firing) or self.engine.state.rollback.phase == "armed"
         if action == "declare":
             return any(t.manual for t in self.engine.plan.triggers)
         if action == "send_update":  # on the Contacts & Comms tab, where its preview is
@@ -312,6 +312,9 @@ class MainScreen(Screen[None]):
         from tminus.ui.screens.rollback_screen import RollbackScreen
 
         self.app.push_screen(RollbackScreen(self.engine))
+
+    def action_rollback_any(self) -> None:
+        self.action_rollback()
 
     def action_declare(self) -> None:
         manual = [t for t in self.engine.plan.triggers if t.manual]

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -22,6 +22,7 @@ from tminus.engine.rollback_state import StepRun
 from tminus.engine.session import Event
 from tminus.engine.trigger_lifecycle import TriggerRefused
 from tminus.plan.model import RollbackStep
+from tminus.ui.keys import ROLLBACK_BINDINGS
 from tminus.ui.screens.arm_rollback import ArmRollback
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.dry_run import DryRunScreen
@@ -34,51 +35,7 @@ REFUSALS = (RollbackRefused, TriggerRefused, ReadOnlyError)
 
 
 class RollbackScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="rollback-back", tooltip="Back to the console"),
-        Binding(
-            "a",
-            "arm",
-            "Arm",
-            id="rollback-arm",
-            tooltip="Arm the rollback: type the launch name and a reason",
-        ),
-        Binding(
-            "r",
-            "proceed",
-            "Run steps",
-            id="rollback-run",
-            tooltip="Run the steps in order; stops where a person must decide",
-        ),
-        Binding(
-            "p",
-            "dry_run",
-            "Dry run",
-            id="rollback-dry-run",
-            tooltip="Show exactly what each step would do; changes nothing",
-        ),
-        Binding(
-            "k",
-            "acknowledge",
-            "Ack trigger",
-            id="trigger-ack",
-            tooltip="Acknowledge a firing trigger, with a note",
-        ),
-        Binding(
-            "c",
-            "clear_trigger",
-            "Clear trigger",
-            id="trigger-clear",
-            tooltip="Clear a declared (manual) trigger that is over, with a note",
-        ),
-        Binding(
-            "w",
-            "withdraw",
-            "Withdraw",
-            id="trigger-withdraw",
-            tooltip="Withdraw a mistaken manual declaration, with the reason",
-        ),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*ROLLBACK_BINDINGS]
     DEFAULT_CSS = """
     RollbackScreen #rollback-body { padding: 0 1; }
     RollbackScreen RollbackSteps { margin-top: 1; }
