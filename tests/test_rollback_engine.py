@@ -12,9 +12,9 @@ from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
 from tminus.core.clock import FrozenClock
 from tminus.engine.console import ConsoleEngine
-from tminus.engine.rollback import RollbackRefused
+from tminus.engine.rollback import Decision, RollbackRefused
 from tminus.engine.session import SessionWriter
-from tminus.plan.loader import default_plan
+from tminus.plan.loader import default_plan, parse_plan
 
 MAINT = "enable-maintenance-mode"
 ROUTE = "route-traffic-to-previous-version"
@@ -80,3 +80,55 @@ async def test_manual_steps_need_a_note(tmp_path):
     assert runner.run_of(manual.id).note == "status page updated"
     assert engine.session is not None
     engine.session.close()
+
+
+OPTIONAL_PLAN = """
+[launch]
+name = "Opt"
+t0 = 2026-12-04T16:00:00Z
+
+[backends.demo]
+scenario = "healthy"
+
+[[rollback.steps]]
+title = "Purge the CDN"
+action = { kind = "demo", effect = "clear-caches" }
+optional = true
+
+[[rollback.steps]]
+title = "Maintenance off"
+action = { kind = "demo", effect = "maintenance-off" }
+"""
+
+
+class Answers:
+    """The console's side of proceed(): here, a script of answers, and what was asked."""
+
+    def __init__(self, *answers: Decision | None) -> None:
+        self.answers = list(answers)
+        self.asked: list[tuple[str, str]] = []
+
+    async def decide(self, step, situation, run):  # type: ignore[no-untyped-def]
+        self.asked.append((step.id, situation))
+        return self.answers.pop(0)
+
+
+async def test_optional_steps_are_offered_never_run_silently(tmp_path):
+    plan = parse_plan(OPTIONAL_PLAN, "opt.toml")
+    assert plan.backends.demo is not None
+    clock = FrozenClock(plan.launch.t0)
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    session = SessionWriter(tmp_path / "o.jsonl", resume=False)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
+    engine.attach_loop(asyncio.get_running_loop())
+    await engine.rollback.arm("Opt", "test")
+    paused = Answers(None)
+    await engine.rollback.proceed(paused)
+    assert paused.asked == [("purge-the-cdn", "optional")]
+    assert world.effects == []  # escape: nothing ran, nothing recorded
+    skip = Answers(Decision("skip", "CDN is fine"))
+    await engine.rollback.proceed(skip)
+    assert [e for _, e in world.effects] == ["maintenance-off"]
+    assert engine.state.rollback.phase == "completed"
+    assert engine.state.rollback.outcome == "rolled back, 1 step skipped"
+    session.close()
