@@ -219,9 +219,13 @@ async def test_injected_errors_fire_the_trigger_in_the_app(prometheus, tmp_path)
         assert "Error rate > 5%" in str(banner.content)
         panel = app.screen.query_one("#metric-error_rate", MetricPanel)
         assert "bad" in str(panel.query_one(".metric-head", Static).content)
-        await pilot.press("x")  # one key to the rollback tab
+        await pilot.press("x")  # one key to the rollback screen
         await pilot.pause()
-        assert app.screen.query_one(TabbedContent).active == "rollback"
+        from tminus.ui.screens.rollback_screen import RollbackScreen
+
+        assert isinstance(app.screen, RollbackScreen)
+        await pilot.press("escape")
+        await pilot.pause()
         # and back to healthy: the trigger clears
         prometheus.exporter.set_error_ratio(0.0)
         assert await wait_for(lambda: not engine.state.firing, timeout=30)
