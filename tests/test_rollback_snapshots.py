@@ -18,6 +18,7 @@ from tminus.commands.console import demo_plan
 from tminus.core.clock import FrozenClock
 from tminus.engine import session as session_module
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.events import SessionStarted
 from tminus.engine.session import SessionWriter
 from tminus.ui.app import TminusApp
 from tminus.ui.screens.rollback_screen import RollbackScreen
@@ -42,11 +43,17 @@ def make(tmp_path: Path) -> tuple[TminusApp, ConsoleEngine]:
     async def start() -> None:
         # no polling loops: one poll of each metric, so every value shown is the same each run
         assert engine.session is not None and engine.poller is not None
-        await engine.session.emit("session.started", session="snap", launch=plan.launch.name)
+        started = SessionStarted.for_plan(plan, session="snap", mode="test", plan_path="<p>")
+        await engine.session.emit(started)
         for poll in engine.poller.polls:
             await engine.poller.poll_once(poll)
         await engine.session.emit(
-            "trigger.fired", trigger="error-rate", metric="error_rate", value=0.064
+            "trigger.fired",
+            trigger="error-rate",
+            metric="error_rate",
+            value=0.064,
+            condition="> 5%",
+            held_s=30.0,
         )
 
     return TminusApp(engine, remember_theme=False, on_start=start), engine
