@@ -322,8 +322,11 @@ async def test_banner_shows_the_live_value_not_the_firing_value(session_dir):
             value=0.08,
             condition="> 5%",
             held_s=30.0,
+            series='region="us-east"',
+            labels={"region": "us-east"},
         )
         engine.poller.series["error_rate"].add(engine.clock.now(), 0.02)
         await pilot.pause()
         text = banner_text(engine)
         assert "now 2%" in text and "8%" not in text, text
+        assert "in region=us-east" in text
