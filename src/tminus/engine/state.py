@@ -70,6 +70,7 @@ class TriggerState:
 
     def firing_series(self) -> list[AlertState]:
         return [a for a in self.alerts.values() if a.state == "firing"]
+
     acknowledged: Stamp | None = None  # this firing, by whom, with a note
     cleared: Stamp | None = None  # the last clearing; actor set when a person cleared it
     withdrawn: Stamp | None = None  # a mistaken declaration taken back, with the reason
