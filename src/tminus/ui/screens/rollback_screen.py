@@ -27,6 +27,7 @@ from tminus.ui.screens.arm_rollback import ArmRollback
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.dry_run import DryRunScreen
 from tminus.ui.screens.step_decision import StepDecision
+from tminus.ui.signals import signals
 from tminus.ui.widgets.launch_header import LaunchHeader
 from tminus.ui.widgets.rollback_steps import RollbackSteps
 from tminus.ui.widgets.trigger_states import TriggerStates
@@ -53,7 +54,7 @@ class RollbackScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith(("rollback.", "trigger.")):

@@ -6,6 +6,7 @@ from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
+from tminus.ui.signals import signals
 
 BADGES = {
     "armed": ("ROLLBACK ARMED", "armed"),
@@ -28,7 +29,7 @@ class RollbackBadge(Static):
 
     def on_mount(self) -> None:
         self.refresh_badge()
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith("rollback."):

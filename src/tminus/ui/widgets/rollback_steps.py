@@ -11,6 +11,7 @@ from tminus.core.durations import format_duration
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.rollback_state import StepRun
 from tminus.engine.session import Event
+from tminus.ui.signals import signals
 from tminus.ui.widgets.trigger_states import clock_time, firing_for
 
 SYMBOLS = {
@@ -94,7 +95,7 @@ class RollbackSteps(Static):
 
     def on_mount(self) -> None:
         self.refresh_steps()
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
         self.engine.rollback.subscribe(self._on_output)
         self.set_interval(1.0, self._tick)
 

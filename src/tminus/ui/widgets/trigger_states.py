@@ -14,6 +14,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.engine.state import TriggerState
 from tminus.plan.model import Trigger
+from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
 
 
@@ -107,8 +108,8 @@ class TriggerStates(Static):
 
     def on_mount(self) -> None:
         self.refresh_states()
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
-        self.app.metric_signal.subscribe(self, self._on_metric)  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
+        signals(self).metric_signal.subscribe(self, self._on_metric)
         self.set_interval(1.0, self._tick)
 
     def _on_event(self, event: Event) -> None:
