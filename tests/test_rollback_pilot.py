@@ -314,6 +314,7 @@ async def test_banner_shows_the_live_value_not_the_firing_value(session_dir):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert engine.session is not None and engine.poller is not None
+        await until(pilot, lambda: engine.state.started is not None)  # polling has begun
         await engine.poller.stop()  # a real poll of the healthy world would clear it
         await engine.session.emit(
             "trigger.fired",
