@@ -302,6 +302,8 @@ class NotifyFailed(EventData):
     error: str
     final: bool
     retry_in: float  # seconds until the next attempt (0 when final)
+
+
 @dataclass(frozen=True, kw_only=True)
 class TriggerAcknowledged(EventData):
     TYPE = "trigger.acknowledged"
