@@ -204,15 +204,25 @@ def decisions(plan: Plan, state: SessionState, limit: int = DECISIONS) -> list[D
                 Decision(trig.since, f"trigger fired: {trig_titles.get(tid, tid)}", trig.actor)
             )
     rb = _part(state, "rollback")
-    marks = (
-        (getattr(rb, "armed", None), "rollback armed"),
-        (getattr(rb, "completed", None), "rollback completed"),
-        (getattr(rb, "aborted", None), "rollback aborted"),
+    marks = (  # (when, what, note, who) from the folded rollback (engine.rollback_state)
+        (
+            getattr(rb, "armed_at", None),
+            "rollback armed",
+            getattr(rb, "reason", ""),
+            getattr(rb, "armed_by", None),
+        ),
+        (getattr(rb, "completed_at", None), "rollback completed", getattr(rb, "outcome", ""), None),
+        (
+            getattr(rb, "aborted_at", None),
+            "rollback aborted",
+            getattr(rb, "abort_reason", ""),
+            getattr(rb, "aborted_by", None),
+        ),
     )
-    for mark, what in marks:
-        if mark is not None:
-            note = f": {mark.note}" if mark.note else ""
-            out.append(Decision(mark.ts, f"{what}{note}", mark.actor))
+    for ts, what, text, actor in marks:
+        if ts:
+            note = f": {text}" if text else ""
+            out.append(Decision(ts, f"{what}{note}", actor))
     for stamp in state.notes:
         out.append(Decision(stamp.ts, f"note: {stamp.note}", stamp.actor))
     out.sort(key=lambda d: d.ts, reverse=True)
