@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tminus.core.results import CheckResult
-from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
 from tminus.engine.rollback_state import RollbackState, fold_rollback
+from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
 from tminus.engine.session import Event, ScanResult, scan_events
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all

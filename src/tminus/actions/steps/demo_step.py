@@ -15,7 +15,7 @@ class DemoStep:
 
     def _world(self) -> DemoWorld:
         world = self.ctx.backends.demo_world
-        if world is None:
+        if not isinstance(world, DemoWorld):
             raise ActionFailed("a demo action runs only on the demo world ([backends.demo])")
         return world
 

@@ -17,9 +17,9 @@ from tminus.ui.keys import (
     APP_BINDINGS,
     CONSOLE_BINDINGS,
     MUTATING,
-    ROLLOUT_BINDINGS,
     ROLLBACK_BINDINGS,
     ROLLBACK_MUTATING,
+    ROLLOUT_BINDINGS,
     STATUS_SYMBOLS,
     key_label,
 )

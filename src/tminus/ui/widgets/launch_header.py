@@ -13,8 +13,8 @@ from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.ui.widgets.comms_state import CommsState
-from tminus.ui.widgets.rollout_status import RolloutStatus
 from tminus.ui.widgets.rollback_badge import RollbackBadge
+from tminus.ui.widgets.rollout_status import RolloutStatus
 from tminus.ui.widgets.tminus_clock import TMinusClock
 
 
