@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tminus import __version__
 from tminus.actions.actuators import build_actuator
-from tminus.actions.steps.base import ActionContext, Traffic
+from tminus.actions.steps.base import ActionContext
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
@@ -33,7 +33,7 @@ from tminus.engine.state import ItemState, SessionState, apply
 from tminus.engine.trigger_lifecycle import TriggerLifecycle
 from tminus.engine.triggers import TriggerWatcher, trigger_polls
 from tminus.engine.watch import Watcher
-from tminus.plan.model import DemoActuator, Item, Phase, Plan
+from tminus.plan.model import Item, Phase, Plan
 
 if TYPE_CHECKING:
     from tminus.backends.notify import Notification
@@ -470,7 +470,7 @@ class ConsoleEngine:
 
     # ------------------------------------------------------------ rollback
     def action_context(self) -> ActionContext:
-        """What rollback step actions run against: this plan's backends and traffic."""
+        """What rollback step actions run against: this plan's backends and rollout."""
         from tminus.engine.rollback_verify import PlanVerifier
 
         async def record(type_: str, **data: Any) -> None:
@@ -481,18 +481,9 @@ class ConsoleEngine:
             backends=self.backends,
             clock=self.clock,
             record=record,
-            traffic=self._traffic(),
+            rollout=self.rollout,
             verifier=PlanVerifier(self.plan, self.runner, self.backends.metrics),
         )
-
-    def _traffic(self) -> Traffic | None:
-        rollout = self.plan.rollout
-        world = self.backends.demo_world
-        if rollout is not None and isinstance(rollout.actuator, DemoActuator) and world:
-            from tminus.actions.steps.demo_traffic import DemoTraffic
-
-            return DemoTraffic(world)
-        return None
 
     async def confirm_criterion(self, criterion_id: str, note: str = "") -> Event:
         session = self._writable()

@@ -282,6 +282,8 @@ def _trigger_error(state: SessionState, ev: Event) -> None:
 
 def _rollout(state: SessionState, ev: Event) -> None:
     apply_rollout(state.rollout, ev)
+
+
 def _trigger_acknowledged(state: SessionState, ev: Event) -> None:
     trig = state.trigger(str(ev.data["trigger"]))
     trig.acknowledged = Stamp(ev.ts, ev.actor, str(ev.data.get("note", "")))

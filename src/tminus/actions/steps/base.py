@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tminus.actions.actuators.base import Change, ReadBack
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock
 from tminus.plan.model import Plan
@@ -23,15 +24,28 @@ class ActionFailed(Exception):
     """The step did not do what it should; the message says what went wrong."""
 
 
-class Traffic(Protocol):
-    """Where the canary's share of traffic is set and read back."""
+class Recorded(Protocol):
+    """A session event as the step reads it back (the engine's Event)."""
 
     @property
-    def description(self) -> str: ...
+    def type(self) -> str: ...
 
-    async def weight(self) -> int: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
 
-    async def set_weight(self, weight: int) -> None: ...
+
+class Rollout(Protocol):
+    """The engine's rollout controller, as the `rollout` step uses it. It previews through
+    the plan's actuator, records `rollout.requested` then `rollout.applied` or
+    `rollout.failed`, and reads every region back; moving down is always allowed."""
+
+    async def preview(self, target: int) -> list[Change]: ...
+
+    async def apply(
+        self, target: int, *, reason: str = "", actor: str | None = None
+    ) -> Recorded: ...
+
+    async def read_back(self) -> list[ReadBack]: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class ActionContext:
     backends: Backends
     clock: Clock
     record: Record
-    traffic: Traffic | None = None
+    rollout: Rollout | None = None  # None: the plan has no [rollout]
     verifier: Verifier | None = None
 
 
