@@ -1,4 +1,5 @@
-"""The bad-release story end to end on the demo world: traffic goes up, a trigger fires,
+"""The bad-release story end to end on the demo world: traffic goes up (through the Rollout
+tab, from the 0 % the scenario starts at), a trigger fires,
 the commander arms and runs the rollback, errors and availability return to normal and
 every trigger clears. The session log on disk is checked."""
 
@@ -8,17 +9,38 @@ import dataclasses
 import time
 from datetime import timedelta
 
-from rollback_keys import arm, choose, open_rollback, until
+from rollback_keys import arm, choose, open_rollback, type_text, until
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
-from tminus.commands.console import BAD_RELEASE_START_WEIGHT, demo_plan
+from tminus.commands.console import demo_plan
 from tminus.core.clock import ScaledClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
 from tminus.ui.app import TminusApp
+from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.screens.step_decision import StepDecision
+from tminus.ui.widgets.rollout_view import RolloutView
 
 SPEED = 60.0  # a one-minute window passes in a second
+ROLLOUT_TAB = "5"  # three phases, Metrics, then Rollout
+RAISED = 50  # half the traffic on the bad version: the error-rate trigger fires
+
+
+async def raise_traffic(app: TminusApp, pilot, weight: int) -> None:
+    """On the Rollout tab: choose `weight` with the arrows, preview, give the override
+    reason (it skips steps and the gate has not opened yet) and confirm."""
+    engine = app.engine
+    await until(pilot, lambda: engine.state.rollout.started)  # the start weight is recorded
+    assert engine.rollout is not None and engine.rollout.rollout.weight == 0
+    await pilot.press(ROLLOUT_TAB)
+    await until(pilot, lambda: app.screen.query_one(RolloutView).has_focus)
+    for _ in range(engine.rollout.ladder.index(weight)):
+        await pilot.press("right")
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, RolloutConfirm))
+    await type_text(pilot, "drill of the bad release")
+    await pilot.press("enter")
+    await until(pilot, lambda: engine.state.rollout.weight == weight)
 
 
 async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
@@ -37,7 +59,8 @@ async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
     app = TminusApp(engine, remember_theme=False, on_start=start)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        world.set_weight(BAD_RELEASE_START_WEIGHT)  # raise the canary's traffic
+        await raise_traffic(app, pilot, RAISED)
+        assert world.weight == RAISED
         await until(pilot, lambda: "error-rate" in {t.id for t in engine.state.firing}, 30)
         await open_rollback(app, pilot)
         await arm(app, pilot, reason="errors over 5% on the canary")
@@ -82,6 +105,17 @@ async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
     completed = next(e for e in events if e.type == "rollback.completed")
     assert completed.data["outcome"] == "rolled back, 1 step skipped"
     assert world.weight == 0 and not world.maintenance
+    raised = next(e for e in events if e.type == "rollout.applied" and e.data["weight"] == RAISED)
+    assert raised.data["override"] == "drill of the bad release" and raised.actor == engine.actor
+    route = next(
+        i
+        for i, e in enumerate(events)
+        if e.type == "rollback.step_started"
+        and e.data["step"] == "route-traffic-to-previous-version"
+    )
+    back = [e for e in events[route:] if e.type.startswith("rollout.")]
+    assert [e.type for e in back[:2]] == ["rollout.requested", "rollout.applied"]
+    assert back[1].data["weight"] == 0 and back[1].data["previous"] == RAISED
     verify = [
         e
         for e in events
