@@ -285,7 +285,7 @@ def test_rollout_problems_name_file_line_and_field():
 
 ROLLBACK_STEPS = """
 [rollout]
-actuator = { kind = "demo" }
+actuator = { kind = "ingress-nginx", context = "prod-us-east", namespace = "web", ingress = "c" }
 
 [[rollback.steps]]
 title = "Back to the previous version"

@@ -224,7 +224,7 @@ async def test_whole_rollback_leaves_events_for_every_step(session_dir):
         if e.type == "rollback.step_finished"
         and e.data["step"] == "route-traffic-to-previous-version"
     )
-    assert "read back: canary weight 0%" in route.data["output"]
+    assert "read back: demo 0%" in route.data["output"]
 
 
 async def test_trigger_lifecycle_acknowledge_clear_withdraw(session_dir):
