@@ -29,8 +29,7 @@ class RolloutStep:
         if len(weights) == 1 and None not in weights:
             return f"{weights.pop()}%"
         return ", ".join(
-            f"{rb.region} {'unreadable' if rb.weight is None else f'{rb.weight}%'}"
-            for rb in backs
+            f"{rb.region} {'unreadable' if rb.weight is None else f'{rb.weight}%'}" for rb in backs
         )
 
     async def preview(self) -> str:
