@@ -4,8 +4,11 @@ Header secrets come from environment variables and never reach the output."""
 from __future__ import annotations
 
 from tminus.actions.steps.base import ActionContext, ActionFailed, Output
+from tminus.backends.base import BackendError, HttpRequest
 from tminus.core.redact import secret_from_env
 from tminus.plan.model import WebhookAction
+
+REPLY_LIMIT = 64 * 1024  # bytes of the answer read; the output shows its first 200 characters
 
 
 class WebhookStep:
@@ -35,27 +38,23 @@ class WebhookStep:
             if not value:
                 raise ActionFailed(f"environment variable {var} is not set (for header {header})")
             headers[header] = value
-        import httpx  # loaded on first use, not at start-up
-
         timeout = spec.timeout.total_seconds()
-        client = self.ctx.backends.http.client(
-            verify=True, ca_bundle=None, follow_redirects=False, timeout=timeout
+        request = HttpRequest(
+            method=spec.method,
+            url=spec.url,
+            headers=headers,
+            body=spec.body,
+            follow_redirects=False,
         )
         try:
-            async with client:
-                response = await client.request(
-                    spec.method,
-                    spec.url,
-                    headers=headers,
-                    content=spec.body.encode() if spec.body is not None else None,
-                )
-        except httpx.TimeoutException:
+            reply = await self.ctx.backends.http.fetch(request, timeout=timeout, limit=REPLY_LIMIT)
+        except TimeoutError:
             raise ActionFailed(f"{spec.method} {spec.url}: no answer within {timeout:g}s") from None
-        except httpx.HTTPError as exc:
-            raise ActionFailed(f"{spec.method} {spec.url}: {exc or type(exc).__name__}") from None
-        text = response.text.strip()
-        out(f"{spec.method} {spec.url} -> {response.status_code}")
+        except BackendError as exc:
+            raise ActionFailed(f"{spec.method} {spec.url}: {exc}") from None
+        text = reply.body.decode(reply.charset or "utf-8", errors="replace").strip()
+        out(f"{spec.method} {spec.url} -> {reply.status}")
         if text:
             out(text[:200])
-        if not 200 <= response.status_code < 300:
-            raise ActionFailed(f"{spec.method} {spec.url} answered {response.status_code}")
+        if not 200 <= reply.status < 300:
+            raise ActionFailed(f"{spec.method} {spec.url} answered {reply.status}")
