@@ -153,15 +153,10 @@ def summarize(
                 ts.value if ts else None,
             )
         )
-    rollback = ""
-    rb = _part(state, "rollback")
-    if getattr(rb, "aborted", None) is not None:
-        rollback = "aborted"
-    elif getattr(rb, "completed", None) is not None:
-        rollback = "completed"
-    elif getattr(rb, "armed", None) is not None:
-        rollback = "armed"
-    rollout = _part(state, "rollout")
+    # "", "armed", "completed" or "aborted": the folded rollback (engine.rollback_state)
+    rollback_phase = state.rollback.phase
+    rollback = "" if rollback_phase == "idle" else rollback_phase
+    rollout = state.rollout
     return Summary(
         launch=plan.launch.name,
         environment=plan.launch.environment,
@@ -170,8 +165,8 @@ def summarize(
         tminus=format_tminus((now - plan.launch.t0).total_seconds()),
         phase=current,
         phases=phases,
-        weight=int(getattr(rollout, "weight", 0) or 0),
-        pending_weight=getattr(rollout, "pending", None),
+        weight=rollout.weight,
+        pending_weight=rollout.pending,
         steps=list(plan.rollout.steps) if plan.rollout else [],
         triggers=triggers,
         metrics=metrics,
@@ -182,12 +177,6 @@ def summarize(
     )
 
 
-def _part(state: SessionState, name: str) -> Any:
-    """The rollout's or the rollback's folded state, once the log has those events; the
-    summary reads them by attribute so it does not depend on which parts are installed."""
-    return getattr(state, name, None)
-
-
 def decisions(plan: Plan, state: SessionState, limit: int = DECISIONS) -> list[Decision]:
     """The latest things people decided or the launch did, newest first."""
     titles = {p.id: p.title for p in plan.phases}
@@ -196,28 +185,18 @@ def decisions(plan: Plan, state: SessionState, limit: int = DECISIONS) -> list[D
     for pid, stamp in state.signoffs.items():
         note = f": {stamp.note}" if stamp.note else ""
         out.append(Decision(stamp.ts, f"signed off {titles.get(pid, pid)}{note}", stamp.actor))
-    for step in getattr(_part(state, "rollout"), "history", None) or ():
+    for step in state.rollout.history:
         out.append(Decision(str(step["ts"]), f"traffic to {step['weight']}%", step.get("actor")))
     for tid, trig in state.triggers.items():
         if trig.since:
             out.append(
                 Decision(trig.since, f"trigger fired: {trig_titles.get(tid, tid)}", trig.actor)
             )
-    rb = _part(state, "rollback")
-    marks = (  # (when, what, note, who) from the folded rollback (engine.rollback_state)
-        (
-            getattr(rb, "armed_at", None),
-            "rollback armed",
-            getattr(rb, "reason", ""),
-            getattr(rb, "armed_by", None),
-        ),
-        (getattr(rb, "completed_at", None), "rollback completed", getattr(rb, "outcome", ""), None),
-        (
-            getattr(rb, "aborted_at", None),
-            "rollback aborted",
-            getattr(rb, "abort_reason", ""),
-            getattr(rb, "aborted_by", None),
-        ),
+    rb = state.rollback
+    marks = (  # (when, what, note, who)
+        (rb.armed_at, "rollback armed", rb.reason, rb.armed_by),
+        (rb.completed_at, "rollback completed", rb.outcome, None),
+        (rb.aborted_at, "rollback aborted", rb.abort_reason, rb.aborted_by),
     )
     for ts, what, text, actor in marks:
         if ts:
