@@ -149,7 +149,7 @@ def test_load_plan_file_errors(tmp_path: Path):
         load_plan(tmp_path)
     bad = tmp_path / "bin.toml"
     bad.write_bytes(b"\xff\xfe\x00")
-    with pytest.raises(PlanError, match="cannot read"):
+    with pytest.raises(PlanError, match="not UTF-8"):
         load_plan(bad)
 
 

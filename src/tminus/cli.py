@@ -13,6 +13,7 @@ from tminus import __version__
 from tminus.core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+SCREENFUL = 20  # problems printed before the rest are only counted
 
 
 class _Parser(argparse.ArgumentParser):
@@ -313,9 +314,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except PlanError as exc:
-        for problem in exc.problems:
+        for problem in exc.problems[:SCREENFUL]:
             print(problem, file=sys.stderr)
         n = len(exc.problems)
+        if n > SCREENFUL:
+            print(f"... and {n - SCREENFUL} more", file=sys.stderr)
         print(f"tminus: {n} problem{'s' if n != 1 else ''} in the plan", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UsageError as exc:

@@ -26,6 +26,11 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, 
 _OPS = ("==", "!=", "<=", ">=", "<", ">")
 _KEYWORDS = {"and", "or", "not", "true", "false", "contains"}
 _FUNCS = {"len", "abs"}
+# Hostile plans must fail fast with a message, not a RecursionError: the recursive-descent
+# parser counts its nesting (parentheses, `not`, calls) and conditions have a length cap.
+MAX_DEPTH = 32
+MAX_TERMS = 128  # `and`/`or` chains build a left-deep tree that later code walks recursively
+MAX_LENGTH = 4096
 
 _TOKEN = re.compile(
     r"""
@@ -76,6 +81,8 @@ def _tokenize(text: str) -> list[Tok]:
             kind = "num"
         if kind == "num":
             number = float(m.group("num"))
+            if not math.isfinite(number):
+                raise ConditionError(f"number out of range at column {pos + 1}")
             unit = m.group("unit")
             if unit == "%":
                 number /= 100.0
@@ -103,9 +110,21 @@ Node = tuple[Any, ...]
 
 class _Parser:
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_LENGTH:
+            raise ConditionError(f"longer than {MAX_LENGTH} characters")
         self.text = text
         self.toks = _tokenize(text)
         self.i = 0
+        self.depth = 0
+        self.terms = 0
+
+    def _enter(self, tok: Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(
+                f"nested more than {MAX_DEPTH} deep at column {tok.pos + 1}"
+                " (parentheses, not, len/abs)"
+            )
 
     def peek(self) -> Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -135,11 +154,18 @@ class _Parser:
         extra = self.peek()
         if extra is not None:
             raise ConditionError(f"unexpected {extra.text!r} at column {extra.pos + 1}")
+        _require_boolean(node)
         return node
+
+    def _joined(self, tok: Tok) -> None:
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise ConditionError(f"more than {MAX_TERMS} and/or terms at column {tok.pos + 1}")
 
     def _continue_bool(self, left: Node) -> Node:
         while (tok := self.peek()) is not None and tok.text in ("and", "or"):
             self.take()
+            self._joined(tok)
             right = self.and_() if tok.text == "or" else self.not_()
             left = (tok.text, left, right)
         return left
@@ -148,6 +174,7 @@ class _Parser:
         node = self.and_()
         while (tok := self.peek()) is not None and tok.text == "or":
             self.take()
+            self._joined(tok)
             node = ("or", node, self.and_())
         return node
 
@@ -155,6 +182,7 @@ class _Parser:
         node = self.not_()
         while (tok := self.peek()) is not None and tok.text == "and":
             self.take()
+            self._joined(tok)
             node = ("and", node, self.not_())
         return node
 
@@ -162,7 +190,10 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.text == "not":
             self.take()
-            return ("not", self.not_())
+            self._enter(tok)
+            node = ("not", self.not_())
+            self.depth -= 1
+            return node
         return self.cmp()
 
     def cmp(self) -> Node:
@@ -187,14 +218,18 @@ class _Parser:
         if tok.text in ("true", "false"):
             return ("lit", tok.text == "true")
         if tok.text == "(":
+            self._enter(tok)
             node = self.or_()
             self.expect(")")
+            self.depth -= 1
             return node
         if tok.kind == "name":
             if tok.text in _FUNCS and (nxt := self.peek()) is not None and nxt.text == "(":
                 self.take()
+                self._enter(tok)
                 arg = self.or_()
                 self.expect(")")
+                self.depth -= 1
                 return ("call", tok.text, arg)
             if "-" in tok.text:
                 raise ConditionError(f"bad field name {tok.text!r} at column {tok.pos + 1}")
@@ -214,6 +249,20 @@ class _Parser:
                     self.expect("]")
             return ("path", tuple(segs))
         raise ConditionError(f"unexpected {tok.text!r} at column {tok.pos + 1}")
+
+
+def _require_boolean(node: Node) -> None:
+    """A literal number, string or len/abs result can never be true or false: refuse it now,
+    so `expect = "200"` is a plan error instead of an error on every run."""
+    if node[0] in ("and", "or"):
+        _require_boolean(node[1])
+        _require_boolean(node[2])
+    elif node[0] == "not":
+        _require_boolean(node[1])
+    elif node[0] == "call" or (node[0] == "lit" and not isinstance(node[1], bool)):
+        raise ConditionError(
+            "not a true/false test: compare a field, e.g. 'status == 200' or '< 0.001'"
+        )
 
 
 def _roots(node: Node) -> Iterable[str]:

@@ -6,7 +6,11 @@ import re
 from datetime import timedelta
 
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w)")
+# Anchored at one position and checked against a length cap: parsing stays linear in the
+# input and can neither hang on a pathological string nor overflow a timedelta.
+_PART = re.compile(r"(\d{1,12}(?:\.\d{1,9})?)(ms|s|m|h|d|w)")
+MAX_TEXT = 64
+MAX_DURATION = timedelta(days=3660)  # ten years: anything longer is a typo
 
 
 class DurationError(ValueError):
@@ -20,19 +24,29 @@ def parse_duration(text: str) -> timedelta:
     s = text.strip()
     if s == "0":
         return timedelta(0)
+    if len(s) > MAX_TEXT:
+        raise DurationError(f"bad duration {_short(text)}: longer than {MAX_TEXT} characters")
     pos = 0
     total = 0.0
-    for m in _PART.finditer(s):
-        if m.start() != pos:
+    while pos < len(s):
+        m = _PART.match(s, pos)
+        if m is None:
             break
         total += float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
         pos = m.end()
     if pos == 0 or pos != len(s):
         raise DurationError(
-            f"bad duration {text!r}: use a number and a unit (ms, s, m, h, d, w),"
+            f"bad duration {_short(text)}: use a number and a unit (ms, s, m, h, d, w),"
             " e.g. '30s', '1h30m'"
         )
+    if total > MAX_DURATION.total_seconds():
+        raise DurationError(f"bad duration {_short(text)}: longer than ten years")
     return timedelta(seconds=total)
+
+
+def _short(text: str) -> str:
+    """The offending text, cut so one bad value cannot flood the terminal."""
+    return repr(text) if len(text) <= 80 else f"{text[:60]!r}... ({len(text)} characters)"
 
 
 def parse_offset(text: str) -> timedelta:
@@ -40,15 +54,17 @@ def parse_offset(text: str) -> timedelta:
     if not isinstance(text, str):
         raise DurationError(f"expected an offset string like '-6h', got {type(text).__name__}")
     s = text.strip()
+    if not s:
+        raise DurationError("empty offset: use a signed duration from T-0, e.g. '-7d', '0', '+2h'")
     sign = 1
-    if s[:1] in "+-":
+    if s[0] in "+-":
         sign = -1 if s[0] == "-" else 1
         s = s[1:]
     try:
         return sign * parse_duration(s)
     except DurationError:
         raise DurationError(
-            f"bad offset {text!r}: use a signed duration from T-0, e.g. '-7d', '-6h', '0', '+2h'"
+            f"bad offset {_short(text)}: use a signed duration from T-0, e.g. '-7d', '-6h', '0', '+2h'"
         ) from None
 
 

@@ -28,7 +28,7 @@ class CheckSpec(Tagged):
     DEFAULT_EXPECT: ClassVar[str | None] = None
 
     kind: str
-    timeout: timedelta | None = duration_field(optional=True)
+    timeout: timedelta | None = duration_field(optional=True, positive=True)
     retries: int = 0
     backoff: timedelta = duration_field(timedelta(seconds=1))
     consecutive_errors: int = 1
@@ -153,6 +153,11 @@ class DnsCheck(CheckSpec):
     values: tuple[str, ...] = ()  # expected answers, compared as a set
     resolver: str | None = None
     port: int = 53
+
+    def validate(self) -> Issues:
+        yield from super().validate()
+        if not 0 < self.port < 65536:
+            yield ("port",), "must be a port (1-65535)"
 
     @property
     def condition(self) -> Condition | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -19,9 +21,14 @@ from tminus.plan.model import (
     RolloutAction,
     VerifyAction,
 )
-from tminus.plan.schema import Converter, Path, Problem, format_path
+from tminus.plan.schema import Converter, Path, Problem, format_path, short_repr
 
 DEFAULT_PLAN_RESOURCE = "default_plan.toml"
+# Limits that keep a hostile or mistaken plan from hanging or exhausting the machine.
+# A real plan of 1,000 items is about 200 KB.
+MAX_PLAN_BYTES = 4 * 1024 * 1024
+MAX_NESTING = 24  # tables and lists inside each other
+ID_FORMAT = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
 @dataclass(frozen=True)
@@ -53,17 +60,50 @@ def slugify(text: str) -> str:
 
 def load_plan(path: str | FsPath) -> Plan:
     p = FsPath(path)
+    return parse_plan(read_plan_text(p), str(p))
+
+
+def read_plan_text(p: FsPath) -> str:
+    """Read a plan file: a regular file of at most MAX_PLAN_BYTES, in UTF-8.
+
+    Opened non-blocking and checked with fstat on the open descriptor, so a FIFO cannot
+    block, a device cannot stream forever, and the file checked is the file read.
+    """
+
+    def bad(message: str) -> PlanError:
+        return PlanError([PlanProblem(str(p), None, "", message)])
+
     try:
-        text = p.read_text(encoding="utf-8")
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise PlanError([PlanProblem(str(p), None, "", "no such file")]) from None
+        raise bad("no such file") from None
     except IsADirectoryError:
+        raise bad("is a directory, not a plan file") from None
+    except OSError as exc:
+        raise bad(f"cannot read: {exc.strerror or exc}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise bad("is a directory, not a plan file")
+        if not stat.S_ISREG(st.st_mode):
+            raise bad("is not a regular file (a pipe, device or socket): give a plan file")
+        if st.st_size > MAX_PLAN_BYTES:
+            raise bad(f"is {st.st_size:,} bytes; a plan may be at most {MAX_PLAN_BYTES:,} bytes")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_PLAN_BYTES + 1)
+    except OSError as exc:
+        raise bad(f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_PLAN_BYTES:  # it grew after fstat
+        raise bad(f"is larger than {MAX_PLAN_BYTES:,} bytes, the most a plan may be")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
         raise PlanError(
-            [PlanProblem(str(p), None, "", "is a directory, not a plan file")]
+            [PlanProblem(str(p), line, "", "not UTF-8 text: save the plan as UTF-8")]
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError([PlanProblem(str(p), None, "", f"cannot read: {exc}")]) from None
-    return parse_plan(text, str(p))
 
 
 def default_plan_text() -> str:
@@ -75,17 +115,58 @@ def default_plan() -> Plan:
 
 
 def parse_plan(text: str, source: str = "plan.toml") -> Plan:
+    """Parse and validate plan text; every way it can be wrong raises PlanError."""
+    try:
+        return _parse_plan(text, source)
+    except PlanError:
+        raise
+    except (RecursionError, ValueError, OverflowError, MemoryError) as exc:
+        # A safety net, never the plan: each known hostile input has its own message,
+        # and the hostile-plan tests fail if this one is ever shown.
+        raise PlanError(
+            [PlanProblem(source, None, "", f"cannot be used ({type(exc).__name__}: {exc})")]
+        ) from None
+
+
+def _parse_plan(text: str, source: str) -> Plan:
+    if len(text) > MAX_PLAN_BYTES:
+        raise PlanError(
+            [PlanProblem(source, None, "", f"larger than {MAX_PLAN_BYTES:,} bytes, the most")]
+        )
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise PlanError([PlanProblem(source, line, "", "contains a NUL character")])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PlanError([_syntax_problem(source, text, exc)]) from None
+    except RecursionError:
+        raise PlanError(
+            [PlanProblem(source, None, "", f"nested more than {MAX_NESTING} levels deep")]
+        ) from None
+    except ValueError as exc:  # tomllib's int(): "Exceeds the limit (4300 digits)"
+        reason = "a number with too many digits" if "digits" in str(exc) else str(exc)
+        raise PlanError([PlanProblem(source, None, "", f"TOML value refused: {reason}")]) from None
+    deep = _too_deep(raw)
+    if deep is not None:
+        lines = _safe_lines(text)
+        raise PlanError(
+            [
+                PlanProblem(
+                    source,
+                    line_for(lines, deep),
+                    format_path(deep),
+                    f"nested more than {MAX_NESTING} levels deep",
+                )
+            ]
+        )
     conv = Converter()
     _assign_ids(raw, conv)
     plan = conv.table(Plan, raw, ())
     if plan is not None and not conv.problems:
         conv.problems.extend(_cross_check(plan))
     if conv.problems or plan is None:
-        lines = locate_lines(text)  # positions cost a scan: only a bad plan needs them
+        lines = _safe_lines(text)  # positions cost a scan: only a bad plan needs them
         problems = [
             PlanProblem(source, line_for(lines, p.path), format_path(p.path), p.message)
             for p in conv.problems
@@ -93,6 +174,27 @@ def parse_plan(text: str, source: str = "plan.toml") -> Plan:
         problems.sort(key=lambda p: p.line or 0)
         raise PlanError(problems or [PlanProblem(source, None, "", "not a valid plan")])
     return _with_source(plan, source)
+
+
+def _safe_lines(text: str) -> dict[Path, int]:
+    try:
+        return locate_lines(text)
+    except RecursionError:  # line numbers are a convenience: never let them fail the report
+        return {}
+
+
+def _too_deep(raw: Any) -> Path | None:
+    """The path of the first value nested deeper than MAX_NESTING, found without recursion."""
+    stack: list[tuple[Any, Path]] = [(raw, ())]
+    while stack:
+        value, path = stack.pop()
+        if len(path) > MAX_NESTING:
+            return path[: MAX_NESTING + 1]
+        if isinstance(value, dict):
+            stack.extend((v, (*path, str(k))) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*path, i)) for i, v in enumerate(value))
+    return None
 
 
 def _with_source(plan: Plan, source: str) -> Plan:
@@ -129,6 +231,7 @@ def _assign_ids(raw: dict[str, Any], conv: Converter) -> None:
                 continue
             pid = phase.get("id")
             if isinstance(pid, str):
+                _check_id(pid, ("phases", pi, "id"), conv)
                 if pid in seen_phases:
                     conv.fail(("phases", pi, "id"), f"duplicate phase id {pid!r}")
                 seen_phases.add(pid)
@@ -167,6 +270,7 @@ def _assign_ids(raw: dict[str, Any], conv: Converter) -> None:
             for i, entry in enumerate(entries):
                 eid = entry.get("id") if isinstance(entry, dict) else None
                 if isinstance(eid, str):
+                    _check_id(eid, (table, i, "id"), conv)
                     if eid in ids:
                         conv.fail((table, i, "id"), f"duplicate id {eid!r}")
                     ids.add(eid)
@@ -181,10 +285,7 @@ def _derive(
 ) -> None:
     given = table.get("id")
     if isinstance(given, str):
-        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", given):
-            conv.fail(
-                (*path, "id"), f"bad id {given!r}: use lowercase letters, digits, '-', '_', '.'"
-            )
+        _check_id(given, (*path, "id"), conv)
         if given in seen:
             conv.fail((*path, "id"), f"duplicate id {given!r}")
         _remember(seen, given, path)
@@ -198,6 +299,15 @@ def _derive(
         conv.fail((*path, "id"), f"the id derived from the title, {slug!r}, is taken: set id")
     table["id"] = slug
     _remember(seen, slug, path)
+
+
+def _check_id(given: str, path: Path, conv: Converter) -> None:
+    if not ID_FORMAT.fullmatch(given):
+        conv.fail(
+            path,
+            f"bad id {short_repr(given)}: use up to 80 lowercase letters, digits, '-', '_', '.',"
+            " starting with a letter or digit",
+        )
 
 
 def _remember(seen: dict[str, Path] | set[str], key: str, path: Path) -> None:

@@ -32,7 +32,7 @@ class PrometheusConfig:
     headers_env: dict[str, str] = field(default_factory=dict)
     ca_bundle: str | None = None
     verify: bool = True
-    timeout: timedelta = duration_field(timedelta(seconds=10))
+    timeout: timedelta = duration_field(timedelta(seconds=10), positive=True)
 
     def validate(self) -> Issues:
         if not self.url.startswith(("http://", "https://")):
@@ -79,11 +79,11 @@ class BackendsConfig:
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     concurrency: int = 8
-    check_timeout: timedelta = duration_field(timedelta(seconds=10))
-    poll_interval: timedelta = duration_field(timedelta(seconds=5))
-    sample_every: timedelta = duration_field(timedelta(seconds=60))  # metric.sample log rate
+    check_timeout: timedelta = duration_field(timedelta(seconds=10), positive=True)
+    poll_interval: timedelta = duration_field(timedelta(seconds=5), positive=True)
+    sample_every: timedelta = duration_field(timedelta(seconds=60), positive=True)  # metric.sample log rate
     # a sign-off warns when a blocking check's last result is older than this
-    fresh_within: timedelta | None = duration_field(optional=True)
+    fresh_within: timedelta | None = duration_field(optional=True, positive=True)
 
     def validate(self) -> Issues:
         if not 1 <= self.concurrency <= 1000:
@@ -104,7 +104,7 @@ class Item:
     owner: str = ""
     blocking: bool = True
     runbook: str = ""  # text or a link
-    every: timedelta | None = duration_field(optional=True)  # watched: re-run on this interval
+    every: timedelta | None = duration_field(optional=True, positive=True)  # watched: re-run on this interval
 
     def validate(self) -> Issues:
         if self.every is not None and self.check is None:
@@ -131,7 +131,7 @@ class Phase:
     title: str
     at: timedelta = offset_field()
     sections: tuple[Section, ...] = ()
-    every: timedelta | None = duration_field(optional=True)  # default for its automated items
+    every: timedelta | None = duration_field(optional=True, positive=True)  # default for its automated items
 
     def validate(self) -> Issues:
         if self.every is not None and self.every < MIN_WATCH_EVERY:
@@ -163,7 +163,7 @@ class Metric:
     unit: Literal["ratio", "seconds", "per_second", "count", "bytes", "none"] = "none"
     ok: Condition | None = condition_field()
     warn: Condition | None = condition_field()  # outside ok but inside warn: warn; else bad
-    interval: timedelta | None = duration_field(optional=True)
+    interval: timedelta | None = duration_field(optional=True, positive=True)
     series: Reducer = "each"  # several series: judge each, or fold them into one number
 
 
@@ -266,7 +266,7 @@ class CommandActuator(Actuator):
     shell: bool = False
     read_argv: tuple[str, ...] = ()  # optional: prints the weight now in force
     env_from: dict[str, str] = field(default_factory=dict)
-    timeout: timedelta = duration_field(timedelta(seconds=60))
+    timeout: timedelta = duration_field(timedelta(seconds=60), positive=True)
 
     def validate(self) -> Issues:
         if self.shell != bool(self.command):
@@ -284,7 +284,7 @@ class WebhookActuator(Actuator):
     headers_env: dict[str, str] = field(default_factory=dict)
     field_name: str = field(default="weight", metadata={"key": "field"})  # JSON body key
     read_url: str | None = None  # GET here reads the weight back (JSON, same field)
-    timeout: timedelta = duration_field(timedelta(seconds=30))
+    timeout: timedelta = duration_field(timedelta(seconds=30), positive=True)
 
     def validate(self) -> Issues:
         for key, url in (("url", self.url), ("read_url", self.read_url or "http://")):
@@ -349,7 +349,7 @@ class CommandAction(Action):
     shell: bool = False
     cwd: str | None = None
     env_from: dict[str, str] = field(default_factory=dict)
-    timeout: timedelta = duration_field(timedelta(minutes=5))
+    timeout: timedelta = duration_field(timedelta(minutes=5), positive=True)
 
     def validate(self) -> Issues:
         if self.shell != bool(self.command):
@@ -366,7 +366,7 @@ class WebhookAction(Action):
     headers: dict[str, str] = field(default_factory=dict)
     headers_env: dict[str, str] = field(default_factory=dict)
     body: str | None = None
-    timeout: timedelta = duration_field(timedelta(seconds=30))
+    timeout: timedelta = duration_field(timedelta(seconds=30), positive=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -482,8 +482,8 @@ class _NotifyCommon:
     # what this channel is told: status updates, sign-offs, rollout steps, triggers, rollback
     on: tuple[str, ...] = NOTIFY_TOPICS
     retries: int = 3  # attempts after the first, with backoff doubling from `backoff`
-    backoff: timedelta = duration_field(timedelta(seconds=2))
-    timeout: timedelta = duration_field(timedelta(seconds=10))
+    backoff: timedelta = duration_field(timedelta(seconds=2), positive=True)
+    timeout: timedelta = duration_field(timedelta(seconds=10), positive=True)
 
     def _common(self) -> Issues:
         if not self.name.strip():
@@ -597,7 +597,7 @@ NotifyChannel = WebhookNotifier | SlackNotifier | EmailNotifier | CommandNotifie
 class Comms:
     internal: tuple[Channel, ...] = ()  # the communication plan, for people to read
     external: tuple[Channel, ...] = ()
-    status_every: timedelta | None = duration_field(optional=True)
+    status_every: timedelta | None = duration_field(optional=True, positive=True)
     notify: tuple[Notifier, ...] = ()  # channels tminus sends through
 
     def validate(self) -> Issues:

@@ -45,8 +45,24 @@ class Invalid(Exception):
     """Raised inside a converter; the converter records it as a Problem at the current path."""
 
 
-def duration_field(default: timedelta | None = None, *, optional: bool = False) -> Any:
-    kw: dict[str, Any] = {"metadata": {"parse": parse_duration, "doc": "duration"}}
+# Integers a plan may hold: any count, port or percentage fits easily; the cap keeps
+# 5,000-digit numbers out of arithmetic, formatting and JSON.
+MAX_INT = 2**53
+
+
+def _positive_duration(text: Any) -> timedelta:
+    value = parse_duration(text)
+    if value <= timedelta(0):
+        raise DurationError("must be more than 0, e.g. '10s'")
+    return value
+
+
+def duration_field(
+    default: timedelta | None = None, *, optional: bool = False, positive: bool = False
+) -> Any:
+    """A duration; `positive` refuses "0s" (timeouts, intervals)."""
+    parse = _positive_duration if positive else parse_duration
+    kw: dict[str, Any] = {"metadata": {"parse": parse, "doc": "duration"}}
     if default is not None or optional:
         kw["default"] = default
     return dataclasses.field(**kw)
@@ -113,7 +129,7 @@ class Converter:
         if origin is Literal:
             if raw not in args:
                 allowed = ", ".join(repr(a) for a in args)
-                self.fail(path, f"must be one of {allowed}, got {raw!r}")
+                self.fail(path, f"must be one of {allowed}, got {short_repr(raw)}")
             return raw
         if origin in (tuple, list):
             if not isinstance(raw, list):
@@ -141,22 +157,30 @@ class Converter:
         if tp is int:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 self.fail(path, f"expected an integer, got {_raw_name(raw)}")
+            elif not -MAX_INT <= raw <= MAX_INT:
+                self.fail(path, "integer out of range")
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, int | float):
                 self.fail(path, f"expected a number, got {_raw_name(raw)}")
                 return raw
-            if not math.isfinite(raw):  # TOML allows nan and inf; they are not a setting
-                self.fail(path, f"expected a finite number, got {raw!r}")
+            if isinstance(raw, int) and not -MAX_INT <= raw <= MAX_INT:
+                self.fail(path, "number out of range")
                 return raw
+            if not math.isfinite(raw):
+                self.fail(path, f"must be a finite number, got {raw!r}")
             return float(raw)
         if tp is str:
             if not isinstance(raw, str):
                 self.fail(path, f"expected a string, got {_raw_name(raw)}")
+            elif "\x00" in raw:  # argv, paths and headers cannot carry it; it hides text
+                self.fail(path, "contains a NUL character")
             return raw
         if tp is datetime:
             if not isinstance(raw, datetime):
-                self.fail(path, f"expected a date-time like 2026-12-04T16:00:00Z, got {raw!r}")
+                self.fail(
+                    path, f"expected a date-time like 2026-12-04T16:00:00Z, got {short_repr(raw)}"
+                )
                 return raw
             if raw.tzinfo is None:
                 self.fail(path, "needs a time zone offset, e.g. 2026-12-04T16:00:00Z")
@@ -175,7 +199,7 @@ class Converter:
         cls = base.KINDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             self.fail(
-                (*path, "kind"), f"unknown kind {kind!r}; one of {', '.join(sorted(base.KINDS))}"
+                (*path, "kind"), f"unknown kind {short_repr(kind)}; one of {', '.join(sorted(base.KINDS))}"
             )
             return None
         return self.table(cls, raw, path)
@@ -189,7 +213,7 @@ class Converter:
         for key in raw:
             if key not in fields:
                 known = ", ".join(sorted(fields))
-                self.fail((*path, key), f"unknown field {key!r} (known: {known})")
+                self.fail((*path, key), f"unknown field {short_repr(key)} (known: {known})")
         kwargs: dict[str, Any] = {}
         ok = True
         for key, f in fields.items():
@@ -238,7 +262,7 @@ class Converter:
         try:
             return _parse_condition(value, tuple(names) if names else None, typed)
         except ConditionError as exc:
-            self.fail(path, f"bad condition {value!r}: {exc}")
+            self.fail(path, f"bad condition {short_repr(value)}: {exc}")
             return None
 
 
@@ -290,7 +314,15 @@ def _raw_name(raw: Any) -> str:
     if isinstance(raw, list):
         return "a list"
     if isinstance(raw, str):
-        return f"the string {raw!r}"
+        return f"the string {short_repr(raw)}"
     if isinstance(raw, int | float):
-        return f"the number {raw!r}"
+        return f"the number {short_repr(raw)}"
     return type(raw).__name__
+
+
+def short_repr(raw: Any, limit: int = 80) -> str:
+    """repr() cut to a line: a hostile value must not flood the error report."""
+    if isinstance(raw, int) and not -MAX_INT <= raw <= MAX_INT:
+        return f"<an integer of {len(str(abs(raw)))} digits>"
+    text = repr(raw)
+    return text if len(text) <= limit else f"{text[: limit - 20]}... ({len(text)} characters)"
