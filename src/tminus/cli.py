@@ -316,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PlanError as exc:
         for problem in exc.problems[:SCREENFUL]:
             print(problem, file=sys.stderr)
-        n = len(exc.problems)
+        n = exc.total
         if n > SCREENFUL:
             print(f"... and {n - SCREENFUL} more", file=sys.stderr)
         print(f"tminus: {n} problem{'s' if n != 1 else ''} in the plan", file=sys.stderr)

@@ -25,8 +25,8 @@ from tminus.plan.schema import Converter, Path, Problem, format_path, short_repr
 
 DEFAULT_PLAN_RESOURCE = "default_plan.toml"
 # Limits that keep a hostile or mistaken plan from hanging or exhausting the machine.
-# A real plan of 1,000 items is about 200 KB.
-MAX_PLAN_BYTES = 4 * 1024 * 1024
+# A real plan of 1,000 items is about 350 KB.
+MAX_PLAN_BYTES = 1024 * 1024
 MAX_NESTING = 24  # tables and lists inside each other
 ID_FORMAT = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
@@ -48,9 +48,14 @@ class PlanProblem:
 class PlanError(Exception):
     """A plan that cannot be used; `problems` holds one entry per problem found."""
 
-    def __init__(self, problems: list[PlanProblem]) -> None:
+    def __init__(self, problems: list[PlanProblem], more: int = 0) -> None:
         super().__init__("\n".join(str(p) for p in problems))
         self.problems = problems
+        self.more = more  # further problems found but not kept (a hostile plan has millions)
+
+    @property
+    def total(self) -> int:
+        return len(self.problems) + self.more
 
 
 def slugify(text: str) -> str:
@@ -164,21 +169,24 @@ def _parse_plan(text: str, source: str) -> Plan:
     _assign_ids(raw, conv)
     plan = conv.table(Plan, raw, ())
     if plan is not None and not conv.problems:
-        conv.problems.extend(_cross_check(plan))
+        for problem in _cross_check(plan):
+            conv.fail(problem.path, problem.message)
     if conv.problems or plan is None:
-        lines = _safe_lines(text)  # positions cost a scan: only a bad plan needs them
+        # positions cost a scan: only a bad plan needs them, and only for the kept problems
+        lines = _safe_lines(text, {p.path for p in conv.problems})
         problems = [
             PlanProblem(source, line_for(lines, p.path), format_path(p.path), p.message)
             for p in conv.problems
         ]
         problems.sort(key=lambda p: p.line or 0)
-        raise PlanError(problems or [PlanProblem(source, None, "", "not a valid plan")])
+        more = conv.count - len(problems)
+        raise PlanError(problems or [PlanProblem(source, None, "", "not a valid plan")], more)
     return _with_source(plan, source)
 
 
-def _safe_lines(text: str) -> dict[Path, int]:
+def _safe_lines(text: str, wanted: set[Path] | None = None) -> dict[Path, int]:
     try:
-        return locate_lines(text)
+        return locate_lines(text, wanted)
     except RecursionError:  # line numbers are a convenience: never let them fail the report
         return {}
 

@@ -138,11 +138,13 @@ class _Scanner:
             while self.ch() and self.ch() not in ",]}\n#":
                 self.adv()
 
-    def document(self) -> dict[Path, int]:
+    def document(self, wanted: set[Path] | None = None) -> dict[Path, int]:
         while True:
             self.skip_ws(newlines=True)
             if self.i >= len(self.s):
                 return self.lines
+            if wanted is not None and wanted.issubset(self.lines):
+                return self.lines  # every path asked for is found: the rest is not needed
             line = self.line
             start = self.i
             self._statement(line)
@@ -173,9 +175,10 @@ class _Scanner:
             self.value(path)
 
 
-def locate_lines(text: str) -> dict[Path, int]:
+def locate_lines(text: str, wanted: set[Path] | None = None) -> dict[Path, int]:
+    """Lines of every path; with `wanted`, the scan may stop once those are all found."""
     try:
-        return _Scanner(text).document()
+        return _Scanner(text).document(wanted)
     except (IndexError, ValueError):  # a scanner slip costs line numbers, never the load
         return {}
 

@@ -103,11 +103,16 @@ def _table_fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
 
 
 class Converter:
+    KEEP = 200  # problems kept with their text; the rest are only counted
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.count = 0  # every problem, kept or not
 
     def fail(self, path: Path, message: str) -> None:
-        self.problems.append(Problem(path, message))
+        self.count += 1
+        if len(self.problems) < self.KEEP:
+            self.problems.append(Problem(path, message))
 
     def convert(self, tp: Any, raw: Any, path: Path, owner: type | None = None) -> Any:
         origin = typing.get_origin(tp)
@@ -225,7 +230,7 @@ class Converter:
                     ok = False
                 continue
             value = raw[key]
-            before = len(self.problems)
+            before = self.count
             parse: Callable[[Any], Any] | None = f.metadata.get("parse")
             if f.metadata.get("condition"):
                 kwargs[name] = self._condition(cls, value, fpath)
@@ -236,7 +241,7 @@ class Converter:
                     self.fail(fpath, str(exc))
             else:
                 kwargs[name] = self.convert(hints[name], value, fpath, cls)
-            if len(self.problems) != before:
+            if self.count != before:
                 ok = False
         if not ok:
             return None
