@@ -219,6 +219,30 @@ async def test_timeout_escalates_to_sigkill(tmp_path: Path) -> None:
         assert wait_dead(pid), f"{pid} survived SIGKILL"
 
 
+async def test_timeout_kills_a_setsid_grandchild(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    # setsid leaves our process group (and session): the group kill alone cannot reach it
+    spec = sh(f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 60' </dev/null & wait")
+    r = await run(spec, timeout=1.0)
+    assert r.outcome is Outcome.ERROR and "timed out" in r.message
+    grandchild = int(pidfile.read_text())
+    assert wait_dead(grandchild), f"setsid grandchild {grandchild} survived the timeout"
+
+
+async def test_orphaned_setsid_daemon_is_killed_when_its_check_ends(tmp_path: Path) -> None:
+    pidfile = tmp_path / "pid"
+    # double fork: the intermediate shell exits at once, so the daemon is orphaned and
+    # re-parented; its pipes point elsewhere, so the check itself ends normally
+    spec = sh(
+        f"setsid sh -c 'echo $$ > {pidfile}; exec sleep 60' </dev/null >/dev/null 2>&1 &"
+        " sleep 0.3; echo started"
+    )
+    r = await run(spec, timeout=10.0)
+    assert r.outcome is Outcome.PASS and r.output == "started"
+    daemon = int(pidfile.read_text())
+    assert wait_dead(daemon), f"background daemon {daemon} outlived its check"
+
+
 async def test_cancellation_kills_the_group(tmp_path: Path) -> None:
     pidfile = tmp_path / "pid"
     task = asyncio.create_task(run(sh(f"sleep 60 & echo $! > {pidfile}; wait"), timeout=30))

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tminus.backends import reaper
 from tminus.backends.base import BackendError, CommandOutput
 
 KILL_GRACE_S = 2.0  # between SIGTERM and SIGKILL
@@ -48,6 +49,8 @@ class LocalCommands:
                 raise BackendError("query", "no program given (argv is empty)")
             program, args = argv[0], list(argv[1:])
         started = time.monotonic()
+        reaper.become_subreaper()
+        marker = reaper.new_marker()
         try:
             proc = await asyncio.create_subprocess_exec(
                 program,
@@ -56,7 +59,7 @@ class LocalCommands:
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
                 cwd=cwd,
-                env={**self.base_env, **env},
+                env={**self.base_env, **env, reaper.MARKER_VAR: marker},
                 start_new_session=True,
             )
         except FileNotFoundError as exc:
@@ -85,12 +88,16 @@ class LocalCommands:
                 await _terminate(proc, tasks)
         except BaseException:  # cancelled: kill at once, and leave no zombie behind
             _signal_group(proc.pid, signal.SIGKILL)
+            reaper.sweep(proc.pid, marker)  # blocking, but a cancelled check must not linger
             with contextlib.suppress(BaseException):
                 await asyncio.shield(_reap(proc, tasks))
             raise
         finally:
             for task in tasks:
                 task.cancel()
+        # No process of a check outlives it: not one that left the group with setsid, nor a
+        # background job of a command that exited.
+        await asyncio.to_thread(reaper.sweep, proc.pid, marker)
         return CommandOutput(
             exit_code=None if timed_out else proc.returncode,
             stdout=bytes(out).decode(errors="replace"),
