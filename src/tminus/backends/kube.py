@@ -136,6 +136,15 @@ class KubeClusters:
 def _import_client() -> None:
     """Import what a snapshot uses, in a worker thread: over a second on first use (the client
     loads API classes and builds their pydantic models lazily, on first attribute access)."""
+    import logging
+
+    # The library logs its own warnings ("Config not found: ...", once per attempt) and,
+    # with no handler configured, Python prints them on stderr over our output. Every
+    # such failure reaches the user once, as a BackendError with our own message.
+    library_log = logging.getLogger("kubernetes")
+    if not library_log.handlers:
+        library_log.addHandler(logging.NullHandler())
+        library_log.propagate = False
     from kubernetes.aio import client
 
     for name in (

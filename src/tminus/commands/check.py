@@ -29,6 +29,10 @@ COLOURS = {
 }
 
 
+# The truth about a manual item in a headless run: nobody was asked, nothing was confirmed.
+MANUAL_NOT_RUN = "manual item: not run by `tminus check`; a person confirms it in the console"
+
+
 @dataclass(frozen=True)
 class Row:
     phase: Phase
@@ -58,7 +62,7 @@ class Row:
             "outcome": self.outcome,
             "value": r.value if r else None,
             "value_text": self.value_text,
-            "message": r.message if r else "confirmed by a person in the console",
+            "message": r.message if r else MANUAL_NOT_RUN,
             "duration_ms": round(r.duration_ms, 1) if r else 0,
             "attempts": r.attempts if r else 0,
             "parts": [p.to_dict() for p in r.parts] if r else [],
@@ -237,7 +241,7 @@ def write_junit(plan: Plan, rows: list[Row], path: Path) -> None:
             name=r.item.title,
             time=f"{(r.result.duration_ms if r.result else 0) / 1000:.3f}",
         )
-        msg = r.result.message if r.result else "manual item: confirmed in the console"
+        msg = r.result.message if r.result else MANUAL_NOT_RUN
         if r.outcome in ("fail", "inconclusive"):
             ET.SubElement(case, "failure", message=msg, type=r.outcome).text = msg
         elif r.outcome == "error":
