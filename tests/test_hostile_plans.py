@@ -47,16 +47,16 @@ NAMED: dict[str, str] = {
     "10,000 ands": _sub(
         'expect = "value >= 2"', 'expect = "' + "value > 1 and " * 2000 + 'value >= 2"'
     ),
-    "nested len": _sub('expect = "value >= 2"', 'expect = "' + "len(" * 300 + "1" + ")" * 300 + '"'),
+    "nested len": _sub(
+        'expect = "value >= 2"', 'expect = "' + "len(" * 300 + "1" + ")" * 300 + '"'
+    ),
     "huge number in condition": _sub('expect = "value >= 2"', 'expect = "value >= 1e999"'),
     "TOML nested 1,000 deep": BASE + "\nx = " + "[" * 1000 + "]" * 1000 + "\n",
     "TOML nested 30 deep": BASE + "\n[launch.x]\ny = " + "[" * 30 + "]" * 30 + "\n",
     "inline tables 1,000 deep": BASE + "\nx = " + "{a=" * 1000 + "1" + "}" * 1000 + "\n",
     "5,000-digit integer": _sub("concurrency = 8", "concurrency = " + "9" * 5000),
     "4,000-digit integer": _sub("concurrency = 8", "concurrency = " + "9" * 4000),
-    "4,000-digit integer in a string field": _sub(
-        'name = "MusicConnect"', "name = " + "9" * 4000
-    ),
+    "4,000-digit integer in a string field": _sub('name = "MusicConnect"', "name = " + "9" * 4000),
     "DNS port out of range": _sub('type = "A", values', 'type = "A", port = 99999, values'),
     "TLS port 0": _sub("port = 443", "port = 0"),
     "check_timeout 0s": _sub('check_timeout = "10s"', 'check_timeout = "0s"'),

@@ -7,6 +7,8 @@ kubeconfig context (one per region).
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,6 +22,7 @@ from tminus.backends.base import (
     PodInfo,
     WorkloadInfo,
 )
+from tminus.core.redact import register_secret, scrub_text
 from tminus.plan.model import KubernetesConfig
 
 _MAX_MESSAGE = 300
@@ -116,6 +119,7 @@ class KubeClusters:
             if merger.config is None:
                 raise BackendError("not_found", f"no kubeconfig at {self.kubeconfig}")
             self._merged = merger.config
+            register_kubeconfig_secrets(self._merged.value)
         known = [str(c["name"]) for c in self._merged.value.get("contexts") or ()]
         if context not in known:
             raise BackendError(
@@ -131,6 +135,37 @@ class KubeClusters:
             )
         except config.ConfigException as exc:
             raise BackendError("not_found", f"kubeconfig context {context!r}: {exc}") from None
+
+
+# kubeconfig user fields that are credentials (auth-provider and exec hold more of them)
+_CREDENTIAL_KEYS = (
+    "token",
+    "password",
+    "client-key-data",
+    "access-token",
+    "id-token",
+    "refresh-token",
+    "client-secret",
+)
+
+
+def register_kubeconfig_secrets(kubeconfig: Any) -> None:
+    """Register every credential of the kubeconfig, so an API error that echoes one (or a
+    log line that quotes it) is redacted like a plan secret."""
+    stack: list[Any] = [u.get("user") for u in (kubeconfig.get("users") or ()) if hasattr(u, "get")]
+    while stack:
+        node = stack.pop()
+        if hasattr(node, "items"):
+            for key, value in node.items():
+                if key in _CREDENTIAL_KEYS and isinstance(value, str):
+                    register_secret(value)
+                    if key == "client-key-data":  # also the PEM it encodes
+                        with contextlib.suppress(ValueError):
+                            register_secret(base64.b64decode(value).decode().strip())
+                elif hasattr(value, "items") or isinstance(value, list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _import_client() -> None:
@@ -306,7 +341,7 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
     if isinstance(exc, ApiException):
         status = exc.status or 0
         detail = _status_message(exc.body) or exc.reason or ""
-        text = f"HTTP {status} {detail}".strip()[:_MAX_MESSAGE]
+        text = scrub_text(f"HTTP {status} {detail}".strip())[:_MAX_MESSAGE]
         if status in (401, 403):
             return BackendError("auth", f"{text}")
         if status == 404:
@@ -326,7 +361,7 @@ def _translate(exc: Exception, timeout: float) -> BackendError:
         return BackendError("unreachable", f"{type(exc).__name__}: {exc}")
     if isinstance(exc, pydantic.ValidationError | ValueError):
         return BackendError(
-            "protocol", f"unexpected answer from the API server: {exc}"[:_MAX_MESSAGE]
+            "protocol", scrub_text(f"unexpected answer from the API server: {exc}")[:_MAX_MESSAGE]
         )
     raise exc
 
@@ -338,7 +373,7 @@ def _status_message(body: Any) -> str:
     try:
         status = json.loads(body)
     except (TypeError, ValueError):
-        return str(body)[:_MAX_MESSAGE]
+        return scrub_text(str(body))[:_MAX_MESSAGE]
     return str(status.get("message") or "") if isinstance(status, dict) else ""
 
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tminus.backends.base import BackendError, QueryResult, RangeResult
-from tminus.core.redact import secret_from_env
+from tminus.core.redact import register_basic, scrub_text, secret_from_env
 from tminus.core.series import SeriesValue, labels_of
 from tminus.plan.model import PrometheusConfig
 
@@ -48,6 +48,7 @@ class PrometheusMetrics:
             user = self._read(env, config.username_env)
             password = self._read(env, config.password_env)
             if user is not None and password is not None:
+                register_basic(user, password)  # the Authorization header's base64 form
                 self._auth = (user, password)
         self._session: Any = None
 
@@ -173,7 +174,7 @@ def _http_error(status: int, reason: str, text: str, url: str) -> BackendError:
         message = str(body.get("error") or "")
     if not message:
         message = (text or reason or "").strip()
-    message = message[:_MAX_MESSAGE]
+    message = scrub_text(message)[:_MAX_MESSAGE]  # redact before the cut
     if status in (401, 403):
         return BackendError("auth", f"HTTP {status} {reason}: {message}".rstrip(": "))
     if error_type in ("timeout", "canceled"):
@@ -197,7 +198,7 @@ def _number(raw: Any) -> float:
 
 def _instant(result: Any) -> QueryResult:
     if not isinstance(result, list):
-        raise BackendError("protocol", f"unexpected query result: {str(result)[:200]}")
+        raise BackendError("protocol", f"unexpected query result: {scrub_text(str(result))[:200]}")
     if not result:
         return QueryResult(value=None, series=0)
     first = result[0]
@@ -216,15 +217,15 @@ def _instant(result: Any) -> QueryResult:
         )
     if len(result) == 2:  # scalar (or string): [time, "value"]
         return QueryResult.of([SeriesValue((), _number(result[1]))])
-    raise BackendError("protocol", f"unexpected query result: {str(result)[:200]}")
+    raise BackendError("protocol", f"unexpected query result: {scrub_text(str(result))[:200]}")
 
 
 def _range(result: Any) -> RangeResult:
     if not isinstance(result, list):
-        raise BackendError("protocol", f"unexpected query_range result: {str(result)[:200]}")
+        raise BackendError("protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}")
     if not result:
         return RangeResult(points=())
     first = result[0]
     if not isinstance(first, dict) or "values" not in first:
-        raise BackendError("protocol", f"unexpected query_range result: {str(result)[:200]}")
+        raise BackendError("protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}")
     return RangeResult(points=tuple((float(t), _number(v)) for t, v in first["values"]))

@@ -11,7 +11,7 @@ from typing import Any
 
 from tminus.backends.base import BackendError, HttpReply, HttpRequest
 from tminus.checks.base import CheckContext, backend_error_result, error_result, judge
-from tminus.core.redact import secret_from_env
+from tminus.core.redact import scrub_text, secret_from_env
 from tminus.core.results import CheckResult
 from tminus.plan.checkspecs import HttpCheck
 
@@ -93,7 +93,7 @@ async def run_http(spec: HttpCheck, ctx: CheckContext) -> CheckResult:
         "response_time": reply.elapsed,
         "headers": reply.headers,
         "body": _parse_body(reply),
-        "text": text[:TEXT_LIMIT],
+        "text": scrub_text(text)[:TEXT_LIMIT],  # redact before the cut
         "count": 1,
         # so a burst-style condition on a single request reads values rather than failing
         "statuses": {str(status): 1},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import io
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from tminus.core.redact import scrub_text
 from tminus.core.results import CheckResult, Outcome
 from tminus.core.values import format_check_value
 from tminus.engine.runner import Listener
@@ -179,8 +181,11 @@ def summary(rows: list[Row]) -> dict[str, int]:
     }
 
 
-def print_human(rows: list[Row], session_id: str | None, out: TextIO) -> None:
-    colour = out.isatty() and not os.environ.get("NO_COLOR")
+def print_human(
+    rows: list[Row], session_id: str | None, out: TextIO, colour: bool | None = None
+) -> None:
+    if colour is None:
+        colour = out.isatty() and not os.environ.get("NO_COLOR")
 
     def paint(text: str, outcome: str) -> str:
         return f"\x1b[{COLOURS[outcome]}m{text}\x1b[0m" if colour else text
@@ -254,7 +259,11 @@ def write_junit(plan: Plan, rows: list[Row], path: Path) -> None:
     root.append(suite)
     tree = ET.ElementTree(root)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    data = scrub_text(ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
+    # 0600: it holds command output; an existing file keeps the mode its owner gave it
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(data)
 
 
 def main(plan: Plan, args: Any) -> int:
@@ -277,9 +286,11 @@ def main(plan: Plan, args: Any) -> int:
         )
     )
     if args.json:
-        print(to_json(plan, rows, session_id))
+        print(scrub_text(to_json(plan, rows, session_id)))
     else:
-        print_human(rows, session_id, sys.stdout)
+        text = io.StringIO()
+        print_human(rows, session_id, text, sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+        sys.stdout.write(scrub_text(text.getvalue()))  # results are redacted; this is the net
     if args.junit:
         try:
             write_junit(plan, rows, Path(args.junit))

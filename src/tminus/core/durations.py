@@ -64,7 +64,8 @@ def parse_offset(text: str) -> timedelta:
         return sign * parse_duration(s)
     except DurationError:
         raise DurationError(
-            f"bad offset {_short(text)}: use a signed duration from T-0, e.g. '-7d', '-6h', '0', '+2h'"
+            f"bad offset {_short(text)}: use a signed duration from T-0,"
+            " e.g. '-7d', '-6h', '0', '+2h'"
         ) from None
 
 

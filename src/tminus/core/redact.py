@@ -1,18 +1,27 @@
-"""Keep secrets out of the session log.
+"""Keep secrets out of every output: the one redaction step.
+
+Everything tminus shows or writes passes through `scrub`: check results as the runner
+produces them (so the screen, `tminus check` output, --json and --junit only ever see
+redacted text), every session-log event, and the notifications to come.
 
 Two nets: keys that name a secret are blanked wherever they appear, and every value read
-from an environment variable the plan names as a secret is registered here and replaced
-wherever it shows up in text (an error message that echoes a header, say).
+from an environment variable the plan names as a secret (and every kubeconfig credential)
+is registered here and replaced wherever it shows up in text (an error message that echoes
+a header, say), in its common encodings too: as is, URL-encoded, base64 (also inside a
+longer base64 text, such as `echo "$TOKEN" | base64`), and `Basic base64(user:password)`.
+Redact before cutting: a secret cut in half is no longer found.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 import re
 import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 _SECRET_KEY = re.compile(
@@ -20,13 +29,52 @@ _SECRET_KEY = re.compile(
 )
 _lock = threading.Lock()
 _values: set[str] = set()
+_pattern: re.Pattern[str] | None = None  # every form of every secret, longest first
+MIN_SECRET = 4  # shorter values are skipped: they would blank common text
+_MIN_FORM = 6  # shortest derived form (a base64 fragment) worth matching
+
+
+def encodings(value: str) -> set[str]:
+    """The forms a secret takes in text: as is, URL-encoded, and base64 at each alignment."""
+    raw = value.encode()
+    forms = {value, quote(value, safe=""), quote_plus(value)}
+    for codec in (base64.b64encode, base64.urlsafe_b64encode):
+        forms.add(codec(raw).decode())
+        forms.add(codec(raw).decode().rstrip("="))
+        for shift in (1, 2):  # the secret inside a longer text starts mid-group
+            enc = codec(b"\0" * shift + raw).decode()
+            whole = (shift + len(raw)) // 3 * 4  # groups made only of known bytes end here
+            core = enc[4:whole]  # the first group mixes in the unknown prefix
+            if len(core) >= _MIN_FORM:
+                forms.add(core)
+        # unaligned start, aligned: only complete groups of the secret alone
+        enc = codec(raw).decode()
+        core = enc[: len(raw) // 3 * 4]
+        if len(core) >= _MIN_FORM:
+            forms.add(core)
+    return {f for f in forms if len(f) >= MIN_SECRET}
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret value; very short values are skipped (they would blank common text)."""
-    if value and len(value) >= 4:
-        with _lock:
-            _values.add(value)
+    """Remember a secret value (and its encodings) so that it never reaches an output."""
+    if value and len(value) >= MIN_SECRET:
+        _add(encodings(value))
+
+
+def register_basic(user: str, password: str) -> None:
+    """A basic-auth pair: the password, and the `base64(user:password)` of the header."""
+    register_secret(password)
+    register_secret(f"{user}:{password}")
+
+
+def _add(forms: set[str]) -> None:
+    global _pattern
+    with _lock:
+        if forms <= _values:
+            return
+        _values.update(forms)
+        ordered = sorted(_values, key=len, reverse=True)  # longest first: no partial leftovers
+        _pattern = re.compile("|".join(map(re.escape, ordered)))
 
 
 def secret_from_env(env: Mapping[str, str], var: str) -> str | None:
@@ -38,8 +86,10 @@ def secret_from_env(env: Mapping[str, str], var: str) -> str | None:
 
 def forget_secrets() -> None:
     """Drop every registered value: for tests, which share one process."""
+    global _pattern
     with _lock:
         _values.clear()
+        _pattern = None
 
 
 @functools.lru_cache(maxsize=4096)
@@ -49,24 +99,27 @@ def is_secret_key(key: str) -> bool:
 
 
 def scrub(value: Any) -> Any:
-    with _lock:
-        secrets = sorted(_values, key=len, reverse=True)  # longest first: no partial leftovers
-    return _scrub(value, secrets)
+    """`value` with every secret replaced: dicts, lists and strings, at any depth."""
+    return _scrub(value, _pattern)
 
 
-def _scrub(value: Any, secrets: list[str]) -> Any:
+def scrub_text(text: str) -> str:
+    pattern = _pattern
+    return text if pattern is None else pattern.sub(REDACTED, text)
+
+
+def _scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
     if isinstance(value, dict):
         return {
-            k: (REDACTED if is_secret_key(str(k)) and v not in (None, "") else _scrub(v, secrets))
+            (_scrub(k, pattern) if isinstance(k, str) else k): (
+                REDACTED if is_secret_key(str(k)) and v not in (None, "") else _scrub(v, pattern)
+            )
             for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        return [_scrub(v, secrets) for v in value]
-    if isinstance(value, str):
-        for s in secrets:
-            if s in value:
-                value = value.replace(s, REDACTED)
-        return value
+        return [_scrub(v, pattern) for v in value]
+    if isinstance(value, str) and pattern is not None:
+        return pattern.sub(REDACTED, value)
     return value
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from tminus.core.redact import scrub, scrub_text
 
 
 class Outcome(StrEnum):
@@ -72,7 +75,7 @@ LOGGED_VALUE_LIMIT = 1024  # characters of one observed value kept in the sessio
 def _bounded(values: dict[str, Any]) -> dict[str, Any]:
     """What a condition read, trimmed for the log: a 4 KB body per check per run adds up."""
     out: dict[str, Any] = {}
-    for k, v in values.items():
+    for k, v in scrub(values).items():  # redact first: a cut could split a secret
         if isinstance(v, str) and len(v) > LOGGED_VALUE_LIMIT:
             v = v[:LOGGED_VALUE_LIMIT] + "…"
         elif isinstance(v, dict | list) and len(repr(v)) > LOGGED_VALUE_LIMIT:
@@ -104,6 +107,19 @@ class CheckResult:
             "attempts": self.attempts,
             "output": self.output,
         }
+
+    def redacted(self) -> CheckResult:
+        """This result with every registered secret removed, whole values before any cut."""
+        return dataclasses.replace(
+            self,
+            message=scrub_text(self.message),
+            value=scrub(self.value),
+            values=scrub(self.values),
+            parts=tuple(
+                Part(p.name, p.outcome, scrub_text(p.message), scrub(p.value)) for p in self.parts
+            ),
+            output=scrub_text(self.output),
+        )
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CheckResult:

@@ -222,6 +222,9 @@ class CheckRunner:
                     listener(item_id, None)
                 result = await self._attempts(spec)
                 result = self._apply_consecutive(item_id, spec, result)
+                # the one redaction step: the screen, the log, stdout, JSON and JUnit all
+                # receive this result, so none of them ever sees a secret a server echoed
+                result = result.redacted()
         except asyncio.CancelledError:
             skipped = CheckResult(Outcome.SKIPPED, "cancelled before it finished")
             if record is not None:

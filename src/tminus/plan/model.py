@@ -81,7 +81,8 @@ class Settings:
     concurrency: int = 8
     check_timeout: timedelta = duration_field(timedelta(seconds=10), positive=True)
     poll_interval: timedelta = duration_field(timedelta(seconds=5), positive=True)
-    sample_every: timedelta = duration_field(timedelta(seconds=60), positive=True)  # metric.sample log rate
+    # how often metric.sample events are logged
+    sample_every: timedelta = duration_field(timedelta(seconds=60), positive=True)
     # a sign-off warns when a blocking check's last result is older than this
     fresh_within: timedelta | None = duration_field(optional=True, positive=True)
 

@@ -204,7 +204,8 @@ class Converter:
         cls = base.KINDS.get(kind) if isinstance(kind, str) else None
         if cls is None:
             self.fail(
-                (*path, "kind"), f"unknown kind {short_repr(kind)}; one of {', '.join(sorted(base.KINDS))}"
+                (*path, "kind"),
+                f"unknown kind {short_repr(kind)}; one of {', '.join(sorted(base.KINDS))}",
             )
             return None
         return self.table(cls, raw, path)
