@@ -152,17 +152,18 @@ _CREDENTIAL_KEYS = (
 def register_kubeconfig_secrets(kubeconfig: Any) -> None:
     """Register every credential of the kubeconfig, so an API error that echoes one (or a
     log line that quotes it) is redacted like a plan secret."""
-    stack: list[Any] = [u.get("user") for u in (kubeconfig.get("users") or ()) if hasattr(u, "get")]
+    stack: list[Any] = [kubeconfig.get("users")]
     while stack:
         node = stack.pop()
-        if hasattr(node, "items"):
+        node = getattr(node, "value", node)  # the merger wraps entries in ConfigNode
+        if isinstance(node, dict):
             for key, value in node.items():
                 if key in _CREDENTIAL_KEYS and isinstance(value, str):
                     register_secret(value)
                     if key == "client-key-data":  # also the PEM it encodes
                         with contextlib.suppress(ValueError):
                             register_secret(base64.b64decode(value).decode().strip())
-                elif hasattr(value, "items") or isinstance(value, list):
+                else:
                     stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)

@@ -1,0 +1,235 @@
+"""Secrets never reach an output, in any common encoding.
+
+A plan names a distinctive secret in every `*_env` field; loopback servers echo what they
+receive back in bodies, headers and errors: an HTTP echo server (the http check), a
+Prometheus API stand-in whose error echoes the request headers (the real client library
+sends them), and a Kubernetes API stand-in whose 403 Status echoes the bearer token to the
+real `kubernetes` client. A command check prints its secret as is, in base64 and
+URL-encoded. Then every output (stdout and stderr of `tminus check`, human, --json and
+--junit, and every file under TMINUS_HOME) is searched for every form of every secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, quote_plus
+
+import pytest
+
+SRC = str(Path(__file__).parents[1] / "src")
+
+# '/', '+' and '=' make the URL-encoded and base64 forms differ from the plain one
+SECRETS = {
+    "PROM_TOKEN": "prom-TOKEN/aa+11=zz",
+    "PROM_USER": "prom-user-bb22",
+    "PROM_PASSWORD": "prom-PASS/cc+33=yy",
+    "PROM_HEADER": "prom-HEADER/dd+44",
+    "HTTP_HEADER": "http-HEADER/ee+55=xx",
+    "CMD_SECRET": "cmd-SECRET/ff+66=ww",
+}
+KUBE_TOKEN = "kube-TOKEN/gg+77=vv-0123456789"
+
+
+class Echo(BaseHTTPRequestHandler):
+    """Echoes the request's headers: in the body, in response headers, and in errors."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _headers_text(self) -> str:
+        return "; ".join(f"{k}: {v}" for k, v in self.headers.items())
+
+    def _send(self, code: int, body: dict[str, object]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in self.headers.items():
+            if k.lower().startswith(("authorization", "x-")):
+                self.send_header(f"X-Echo-{k}", v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        echoed = self._headers_text()
+        if self.path.startswith("/prom/api/v1/"):
+            self._send(400, {"status": "error", "errorType": "bad_data", "error": echoed})
+        elif self.path.startswith("/kube/"):
+            self._send(
+                403,
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "status": "Failure",
+                    "message": f"forbidden: {echoed}",
+                    "reason": "Forbidden",
+                    "code": 403,
+                },
+            )
+        else:
+            self._send(200, {"headers": dict(self.headers.items()), "echo": echoed})
+
+    do_POST = do_GET
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def forms(secret: str) -> set[str]:
+    raw = secret.encode()
+    out = {secret, quote(secret, safe=""), quote_plus(secret)}
+    for enc in (base64.b64encode, base64.urlsafe_b64encode):
+        out |= {enc(raw).decode(), enc(raw).decode().rstrip("=")}
+    return out
+
+
+def all_forms() -> dict[str, str]:
+    found = {f: name for name, s in SECRETS.items() for f in forms(s)}
+    found |= {f: "KUBE_TOKEN" for f in forms(KUBE_TOKEN)}
+    basic = base64.b64encode(f"{SECRETS['PROM_USER']}:{SECRETS['PROM_PASSWORD']}".encode())
+    found[basic.decode()] = "basic auth header"
+    return found
+
+
+PLAN = """
+[launch]
+name = "Secrets"
+t0 = 2026-12-04T16:00:00Z
+
+[backends.prometheus]
+url = "{echo}/prom"
+token_env = "PROM_TOKEN"
+username_env = "PROM_USER"
+password_env = "PROM_PASSWORD"
+headers_env = {{ X-Scope-OrgID = "PROM_HEADER" }}
+
+[backends.kubernetes]
+contexts = ["eu"]
+kubeconfig = "{kubeconfig}"
+
+[[phases]]
+id = "p"
+title = "P"
+at = "-1d"
+
+  [[phases.sections]]
+  title = "S"
+
+    [[phases.sections.items]]
+    title = "HTTP echo"
+    check = {{ kind = "http", url = "{echo}/echo", headers_env = {{ X-Api-Key = "HTTP_HEADER" }}, expect = 'status == 201 or text contains "nothing"' }}
+
+    [[phases.sections.items]]
+    title = "Prometheus echo"
+    check = {{ kind = "prometheus", query = "up", expect = "value > 0" }}
+
+    [[phases.sections.items]]
+    title = "Kubernetes echo"
+    check = {{ kind = "kubernetes" }}
+
+    [[phases.sections.items]]
+    title = "Command prints its secret"
+    check = {{ kind = "command", shell = true, command = '{command}', env_from = {{ S = "CMD_SECRET" }}, expect = "exit_code == 1" }}
+"""
+
+def kubeconfig(path: Path, server: str) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": server}}],
+                "users": [{"name": "u", "user": {"token": KUBE_TOKEN}}],
+                "contexts": [{"name": "eu", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "eu",
+            }
+        )
+    )
+    return path
+
+
+def write_plan(tmp_path: Path, echo: str) -> Path:
+    script = tmp_path / "leak.sh"
+    script.write_text(
+        'echo "plain $S"\n'
+        'printf %s "$S" | base64\n'
+        'echo "Bearer $S"\n'
+        f'printf %s "$S" | {sys.executable} -c'
+        ' "import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=\'\'))"\n'
+        'echo "err $S" >&2\n'
+        "exit 3\n"
+    )
+    plan = tmp_path / "plan.toml"
+    text = PLAN.format(
+        echo=echo,
+        kubeconfig=kubeconfig(tmp_path / "kubeconfig", f"{echo}/kube"),
+        command=f"sh {script}",
+    )
+    plan.write_text(text)
+    return plan
+
+
+def test_no_secret_in_any_output(tmp_path: Path, echo_url: str) -> None:
+    home = tmp_path / "home"
+    plan = write_plan(tmp_path, echo_url)
+    env = {**os.environ, **SECRETS, "PYTHONPATH": SRC, "TMINUS_HOME": str(home)}
+    outputs: dict[str, str] = {}
+    for name, extra in (
+        ("human", []),
+        ("json", ["--json", "--junit", str(tmp_path / "out" / "junit.xml")]),
+    ):
+        (tmp_path / "out").mkdir(exist_ok=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "tminus.cli", "check", *extra, str(plan)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert proc.returncode == 1, proc.stderr  # every check fails or errors
+        outputs[f"{name} stdout"] = proc.stdout
+        outputs[f"{name} stderr"] = proc.stderr
+    junit = tmp_path / "out" / "junit.xml"
+    assert stat.S_IMODE(junit.stat().st_mode) == 0o600
+    outputs["junit"] = junit.read_text()
+    files = [p for p in home.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".jsonl" for p in files), files  # the sessions were recorded
+    for p in files:
+        outputs[str(p)] = p.read_text(errors="replace")
+
+    # the servers really echoed: the redacted echoes are there
+    joined = "\n".join(outputs.values())
+    assert "[redacted]" in outputs["json stdout"]
+    report = json.loads(outputs["json stdout"])
+    by_title = {r["title"]: r for r in report["results"]}
+    assert "forbidden" in by_title["Kubernetes echo"]["message"]
+    assert "Authorization: Bearer [redacted]" in by_title["Prometheus echo"]["message"] or (
+        "Authorization: Basic [redacted]" in by_title["Prometheus echo"]["message"]
+    )
+    assert "plain [redacted]" in joined and "Bearer [redacted]" in joined
+
+    leaks = [
+        f"{secret_name} as {form!r} in {where}"
+        for form, secret_name in all_forms().items()
+        for where, text in outputs.items()
+        if form in text
+    ]
+    assert not leaks, "\n".join(leaks)
