@@ -150,6 +150,7 @@ at = "-1d"
     check = {{ kind = "command", shell = true, command = '{command}', env_from = {{ S = "CMD_SECRET" }}, expect = "exit_code == 1" }}
 """
 
+
 def kubeconfig(path: Path, server: str) -> Path:
     path.write_text(
         json.dumps(
@@ -173,7 +174,7 @@ def write_plan(tmp_path: Path, echo: str) -> Path:
         'printf %s "$S" | base64\n'
         'echo "Bearer $S"\n'
         f'printf %s "$S" | {sys.executable} -c'
-        ' "import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=\'\'))"\n'
+        " \"import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.read(), safe=''))\"\n"
         'echo "err $S" >&2\n'
         "exit 3\n"
     )

@@ -222,10 +222,14 @@ def _instant(result: Any) -> QueryResult:
 
 def _range(result: Any) -> RangeResult:
     if not isinstance(result, list):
-        raise BackendError("protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}")
+        raise BackendError(
+            "protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}"
+        )
     if not result:
         return RangeResult(points=())
     first = result[0]
     if not isinstance(first, dict) or "values" not in first:
-        raise BackendError("protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}")
+        raise BackendError(
+            "protocol", f"unexpected query_range result: {scrub_text(str(result))[:200]}"
+        )
     return RangeResult(points=tuple((float(t), _number(v)) for t, v in first["values"]))

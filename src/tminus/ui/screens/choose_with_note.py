@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from tminus.ui.markup import escape
 
 
 class ChooseWithNote(ModalScreen[tuple[str, str] | None]):

@@ -13,7 +13,7 @@ from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
@@ -117,11 +117,36 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
-        self._focus_list()
-        self.call_after_refresh(self._focus_list)  # a lazily mounted tab: once it is there
-        if self._active_tab() == "rollout":
-            self.query("RolloutView").focus()  # its keys (← → enter) work at once
+        if event.pane.id != self._active_tab():
+            # stale: another tab was chosen since (keys typed ahead); focusing this pane
+            # would make TabbedContent follow focus back to it
+            return
+        if self.active_phase_view() is not None:
+            self._focus_list()
+        elif self._active_tab() == "rollout":
+            self._focus_pane(event.pane, "RolloutView")  # its keys (← → enter) work at once
+        elif self._active_tab() == "metrics":
+            self._focus_list()
+            self.call_after_refresh(self._focus_list)  # a lazily mounted tab: once it is there
+        else:
+            # Focus must land inside the shown pane: left on a hidden widget, Textual moves
+            # it to the next focusable one (a kept filter box in a phase tab), and
+            # TabbedContent follows focus back to that phase tab.
+            self._focus_pane(event.pane)
         self.refresh_bindings()
+
+    def _focus_pane(self, pane: TabPane, selector: str = "*") -> None:
+        def focus() -> None:
+            if pane.id != self._active_tab():
+                return  # another tab was chosen meanwhile
+            target = next((w for w in pane.query(selector) if w.focusable), None)
+            if target is not None:
+                target.focus()
+            else:
+                self.query_one(TabbedContent).query_one(Tabs).focus()
+
+        focus()  # now, and again once a Lazy pane has mounted its content
+        self.call_after_refresh(focus)
 
     def _on_event(self, event: Event) -> None:
         if not event.type.startswith(("trigger.", "rollback.")):

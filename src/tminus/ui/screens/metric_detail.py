@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -13,6 +12,7 @@ from textual.widgets import Footer, Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
+from tminus.ui.markup import escape
 from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 

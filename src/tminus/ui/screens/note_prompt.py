@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from tminus.ui.markup import escape
 
 
 class NotePrompt(ModalScreen[str | None]):

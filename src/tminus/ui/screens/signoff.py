@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -14,6 +13,7 @@ from textual.widgets import Input, Label, Static
 from tminus.core.values import format_seconds
 from tminus.engine.console import Blocker
 from tminus.plan.model import Item, Phase
+from tminus.ui.markup import escape
 
 SHOWN_BLOCKERS = 30
 

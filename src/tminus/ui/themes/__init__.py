@@ -17,7 +17,7 @@ DARK = Theme(
     surface="#1B1F26",
     panel="#232833",
     dark=True,
-    variables={"env-production": "#C0392B"},
+    variables={"env-production": "#C0392B", "env-production-text": "#FFFFFF"},
 )
 
 LIGHT = Theme(
@@ -33,7 +33,7 @@ LIGHT = Theme(
     surface="#ECEEF2",
     panel="#DDE1E8",
     dark=False,
-    variables={"env-production": "#B3261E"},
+    variables={"env-production": "#B3261E", "env-production-text": "#FFFFFF"},
 )
 
 HIGH_CONTRAST = Theme(
@@ -49,7 +49,7 @@ HIGH_CONTRAST = Theme(
     surface="#000000",
     panel="#1A1A1A",
     dark=True,
-    variables={"env-production": "#FF0000"},
+    variables={"env-production": "#FF0000", "env-production-text": "#FFFFFF"},
 )
 
 # Few distinct colours: symbols carry the meaning, and fewer colour codes mean fewer
@@ -67,7 +67,8 @@ MONOCHROME = Theme(
     surface="#000000",
     panel="#000000",
     dark=True,
-    variables={"env-production": "#FFFFFF"},
+    # the badge inverts instead of colouring: black on white (white on white was unreadable)
+    variables={"env-production": "#FFFFFF", "env-production-text": "#000000"},
 )
 
 THEMES = (DARK, LIGHT, HIGH_CONTRAST, MONOCHROME)

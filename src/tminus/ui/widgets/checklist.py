@@ -160,7 +160,8 @@ class Checklist(DataTable[str | Text]):
         style = STATUS_STYLE.get(status, "")
         colour = theme_style(self.app, style)
         sym = Text(symbol, style=f"bold {colour}" if colour else "")
-        return [sym, title, value, Text(age, style="dim"), Text(owner, style="dim")]
+        # plan and user text as Text: a str cell would be read as markup ("[Ticket]" vanishes)
+        return [sym, Text(title), Text(value), Text(age, style="dim"), Text(owner, style="dim")]
 
     def rebuild(self) -> None:
         """Full rebuild: on mount, on filter change, on theme change."""

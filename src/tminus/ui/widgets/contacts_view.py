@@ -3,7 +3,6 @@ and a preview of the next status update (what `u` would send now)."""
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -13,6 +12,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.notify import status_update
 from tminus.engine.session import Event
 from tminus.plan.model import Plan
+from tminus.ui.markup import escape
 from tminus.ui.widgets.comms_state import MARKS
 
 PREVIEW_EVERY = 30.0  # seconds; the preview's clock and values move, events redraw at once

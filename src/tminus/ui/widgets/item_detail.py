@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.containers import VerticalScroll
 
 from tminus.core.durations import format_duration
@@ -10,6 +9,7 @@ from tminus.core.results import Part
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Item, Section
 from tminus.ui.keys import STATUS_SYMBOLS
+from tminus.ui.markup import escape
 from tminus.ui.widgets.live_text import LiveText
 
 HISTORY_SHOWN = 8

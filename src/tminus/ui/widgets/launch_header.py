@@ -15,6 +15,7 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
+from tminus.ui.markup import escape
 from tminus.ui.widgets.comms_state import CommsState
 from tminus.ui.widgets.rollback_badge import RollbackBadge
 from tminus.ui.widgets.rollout_status import WIDE, RolloutStatus
@@ -27,7 +28,7 @@ class LaunchHeader(Horizontal):
     LaunchHeader > Static { width: auto; padding: 0 1; }
     LaunchHeader #launch-name { text-style: bold; }
     LaunchHeader .env { background: $secondary; color: $background; text-style: bold; }
-    LaunchHeader .env-production { background: $env-production; color: white; }
+    LaunchHeader .env-production { background: $env-production; color: $env-production-text; }
     LaunchHeader #tminus-clock { text-style: bold; color: $accent; }
     LaunchHeader #session-id { color: $text-muted; }
     LaunchHeader #read-only { background: $warning; color: $background; text-style: bold; }
@@ -41,10 +42,10 @@ class LaunchHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         launch = self.engine.plan.launch
-        yield Static(launch.name, id="launch-name")
+        yield Static(escape(launch.name), id="launch-name")
         env = launch.environment
         classes = "env env-production" if env.lower().startswith("prod") else "env"
-        yield Static(env.upper(), id="environment", classes=classes)
+        yield Static(escape(env.upper()), id="environment", classes=classes)
         yield TMinusClock(self.engine, id="tminus-clock")
         yield RollbackBadge(self.engine, id="rollback-badge")
         if self.engine.plan.backends.demo is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import DataTable, Input
@@ -11,6 +10,7 @@ from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.plan.model import Item, Phase, Section
+from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.checklist import Checklist
 from tminus.ui.widgets.item_detail import ItemDetail

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.criteria import Score
 from tminus.engine.session import Event
+from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.live_text import LiveText

@@ -3,10 +3,9 @@ for how long, which series, who acknowledged it, and the way out (x)."""
 
 from __future__ import annotations
 
-from rich.markup import escape
-
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
+from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.trigger_states import firing_details

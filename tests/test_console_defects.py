@@ -1,0 +1,143 @@
+"""Console defects found by trying it as a clumsy user would, each with real keys (Pilot)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.color import Color
+from textual.widget import Widget
+from textual.widgets import Input, TabbedContent
+
+from tminus.plan.loader import load_plan
+from tminus.ui.widgets.checklist import Checklist
+
+from console_factory import DATA, make_app
+
+NOTE = "[URGENT] disk 91% on db-1 [Ticket OPS-42]"
+TABS = ["phase-pre", "phase-go", "phase-post", "metrics", "rollback", "contacts"]
+
+
+def screen_text(widget: Widget) -> str:
+    """What the widget shows, line by line, as rendered (markup already applied)."""
+    return "\n".join(
+        "".join(seg.text for seg in widget.render_line(y)) for y in range(widget.size.height)
+    )
+
+
+async def settle(app, pilot) -> None:  # type: ignore[no-untyped-def]
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_brackets_in_notes_and_plan_text_are_shown(tmp_path: Path) -> None:
+    app, engine = make_app(tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#checklist-pre-launch", Checklist)
+        await pilot.press("down")
+        item = table.selected_item()
+        assert item is not None
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*NOTE, "enter")
+        await settle(app, pilot)
+        assert [n.note for n in engine.item_state(item.id).notes] == [NOTE]
+        detail = app.screen.query_one("#detail-pre-launch #detail-body")
+        assert NOTE in screen_text(detail)
+
+        await pilot.press("6")
+        await settle(app, pilot)
+        contacts = screen_text(app.screen.query_one("#contacts-view Static"))
+        assert "Infrastructure Lead: [Contact]" in contacts
+        assert "War Room: [Video Link]" in contacts
+
+
+async def test_brackets_in_titles_survive_the_checklist(tmp_path: Path) -> None:
+    from tminus.plan.loader import default_plan_text, parse_plan
+
+    text = default_plan_text().replace(
+        'title = "Database replication verified"',
+        'title = "[b]Database[/b] replication [Ticket OPS-42]"\n    id = "db-repl"',
+    )
+    app, _ = make_app(tmp_path, parse_plan(text, "bracket-plan.toml"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one("#checklist-pre-launch", Checklist)
+        await pilot.pause()
+        assert "[b]Database[/b] replication [Ticket OPS-42]" in screen_text(table)
+
+
+async def _fire_trigger(engine) -> None:  # type: ignore[no-untyped-def]
+    manual = next(t for t in engine.plan.triggers if t.manual)
+    await engine.declare_trigger(manual.id, "seen by a test")
+
+
+STATES = ["plain", "kept filter", "kept filters everywhere", "empty filter submitted", "tab bar"]
+
+
+async def _set_filters(app, pilot, state: str) -> None:  # type: ignore[no-untyped-def]
+    """Filters are kept per phase tab: set once, they hold for every key pressed after."""
+    if state not in ("kept filter", "kept filters everywhere", "empty filter submitted"):
+        return
+    tabs = app.screen.query_one(TabbedContent)
+    for n in [1, 2, 3] if state == "kept filters everywhere" else [1]:
+        tabs.active = TABS[n - 1]
+        await pilot.pause()
+        words = "" if state == "empty filter submitted" else "e"
+        await pilot.press("slash", *words, "enter")
+        await pilot.pause()
+
+
+@pytest.mark.parametrize("state", STATES)
+async def test_every_tab_key_and_x_work_from_every_tab_focus_and_filter(
+    tmp_path: Path, state: str
+) -> None:
+    app, engine = make_app(tmp_path, load_plan(DATA / "tabs_plan.toml"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await _fire_trigger(engine)
+        await settle(app, pilot)
+        await _set_filters(app, pilot, state)
+        tabs = app.screen.query_one(TabbedContent)
+        failures = []
+        for start in range(1, 7):
+            for key in [*"123456", "x"]:
+                tabs.active = TABS[start - 1]
+                if state == "tab bar":
+                    tabs.query_one("Tabs").focus()
+                    await pilot.pause()
+                await pilot.press(key)
+                await pilot.pause()
+                want = "rollback" if key == "x" else TABS[int(key) - 1]
+                if tabs.active != want:
+                    failures.append(f"from tab {start}, key {key}: on {tabs.active}")
+                if isinstance(app.focused, Input):
+                    failures.append(f"from tab {start}, key {key}: focus left in the filter")
+        assert not failures, "\n".join(failures)
+
+
+async def test_no_color_production_badge_is_readable(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        badge = app.screen.query_one("#environment")
+        assert "PRODUCTION" in screen_text(badge)
+        style = badge.rendered_style if hasattr(badge, "rendered_style") else None
+        del style
+        segments = [seg for seg in badge.render_line(0) if seg.text.strip()]
+        # as the terminal receives it: after the app's NO_COLOR line filter
+        for line_filter in app.get_line_filters():
+            from textual.strip import Strip
+
+            strip = line_filter.apply(Strip(segments), Color.parse("black"))
+            segments = list(strip)
+        assert segments
+        for seg in segments:
+            assert seg.style is not None
+            fg, bg = seg.style.color, seg.style.bgcolor
+            reverse = bool(seg.style.reverse)
+            assert fg is not None and bg is not None
+            assert fg.triplet != bg.triplet or reverse, f"{seg.text!r}: {fg} on {bg}"
