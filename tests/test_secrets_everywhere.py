@@ -135,7 +135,10 @@ at = "-1d"
 
     [[phases.sections.items]]
     title = "HTTP echo"
-    check = {{ kind = "http", url = "{echo}/echo", headers_env = {{ X-Api-Key = "HTTP_HEADER" }}, expect = 'status == 201 or text contains "nothing"' }}
+    check.kind = "http"
+    check.url = "{echo}/echo"
+    check.headers_env = {{ X-Api-Key = "HTTP_HEADER" }}
+    check.expect = 'status == 201 or text contains "nothing"'
 
     [[phases.sections.items]]
     title = "Prometheus echo"
@@ -147,7 +150,11 @@ at = "-1d"
 
     [[phases.sections.items]]
     title = "Command prints its secret"
-    check = {{ kind = "command", shell = true, command = '{command}', env_from = {{ S = "CMD_SECRET" }}, expect = "exit_code == 1" }}
+    check.kind = "command"
+    check.shell = true
+    check.command = '{command}'
+    check.env_from = {{ S = "CMD_SECRET" }}
+    check.expect = "exit_code == 1"
 """
 
 
