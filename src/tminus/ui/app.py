@@ -95,7 +95,7 @@ class TminusApp(App[None]):
         await self.push_screen(self.make_main_screen())
         self._theme_ready = True
         if self.notice:
-            self.notify(self.notice, severity="warning", timeout=10)
+            self.notify(self.notice, severity="warning", timeout=10, markup=False)
         if self._keymap_notice:
             self.notify(self._keymap_notice, severity="error", timeout=20, markup=False)
         for clash in self._keymap_clashes:

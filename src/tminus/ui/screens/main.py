@@ -20,6 +20,7 @@ from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.engine.session import Event
 from tminus.ui.intents import run_intent
 from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
+from tminus.ui.markup import escape
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.screens.note_prompt import NotePrompt
@@ -158,7 +159,7 @@ class MainScreen(Screen[None]):
             where = f" ({', '.join(map(str, labels.values()))})" if labels else ""
             title = self._trigger_title(str(event.data.get("trigger")))
             self.notify(
-                f"Rollback trigger: {title}{where}",
+                f"Rollback trigger: {escape(title)}{escape(where)}",
                 severity="error",
                 timeout=15,
             )
@@ -215,7 +216,7 @@ class MainScreen(Screen[None]):
         item = view.selected_item()
         if item is not None:
             if item.manual:
-                self.notify(f"{item.title} is manual: press c to confirm it.")
+                self.notify(f"{escape(item.title)} is manual: press c to confirm it.")
                 return
             self._start([item.id], item.title)
             return
@@ -234,7 +235,7 @@ class MainScreen(Screen[None]):
         except KeyError:
             return
         if not ids:
-            self.notify(f"{what}: no automated checks to run.")
+            self.notify(f"{escape(what)}: no automated checks to run.")
             return
         n = len(ids)
         checks = f"{n} check{'s' if n != 1 else ''}"
@@ -243,7 +244,7 @@ class MainScreen(Screen[None]):
             await self.engine.run_checks(ids)  # the views follow the checks through events
 
         run_intent(self, run, f"Running {checks} ({what})", group="runs")
-        self.notify(f"Running {checks}: {what}", timeout=3)
+        self.notify(f"Running {checks}: {escape(what)}", timeout=3)
 
     def action_confirm(self) -> None:
         if self._active_tab() == "metrics":
@@ -254,7 +255,7 @@ class MainScreen(Screen[None]):
         if item is None:
             return
         if not item.manual:
-            self.notify(f"{item.title} is automated: press r to run it.")
+            self.notify(f"{escape(item.title)} is automated: press r to run it.")
             return
 
         def done(note: str | None) -> None:
@@ -307,7 +308,7 @@ class MainScreen(Screen[None]):
             return
         phase = view.phase
         if phase.id in self.engine.state.signoffs:
-            self.notify(f"{phase.title} is already signed off.")
+            self.notify(f"{escape(phase.title)} is already signed off.")
             return
 
         def done(note: str | None) -> None:
