@@ -132,6 +132,7 @@ class PhaseView(Container):
 
     # -- filter -----------------------------------------------------------
     def open_filter(self) -> None:
+        self.filter_box.can_focus = True
         self.filter_box.add_class("shown")
         self.filter_box.focus()
 
@@ -145,6 +146,10 @@ class PhaseView(Container):
         if event.input is self.filter_box:
             if not event.value.strip():
                 self.filter_box.remove_class("shown")
+            # A kept filter stays on screen but out of the focus chain until `/` again:
+            # focusable, it caught the focus a tab switch let go of, so digit and `x` keys
+            # were typed into it, or TabbedContent followed it back to this phase tab.
+            self.filter_box.can_focus = False
             self.checklist.focus()
 
     def selected_item(self) -> Item | None:
