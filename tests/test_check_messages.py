@@ -15,6 +15,9 @@ PLAN = """
 name = "Noise"
 t0 = 2026-12-04T16:00:00Z
 
+[settings]
+check_timeout = "90s"  # the first import of the kubernetes client is slow on a busy machine
+
 [backends.kubernetes]
 contexts = ["eu", "us"]
 kubeconfig = "{kubeconfig}"
