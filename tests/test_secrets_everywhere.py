@@ -114,6 +114,9 @@ PLAN = """
 name = "Secrets"
 t0 = 2026-12-04T16:00:00Z
 
+[settings]
+check_timeout = "90s"  # the first import of the kubernetes client is slow on a busy machine
+
 [backends.prometheus]
 url = "{echo}/prom"
 token_env = "PROM_TOKEN"
