@@ -172,8 +172,9 @@ class Converter:
             if isinstance(raw, int) and not -MAX_INT <= raw <= MAX_INT:
                 self.fail(path, "number out of range")
                 return raw
-            if not math.isfinite(raw):
-                self.fail(path, f"must be a finite number, got {raw!r}")
+            if not math.isfinite(raw):  # TOML allows nan and inf; they are not a setting
+                self.fail(path, f"expected a finite number, got {raw!r}")
+                return raw
             return float(raw)
         if tp is str:
             if not isinstance(raw, str):
