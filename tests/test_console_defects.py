@@ -57,9 +57,13 @@ async def test_brackets_in_notes_and_plan_text_are_shown(tmp_path: Path) -> None
 async def test_brackets_in_titles_survive_the_checklist(tmp_path: Path) -> None:
     from tminus.plan.loader import default_plan_text, parse_plan
 
-    text = default_plan_text().replace(
-        'title = "Database replication verified"',
-        'title = "[b]Database[/b] replication [Ticket OPS-42]"\n    id = "db-repl"',
+    text = (
+        default_plan_text()
+        .replace(
+            'title = "Database replication verified"',
+            'title = "[b]Database[/b] replication [Ticket OPS-42]"\n    id = "db-repl"',
+        )
+        .replace('title = "Launch Day"', 'title = "Launch [Day]"')
     )
     app, _ = make_app(tmp_path, parse_plan(text, "bracket-plan.toml"))
     async with app.run_test(size=(160, 50)) as pilot:
@@ -67,6 +71,8 @@ async def test_brackets_in_titles_survive_the_checklist(tmp_path: Path) -> None:
         table = app.screen.query_one("#checklist-pre-launch", Checklist)
         await pilot.pause()
         assert "[b]Database[/b] replication [Ticket OPS-42]" in screen_text(table)
+        labels = [screen_text(tab) for tab in app.screen.query("Tabs Tab")]
+        assert any("Launch [Day]" in label for label in labels), labels
 
 
 async def _fire_trigger(engine) -> None:  # type: ignore[no-untyped-def]

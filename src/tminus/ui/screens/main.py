@@ -59,7 +59,7 @@ class MainScreen(Screen[None]):
         with TabbedContent(id="tabs"):
             # hidden tabs mount just after the first frame (Lazy): it shows sooner
             for n, phase in enumerate(self.engine.plan.phases, 1):
-                label = f"{n} {phase_label(phase.at)} {phase.title}"
+                label = f"{n} {phase_label(phase.at)} {escape(phase.title)}"
                 with TabPane(label, id=f"phase-{phase.id}"):
                     view = self.phase_views[phase.id]
                     yield view if n == 1 else Lazy(view)
