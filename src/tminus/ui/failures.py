@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.worker import Worker
 
-from tminus.core.paths import data_dir, private_dir
+from tminus.core.paths import UnsafeDirectory, data_dir, private_dir
 from tminus.core.redact import scrub
 
 log = logging.getLogger("tminus.console")
@@ -30,10 +30,11 @@ class _PrivateFileHandler(logging.FileHandler):
 
 
 def console_log_handler() -> logging.Handler | None:
-    """A handler writing to the console log, or None when the data directory is unusable."""
+    """A handler writing to the console log, or None when the data directory is unusable
+    (unwritable, or refused as unsafe: the commands say so before a console opens)."""
     try:
         path = private_dir(data_dir()) / "console.log"
-    except OSError:
+    except (OSError, UnsafeDirectory):
         return None
     handler = _PrivateFileHandler(path, encoding="utf-8", delay=True)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
