@@ -105,7 +105,8 @@ class Item:
     owner: str = ""
     blocking: bool = True
     runbook: str = ""  # text or a link
-    every: timedelta | None = duration_field(optional=True, positive=True)  # watched: re-run on this interval
+    # watched: re-run on this interval
+    every: timedelta | None = duration_field(optional=True, positive=True)
 
     def validate(self) -> Issues:
         if self.every is not None and self.check is None:
@@ -132,7 +133,8 @@ class Phase:
     title: str
     at: timedelta = offset_field()
     sections: tuple[Section, ...] = ()
-    every: timedelta | None = duration_field(optional=True, positive=True)  # default for its automated items
+    # default for its automated items
+    every: timedelta | None = duration_field(optional=True, positive=True)
 
     def validate(self) -> Issues:
         if self.every is not None and self.every < MIN_WATCH_EVERY:
