@@ -39,7 +39,9 @@ def _sub(old: str, new: str) -> str:
     return BASE.replace(old, new, 1)
 
 
-NAMED: dict[str, str] = {
+NOTIFY = '\n[[comms.notify]]\nname = "pager"\nkind = "command"\nargv = ["true"]\n'
+
+NAMED: dict[str, str | None] = {
     "empty at": _sub('at = "-7d"', 'at = ""'),
     "overflowing offset": _sub('at = "-7d"', 'at = "-' + "9" * 30 + 'w"'),
     "overflowing duration": _sub('check_timeout = "10s"', 'check_timeout = "' + "9" * 400 + 'w"'),
@@ -84,6 +86,19 @@ NAMED: dict[str, str] = {
     "huge unknown value": BASE + '\n[launch.x]\n"' + "k" * 5000 + '" = "' + "v" * 50000 + '"\n',
     "not TOML at all": "\x01\x02" * 1000,
     "invalid UTF-8": None,  # written as bytes below
+    # the newer sections: rollout, watched checks, freshness, notifications
+    "rollout step 1000": _sub("steps = [5, 25, 50, 100]", "steps = [5, 25, 50, 1000]"),
+    "rollout step of 4,000 digits": _sub(
+        "steps = [5, 25, 50, 100]", "steps = [" + "9" * 4000 + "]"
+    ),
+    "rollout bake overflowing": _sub('bake = "10m"', 'bake = "' + "9" * 400 + 'w"'),
+    "phase every 0s": _sub('id = "pre-launch"', 'id = "pre-launch"\nevery = "0s"'),
+    "phase every overflowing": _sub('id = "pre-launch"', 'id = "pre-launch"\nevery = "9e99w"'),
+    "fresh_within 0s": _sub('sample_every = "60s"', 'sample_every = "60s"\nfresh_within = "0s"'),
+    "status_every overflowing": _sub('status_every = "30m"', 'status_every = "99999999999.9w"'),
+    "notify backoff 0s": BASE + NOTIFY + 'backoff = "0s"\n',
+    "notify timeout 0s": BASE + NOTIFY + 'timeout = "0s"\n',
+    "notify retries 10^9": BASE + NOTIFY + "retries = 1000000000\n",
 }
 
 

@@ -6,7 +6,6 @@ import textwrap
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -23,6 +22,7 @@ from tminus.ui.keys import (
     STATUS_SYMBOLS,
     key_label,
 )
+from tminus.ui.markup import escape
 
 KEY_WIDTH = 6
 INDENT = " " * (2 + KEY_WIDTH + 1)  # where a key's text starts: wrapped lines start there

@@ -369,10 +369,12 @@ class MainScreen(Screen[None]):
         try:
             note = self.engine.send_status_now()
         except (ReadOnlyError, ValueError) as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         n = len(self.engine.plan.comms.notify)
-        self.notify(f"Sending to {n} channel{'s' if n != 1 else ''}: {note.title}", timeout=4)
+        self.notify(
+            f"Sending to {n} channel{'s' if n != 1 else ''}: {note.title}", timeout=4, markup=False
+        )
 
     def action_end_session(self) -> None:
         from tminus.engine.events import OUTCOMES

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -17,6 +16,7 @@ from textual.widgets import Input, Label, Static
 
 from tminus.actions.actuators.base import Change
 from tminus.engine.rollout import Move
+from tminus.ui.markup import escape
 
 
 class RolloutConfirm(ModalScreen[str | None]):

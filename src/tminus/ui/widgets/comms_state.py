@@ -3,11 +3,11 @@ notify.sent / notify.failed events, so a follower shows the same state as the wr
 
 from __future__ import annotations
 
-from rich.markup import escape
 from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
+from tminus.ui.markup import escape
 
 MARKS = {"idle": "·", "ok": "✔", "retrying": "⟳", "failed": "✘"}
 STYLES = {"ok": "$success", "retrying": "$warning", "failed": "$error"}

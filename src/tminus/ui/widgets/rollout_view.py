@@ -123,12 +123,13 @@ class RolloutView(Static, can_focus=True):
         try:
             event = await ctl.apply(target, reason=reason)
         except (RolloutRefused, ReadOnlyError) as exc:
-            self.notify(f"Refused: {exc}", severity="error")
+            self.notify(f"Refused: {exc}", severity="error", markup=False)
             return
         if event.type == "rollout.failed":
             self.notify(
                 f"Partly failed: {event.data.get('error')}. t retries, b returns.",
                 severity="error",
+                markup=False,  # the actuator's own words: brackets shown as written
                 timeout=15,
             )
         else:
