@@ -53,11 +53,11 @@ async def test_brackets_in_notes_and_plan_text_are_shown(tmp_path: Path) -> None
         await settle(app, pilot)
         assert [n.note for n in engine.item_state(item.id).notes] == [NOTE]
         detail = app.screen.query_one("#detail-pre-launch #detail-body")
-        assert NOTE in screen_text(detail)
+        assert NOTE in " ".join(screen_text(detail).split())  # the pane may wrap it
 
         await pilot.press(tab_key(app, "contacts"))
         await settle(app, pilot)
-        contacts = screen_text(app.screen.query_one("#contacts-view Static"))
+        contacts = "\n".join(screen_text(w) for w in app.screen.query("#contacts-view Static"))
         assert "Infrastructure Lead: [Contact]" in contacts
         assert "War Room: [Video Link]" in contacts
 
@@ -204,3 +204,17 @@ async def test_no_color_production_badge_is_readable(tmp_path: Path, monkeypatch
             reverse = bool(seg.style.reverse)
             assert fg is not None and bg is not None
             assert fg.triplet != bg.triplet or reverse, f"{seg.text!r}: {fg} on {bg}"
+
+
+async def test_brackets_in_notification_channel_names_are_shown(tmp_path: Path) -> None:
+    from tminus.plan.loader import default_plan_text, parse_plan
+
+    channel = '\n[[comms.notify]]\nname = "[Ops] pager"\nkind = "command"\nargv = ["true"]\n'
+    app, _ = make_app(tmp_path, parse_plan(default_plan_text() + channel, "notify-plan.toml"))
+    async with app.run_test(size=(200, 50)) as pilot:
+        await pilot.pause()
+        assert "[Ops] pager" in screen_text(app.screen.query_one("#comms-state"))
+        await pilot.press(tab_key(app, "contacts"))
+        await settle(app, pilot)
+        shown = "\n".join(screen_text(w) for w in app.screen.query("#contacts-view Static"))
+        assert "[Ops] pager" in shown, shown
