@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from tminus.ui.markup import escape
 
 
 class ArmRollback(ModalScreen[tuple[str, str] | None]):

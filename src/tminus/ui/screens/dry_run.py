@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -12,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tminus.plan.model import RollbackStep
+from tminus.ui.markup import escape
 
 
 class DryRunScreen(ModalScreen[None]):

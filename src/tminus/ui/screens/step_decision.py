@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -18,6 +17,7 @@ from textual.widgets.option_list import Option
 from tminus.engine.rollback import Choice, Decision, Situation
 from tminus.engine.rollback_state import StepRun
 from tminus.plan.model import RollbackStep
+from tminus.ui.markup import escape
 
 # situation -> (choice, label, needs text); the first is highlighted
 CHOICES: dict[str, list[tuple[Choice, str, bool]]] = {

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rich.markup import escape
 from textual.widgets import Static
 
 from tminus.core.durations import format_duration
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.rollback_state import StepRun
 from tminus.engine.session import Event
+from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.trigger_states import clock_time, firing_for
 

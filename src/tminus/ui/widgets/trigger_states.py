@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from rich.markup import escape
 from textual.widgets import Static
 
 from tminus.core.durations import format_duration
@@ -14,6 +13,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.engine.state import TriggerState
 from tminus.plan.model import Trigger
+from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
 
