@@ -10,6 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Input, TabbedContent, TabPane
 
 from tminus.plan.loader import load_plan
+from tminus.ui.screens.rollback_screen import RollbackScreen
 from tminus.ui.widgets.checklist import Checklist
 
 from console_factory import DATA, make_app
@@ -106,10 +107,9 @@ async def _set_filters(app, pilot, state: str) -> None:  # type: ignore[no-untyp
 
 
 def _keys(tabs: list[str]) -> dict[str, int]:
-    """Each key and the tab (1-based) it must land on."""
-    keys = {str(n): n for n in range(1, len(tabs) + 1)}
-    keys["x"] = tabs.index("rollback") + 1
-    return keys
+    """Each tab key and the tab (1-based) it must land on (`x` opens the rollback screen
+    over the current tab: checked on its own, below)."""
+    return {str(n): n for n in range(1, len(tabs) + 1)}
 
 
 def _walk(tabs: list[str]) -> list[tuple[int, str]]:
@@ -178,6 +178,22 @@ async def test_every_tab_key_and_x_work_from_every_tab_focus_and_filter(
                 failures.append(f"from tab {start}, key {key}: on {tabs.active}")
             if isinstance(app.focused, Input):
                 failures.append(f"from tab {start}, key {key}: focus left in the filter")
+        # x opens the rollback screen from every tab; escape returns to that tab
+        for start, tab in enumerate(TABS, 1):
+            tabs.active = tab
+            await pilot.pause()
+            if state == "tab bar":
+                tabs.query_one("Tabs").focus()
+                await pilot.pause()
+            await pilot.press("x")
+            await pilot.pause()
+            if not isinstance(app.screen, RollbackScreen):
+                failures.append(f"from tab {start}, key x: {type(app.screen).__name__}")
+                continue
+            await pilot.press("escape")
+            await pilot.pause()
+            if isinstance(app.screen, RollbackScreen) or tabs.active != tab:
+                failures.append(f"from tab {start}: escape left {tabs.active}")
         assert not failures, "\n".join(failures)
 
 
