@@ -198,9 +198,9 @@ class MainScreen(Screen[None]):
         on_metrics = self._active_tab() == "metrics"
         if action == "confirm" and on_metrics:
             return True  # on the Metrics tab, c confirms a success criterion
-        if action in phase_only and self.active_phase_view() is None:
-            return None  # shown disabled outside a phase tab
-        return True
+        # phase-only keys are hidden outside a phase tab: at 80 columns the footer then has
+        # room for the tab's own keys (the Rollout tab's arrows and enter); help lists all
+        return action not in phase_only or self.active_phase_view() is not None
 
     def _guard(self) -> PhaseView | None:
         view = self.active_phase_view()
