@@ -51,7 +51,7 @@ def status_line(engine: ConsoleEngine) -> str:
         )
     if engine.read_only:
         return "Not armed. [dim]This console is read-only: it cannot arm a rollback.[/dim]"
-    return f"Not armed. [dim]Arm with A: type the launch name ({name}) and a reason.[/dim]"
+    return f"Not armed. [dim]Press a to arm: type the launch name ({name}) and a reason.[/dim]"
 
 
 def steps_text(engine: ConsoleEngine) -> str:
