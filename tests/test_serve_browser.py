@@ -95,6 +95,27 @@ def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
     assert not [line for line in lines if line.startswith("LEFTOVER")], lines
 
 
+def test_the_console_page_asks_no_host_but_the_server():
+    """textual-serve's own page loads a web font from the internet; ours must not (an
+    offline bastion would wait on it). Every request the browser makes is recorded."""
+    from urllib.parse import urlsplit
+
+    need_chromium()
+    path = demo_session()
+    with tminus_serve(str(path)) as (base, _lines), chromium_page(base) as page:
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(base + "/")
+        page.wait_for_selector(".xterm-screen", timeout=15000)
+        page.wait_for_function("document.body.classList.contains('-first-byte')", timeout=15000)
+        page.evaluate("document.fonts.ready.then(() => true)")
+        hosts = {urlsplit(url).hostname for url in asked if not url.startswith("data:")}
+        assert hosts == {"127.0.0.1"}, asked
+        # the font comes from the package's own copy, through the same server
+        assert any("/static/fonts/RobotoMono" in url for url in asked), asked
+        assert page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+
+
 def test_the_status_page_follows_a_live_session_another_process_writes():
     need_chromium()
     path = demo_session()
@@ -152,23 +173,35 @@ def test_serve_refuses_a_session_that_does_not_exist():
     assert main(["serve", "no-such-session"]) == 2
 
 
-def test_the_writable_console_resumes_the_session_or_follows_when_it_is_held():
-    from tminus.commands.serve_console import prepare
+def test_the_writable_console_resumes_the_session_or_follows_it_as_attach_does():
+    from tminus.commands.serve_console import console_app
     from tminus.engine.session import open_session
 
     path = demo_session()
-    engine, _start, notice = prepare(path, writable=True)
+    app = console_app(path)
+    engine = app.engine
     try:
-        assert not engine.read_only and engine.session is not None and notice == ""
+        assert not engine.read_only and engine.session is not None and app.notice == ""
     finally:
         engine.session.close(mark_closed=False)  # type: ignore[union-attr]
     holder = open_session(path)  # the commander's terminal console holds it
     try:
-        engine, _start, notice = prepare(path, writable=True)
-        assert engine.read_only and engine.session is None
-        assert "Opened read-only, following it live" in notice
-        engine, _start, notice = prepare(path, writable=False)
-        assert engine.read_only and notice == ""
-        assert engine.state.metrics["error_rate"][1] == 0.0004  # the log so far, folded
+        app = console_app(path)
+        assert app.engine.read_only and app.engine.session is None
+        # the follower is `tminus attach`'s own: its notice, its recorded metrics
+        assert "Opened read-only. Attached read-only to" in app.notice
+        assert app.engine.state.metrics["error_rate"][1] == 0.0004  # the log so far, folded
     finally:
         holder.close(mark_closed=False)
+
+
+def test_the_read_only_browser_console_is_tminus_attach(tmp_path: Path):
+    import shlex
+
+    from tminus.commands.serve import console_command
+
+    path = tmp_path / "s.jsonl"
+    argv = shlex.split(console_command(path, writable=False))
+    assert argv[0] == "exec" and argv[2:] == ["-m", "tminus.cli", "attach", str(path)]
+    writable = shlex.split(console_command(path, writable=True))
+    assert writable[2:] == ["-m", "tminus.commands.serve_console", str(path), "--writable"]

@@ -42,8 +42,10 @@ def recorded_engine(
     return engine
 
 
-def prepare_attach(name: str | None):  # type: ignore[no-untyped-def]
-    """The app that follows a session: by name, or the newest one not ended."""
+def prepare_attach(name: str | None, *, why: str = ""):  # type: ignore[no-untyped-def]
+    """The app that follows a session: by name, or the newest one not ended. `why` says
+    why this console follows instead of writing (`tminus serve --writable` when another
+    console holds the session)."""
     from tminus.commands.sessions import resolve
     from tminus.engine.attach import follow_writer, recorded_clock
     from tminus.engine.catalog import list_sessions, newest_open
@@ -63,6 +65,8 @@ def prepare_attach(name: str | None):  # type: ignore[no-untyped-def]
     notice = f"Attached read-only to {path.stem}: following it live; nothing you do is written."
     if rec.final.closed:
         notice = f"{path.stem} has ended ({rec.final.outcome or 'closed'}); showing it read-only."
+    if why:
+        notice = f"{why}. {notice}"
 
     def status(text: str) -> None:
         if app is not None:

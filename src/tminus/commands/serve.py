@@ -1,8 +1,9 @@
 """`tminus serve`: the war room in a browser.
 
-- `/`: the console, through textual-serve (one console process per browser viewer);
-  read-only and following the live session unless `--writable`, which opens the
-  commander's own console and requires the token printed at start.
+- `/`: the console, through textual-serve (one console process per browser viewer):
+  `tminus attach SESSION`, read-only and following the live session, unless `--writable`,
+  which opens the commander's own console and requires the token printed at start. The
+  page is served without any outside request (no web fonts: see `local_index_template`).
 - `/status`: a light live page for many observers, fed by server-sent events from one
   shared reader of the session log (see tminus.web.status).
 
@@ -15,6 +16,7 @@ import asyncio
 import contextlib
 import hmac
 import ipaddress
+import re
 import secrets
 import shlex
 import signal
@@ -33,6 +35,19 @@ if TYPE_CHECKING:
 
 COOKIE = "tminus_token"
 STOP_GRACE_S = 3.0
+INDEX = "app_index.html"
+# a stylesheet, script or font the page would fetch from another host
+OUTSIDE_LINK = re.compile(
+    r"<(?:link|script)\b[^>]*\b(?:href|src)\s*=\s*[\"']?(?:https?:)?//[^>]*>(?:\s*</script>)?",
+    re.IGNORECASE,
+)
+# textual-serve ships the font its page asks the web for: serve that copy instead
+LOCAL_FONTS = """<style>
+@font-face{font-family:"Roboto Mono";font-style:normal;font-weight:100 700;
+src:url("{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf") format("truetype")}
+@font-face{font-family:"Roboto Mono";font-style:italic;font-weight:100 700;
+src:url("{{ config.static.url }}fonts/RobotoMono-Italic-VariableFont_wght.ttf") format("truetype")}
+</style>"""
 
 
 class TrackedAppService(AppService):
@@ -71,6 +86,15 @@ class TrackedAppService(AppService):
         await asyncio.gather(*(service.stop() for service in list(cls.live)))
 
 
+def local_index_template(original: str) -> str:
+    """textual-serve's page with every outside stylesheet or script removed and its web
+    font served from the package's own copy: a bastion offline, or a browser that may not
+    reach the internet, loads the console without waiting on another host."""
+    page = OUTSIDE_LINK.sub("", original)
+    # first in <head>, before the page's own styles name the font
+    return page.replace("<head>", "<head>" + LOCAL_FONTS, 1)
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -81,11 +105,14 @@ def is_loopback(host: str) -> bool:
 
 
 def console_command(path: Path, writable: bool) -> str:
-    """textual-serve starts the console through a shell: every part is quoted, and `exec`
-    makes the console the process textual-serve holds (stopping it stops the console)."""
-    argv = [sys.executable, "-m", "tminus.commands.serve_console", str(path)]
+    """The command textual-serve runs for each viewer: `tminus attach SESSION` (the one
+    follower there is) unless the console is writable. textual-serve starts it through a
+    shell: every part is quoted, and `exec` makes the console the process textual-serve
+    holds (stopping it stops the console)."""
     if writable:
-        argv.append("--writable")
+        argv = [sys.executable, "-m", "tminus.commands.serve_console", str(path), "--writable"]
+    else:
+        argv = [sys.executable, "-m", "tminus.cli", "attach", str(path)]
     return "exec " + shlex.join(argv)
 
 
@@ -134,8 +161,17 @@ class WarRoomServer(Server):
         # the server builds one AppService per websocket by this module-level name
         textual_server.AppService = TrackedAppService  # type: ignore[attr-defined]
         app = await super()._make_app()
+        self._serve_local_template(app)
         self.hub.add_routes(app)
         return app
+
+    def _serve_local_template(self, app: web.Application) -> None:
+        import aiohttp_jinja2
+        import jinja2
+
+        original = (Path(self.templates_path) / INDEX).read_text(encoding="utf-8")
+        page = local_index_template(original)
+        aiohttp_jinja2.setup(app, loader=jinja2.DictLoader({INDEX: page}))
 
     async def run(self) -> None:
         from aiohttp import web

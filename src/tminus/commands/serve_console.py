@@ -1,18 +1,19 @@
-"""The console process `tminus serve` starts for each browser viewer (textual-serve runs
-one per connection): read-only and following the session by default; the commander's
-writable console with `--writable` (it resumes the session as its writer, or falls back to
-following it when another console holds it).
+"""The commander's console `tminus serve --writable` starts for a browser viewer
+(textual-serve runs one per connection): it resumes the session as its writer. When
+another console holds the session it follows it instead, through `tminus attach`'s own
+code, so there is one follower. The read-only console of `tminus serve` is `tminus
+attach SESSION` itself (see `console_command`).
 
-Run as `python -m tminus.commands.serve_console SESSION_FILE [--writable]`.
+Run as `python -m tminus.commands.serve_console SESSION_FILE --writable`.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock
@@ -20,6 +21,9 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionLocked, load_events, open_session
 from tminus.engine.state import fold
 from tminus.plan.model import Plan
+
+if TYPE_CHECKING:
+    from tminus.ui.app import TminusApp
 
 
 def _backends(plan: Plan) -> tuple[Backends, Clock | None]:
@@ -33,70 +37,51 @@ def _backends(plan: Plan) -> tuple[Backends, Clock | None]:
     return build_backends(plan), None
 
 
-def prepare(
-    path: Path, *, writable: bool
-) -> tuple[ConsoleEngine, Callable[[], Awaitable[None]], str]:
+def prepare_writer(path: Path) -> tuple[ConsoleEngine, Callable[[], Awaitable[None]]]:
+    """The writing engine on the session; SessionLocked when another console holds it."""
     from tminus.commands.served_session import plan_for
 
     plan = plan_for(path)
+    writer = open_session(path)
     backends, clock = _backends(plan)
-    notice = ""
-    if writable:
-        try:
-            writer = open_session(path)
-        except SessionLocked as exc:
-            notice = f"{exc}. Opened read-only, following it live."
-        else:
-            state = fold(load_events(path).events)
-            engine = ConsoleEngine(
-                plan,
-                backends,
-                session=writer,
-                state=state,
-                clock=clock,
-            )
-
-            async def resume() -> None:
-                await engine.start(mode="serve", plan_path=plan.source, resumed=True)
-
-            return engine, resume, notice
     state = fold(load_events(path).events)
-    engine = ConsoleEngine(
-        plan,
-        backends,
-        session=None,
-        state=state,
-        clock=clock,
-        read_only=True,
-    )
-    size = path.stat().st_size
+    engine = ConsoleEngine(plan, backends, session=writer, state=state, clock=clock)
 
-    async def follow_live() -> None:
-        from tminus.engine.follow import follow
+    async def resume() -> None:
+        await engine.start(mode="serve", plan_path=plan.source, resumed=True)
 
-        engine.start_polling()
-        task = asyncio.get_running_loop().create_task(follow(path, size, engine.ingest))
-        engine.background.add(task)
+    return engine, resume
 
-    return engine, follow_live, notice
+
+def console_app(path: Path) -> TminusApp:
+    """The commander's console, or `tminus attach`'s when another console holds the log."""
+    from tminus.ui.app import TminusApp
+
+    try:
+        engine, start = prepare_writer(path)
+    except SessionLocked as exc:
+        from tminus.commands.recorded import prepare_attach
+
+        follower: TminusApp
+        follower, _ = prepare_attach(str(path), why=f"{exc}. Opened read-only")
+        return follower
+    return TminusApp(engine, on_start=start, remember_theme=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tminus-serve-console")
     parser.add_argument("session")
-    parser.add_argument("--writable", action="store_true")
+    parser.add_argument("--writable", action="store_true", required=True)
     args = parser.parse_args(argv)
     from tminus.core.errors import UsageError
     from tminus.plan.loader import PlanError
 
     try:
-        engine, start, notice = prepare(Path(args.session), writable=args.writable)
+        app = console_app(Path(args.session))
     except (UsageError, PlanError) as exc:
         print(f"tminus: error: {exc}", file=sys.stderr)
         return 2
-    from tminus.ui.app import TminusApp
-
-    TminusApp(engine, on_start=start, notice=notice, remember_theme=False).run()
+    app.run()
     return 0
 
 
