@@ -2,6 +2,8 @@
 in dry-run. It runs every check and metric query, judges every trigger, previews each
 rollout and rollback step and each notification, and makes sure each target exists and
 each far end answers; nothing is patched, posted, sent or run that would change anything.
+The previews are the plug-ins' own: each rollout step through the actuator's `preview()`,
+each rollback step through its step action's `preview()`, as the console shows them.
 
 The outcome is a readiness report: what would block the launch, and why.
 """
@@ -9,7 +11,6 @@ The outcome is a readiness report: what would block the launch, and why.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import os
 import shutil
@@ -17,6 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from tminus.actions.actuators.base import Actuator, Change, ReadBack
+from tminus.actions.actuators.registry import build_actuator
+from tminus.actions.steps import ActionContext, ActionFailed, step_action
 from tminus.backends.base import BackendError, Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import Outcome
@@ -28,18 +32,14 @@ from tminus.plan.model import (
     CommandActuator,
     DemoAction,
     DemoActuator,
-    GatewayApiActuator,
-    IngressNginxActuator,
     KubernetesPatchAction,
     Plan,
-    RolloutAction,
     WebhookAction,
     WebhookActuator,
 )
 
 OK, BLOCKER, WARN, INFO = "ok", "blocker", "warn", "info"
 MAX_HOLD_WATCH = 30.0  # seconds of real time a rehearsal watches a trigger's hold
-CANARY_ANNOTATION = "nginx.ingress.kubernetes.io/canary-weight"
 
 Progress = Callable[[str], None]
 
@@ -100,18 +100,22 @@ class Rehearsal:
         self.progress = progress or (lambda _text: None)
         self.report = Readiness(plan.launch.name)
         self.values: dict[str, float | None] = {}
+        self._built: Actuator | None = None
 
     async def run(self) -> Readiness:
-        for name, step in (
-            ("checks", self.checks),
-            ("metric queries", self.metrics),
-            ("triggers", self.triggers),
-            ("rollout steps", self.rollout),
-            ("rollback steps", self.rollback),
-            ("notifications", self.notifications),
-        ):
-            self.progress(f"rehearsing {name}…")
-            await step()
+        try:
+            for name, step in (
+                ("checks", self.checks),
+                ("metric queries", self.metrics),
+                ("triggers", self.triggers),
+                ("rollout steps", self.rollout),
+                ("rollback steps", self.rollback),
+                ("notifications", self.notifications),
+            ):
+                self.progress(f"rehearsing {name}…")
+                await step()
+        finally:
+            await self.close()
         return self.report
 
     # ------------------------------------------------------------ checks
@@ -204,119 +208,114 @@ class Rehearsal:
             )
 
     # ------------------------------------------------------------ rollout
+    async def _actuator(self) -> Actuator | None:
+        """The plan's own actuator, built once: rollout and rollback preview through it."""
+        if self.plan.rollout is None:
+            return None
+        if self._built is None:
+            self._built = build_actuator(self.plan.rollout.actuator, self.backends)
+        return self._built
+
     async def rollout(self) -> None:
         rollout = self.plan.rollout
         if rollout is None:
             return
         spec = rollout.actuator
-        lines: list[str] = []
-        status, detail = OK, ""
-        registry = _optional("tminus.actions.actuators.registry")
-        if registry is not None and not isinstance(spec, DemoActuator):
-            status, detail, lines = await self._rollout_with_actuator(registry, rollout.steps)
-        elif isinstance(spec, IngressNginxActuator):
-            status, detail = await self._exists(
-                spec.context, "networking.k8s.io/v1", "ingresses", spec.namespace, spec.ingress
-            )
-            for w in rollout.steps:
-                body = json.dumps({"metadata": {"annotations": {CANARY_ANNOTATION: str(w)}}})
-                lines.append(
-                    f"{w}%: PATCH Ingress {spec.namespace}/{spec.ingress} in {spec.context}: {body}"
-                )
-        elif isinstance(spec, GatewayApiActuator):
-            status, detail = await self._exists(
-                spec.context,
-                "gateway.networking.k8s.io/v1",
-                "httproutes",
-                spec.namespace,
-                spec.route,
-            )
-            for w in rollout.steps:
-                lines.append(
-                    f"{w}%: PATCH HTTPRoute {spec.namespace}/{spec.route} rule {spec.rule}: "
-                    f"{spec.stable}={100 - w}, {spec.canary}={w}"
-                )
-        elif isinstance(spec, CommandActuator):
-            status, detail = self._on_path(spec.argv[0])
-            for w in rollout.steps:
-                argv = [a.replace("{weight}", str(w)) for a in spec.argv]
-                lines.append(f"{w}%: run {json.dumps(argv)}")
-        elif isinstance(spec, WebhookActuator):
-            status, detail = await self._answers(spec.url)
-            for w in rollout.steps:
-                lines.append(f"{w}%: {spec.method} {spec.url} (weight {w})")
-        else:
-            status, detail = INFO, "the demo world's traffic"
-            lines = [f"{w}%: demo weight" for w in rollout.steps]
-        kind = getattr(spec, "kind", "?")
-        self.report.add("rollout", kind, f"actuator {kind}", status, detail, lines)
-
-    async def _rollout_with_actuator(
-        self, registry: Any, steps: tuple[int, ...]
-    ) -> tuple[str, str, list[str]]:
-        """The rollout's own actuator: its dry-run preview, and a read of each region."""
-        assert self.plan.rollout is not None
-        actuator = registry.build_actuator(self.plan.rollout.actuator, self.backends)
+        kind = str(getattr(spec, "kind", "?"))
         lines: list[str] = []
         problems: list[str] = []
         try:
-            for w in steps:
+            actuator = await self._actuator()
+            assert actuator is not None
+            for w in rollout.steps:  # the actuator's own dry run: what apply would send
                 for change in await actuator.preview(w):
                     lines.append(f"{w}%: " + " ".join(change.lines()))
+            status, detail = await self._actuator_target(spec, actuator)
+        except Exception as exc:  # the actuator names what is wrong
+            problems.append(str(exc))
+            status, detail = BLOCKER, "; ".join(problems)
+        self.report.add("rollout", kind, f"actuator {kind}", status, detail, lines)
+
+    async def _actuator_target(self, spec: Any, actuator: Actuator) -> tuple[str, str]:
+        """Whether the actuator could act: its program is on PATH, its webhook answers, and
+        the weight reads back in every region (a read: GET, or the plan's read command)."""
+        if isinstance(spec, DemoActuator):
+            return INFO, "the demo world's traffic"
+        problems: list[str] = []
+        if isinstance(spec, CommandActuator):
+            status, detail = self._on_path("/bin/sh" if spec.shell else spec.argv[0])
+            if status == BLOCKER:
+                problems.append(detail)
+        elif isinstance(spec, WebhookActuator):
+            status, detail = await self._answers(spec.url)
+            if status == BLOCKER:
+                problems.append(detail)
+        if actuator.can_read:
             for region in actuator.regions:
                 back = await actuator.read_weight(region)
                 if back.error:
                     problems.append(f"{region}: {back.error}")
-        except Exception as exc:  # the actuator names what is wrong
-            problems.append(str(exc))
-        finally:
-            await actuator.close()
         if problems:
-            return BLOCKER, "; ".join(problems), lines
-        return OK, "target found in every region", lines
+            return BLOCKER, "; ".join(problems)
+        if not actuator.can_read:
+            return WARN, "the weight cannot be read back (no read command or URL)"
+        return OK, "target found in every region"
+
+    async def close(self) -> None:
+        if self._built is not None:
+            await self._built.close()
+            self._built = None
 
     # ------------------------------------------------------------ rollback
+    def _action_context(self, actuator: Actuator | None) -> ActionContext:
+        async def refuse(event_type: str, **_data: Any) -> None:
+            raise ActionFailed(f"a rehearsal records nothing ({event_type})")
+
+        return ActionContext(
+            plan=self.plan,
+            backends=self.backends,
+            clock=self.clock,
+            record=refuse,
+            rollout=PreviewRollout(actuator) if actuator is not None else None,
+        )
+
     async def rollback(self) -> None:
+        try:
+            actuator = await self._actuator()
+        except Exception:  # the rollout finding already says why
+            actuator = None
+        ctx = self._action_context(actuator)
         for step in self.plan.rollback.steps:
             action = step.action
             status, detail, lines = OK, "", []
             if action is None:
-                status, detail = INFO, "a person does it and confirms"
-            elif isinstance(action, CommandAction):
-                if action.shell:
-                    status, detail = self._on_path("/bin/sh")
-                    lines = [f"run /bin/sh -c {action.command!r}"]
-                else:
-                    status, detail = self._on_path(action.argv[0])
-                    lines = [f"run {json.dumps(list(action.argv))}"]
-            elif isinstance(action, WebhookAction):
-                status, detail = await self._answers(action.url)
-                lines = [
-                    f"{action.method} {action.url}" + (f" {action.body}" if action.body else "")
-                ]
-            elif isinstance(action, KubernetesPatchAction):
-                status, detail = await self._exists(
-                    action.context,
-                    action.api_version,
-                    action.resource,
-                    action.namespace,
-                    action.name,
+                self.report.add(
+                    "rollback", step.id, step.title, INFO, "a person does it and confirms"
                 )
-                lines = [
-                    f"PATCH ({action.patch_type}) {action.api_version} {action.resource} "
-                    f"{action.namespace}/{action.name} in {action.context}: "
-                    f"{json.dumps(action.patch, sort_keys=True)}"
-                ]
-            elif isinstance(action, RolloutAction):
-                if self.plan.rollout is None:
-                    status, detail = BLOCKER, "needs a [rollout] actuator"
-                lines = [f"set traffic to {action.weight}% through the rollout actuator"]
-            elif isinstance(action, DemoAction):
-                status, detail = INFO, "the demo world"
-                lines = [f"demo: {action.effect or 'nothing'}"]
+                continue
+            try:  # the step action's own dry run, the one the rollback screen shows
+                lines = (await step_action(action, ctx).preview()).splitlines()
+            except ActionFailed as exc:
+                status, detail = BLOCKER, str(exc)
+            if status == OK:
+                status, detail = await self._action_target(action)
             if status == BLOCKER and step.optional:
                 status = WARN
             self.report.add("rollback", step.id, step.title, status, detail, lines)
+
+    async def _action_target(self, action: Any) -> tuple[str, str]:
+        """Whether the step could act: its program, webhook or object is there."""
+        if isinstance(action, CommandAction):
+            return self._on_path("/bin/sh" if action.shell else action.argv[0])
+        if isinstance(action, WebhookAction):
+            return await self._answers(action.url)
+        if isinstance(action, KubernetesPatchAction):
+            return await self._exists(
+                action.context, action.api_version, action.resource, action.namespace, action.name
+            )
+        if isinstance(action, DemoAction):
+            return INFO, "the demo world"
+        return OK, ""
 
     # ------------------------------------------------------------ notifications
     async def notifications(self) -> None:
@@ -365,9 +364,20 @@ class Rehearsal:
             return BLOCKER, str(exc)
 
 
-def _optional(module: str) -> Any:
-    """A module another part of tminus may provide (the rollout actuators)."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        return None
+class PreviewRollout:
+    """The rollout as a rehearsal's rollback step sees it: previews and read-backs through
+    the plan's actuator; applying is refused (a rehearsal changes nothing)."""
+
+    def __init__(self, actuator: Actuator) -> None:
+        self.actuator = actuator
+
+    async def preview(self, target: int) -> list[Change]:
+        return await self.actuator.preview(target)
+
+    async def read_back(self) -> list[ReadBack]:
+        if not self.actuator.can_read:
+            return [ReadBack(r, None, error="cannot be read back") for r in self.actuator.regions]
+        return [await self.actuator.read_weight(r) for r in self.actuator.regions]
+
+    async def apply(self, target: int, *, reason: str = "", actor: str | None = None) -> Any:
+        raise ActionFailed("a rehearsal changes nothing")
