@@ -135,9 +135,11 @@ def test_the_status_page_follows_a_live_session_another_process_writes():
         assert "Error rate > 5%" in page.inner_text("#triggers")
         assert page.inner_text("#phase .big") == "Launch Day"
         decisions = page.inner_text("#decisions")
-        assert "signed off Pre-Launch Validation: go" in decisions
-        assert "note: holding at the current weight" in decisions
-        assert "trigger fired: Error rate > 5%" in decisions
+        # the report's own timeline rows, newest first
+        assert "Signed off Pre-Launch Validation: “go”" in decisions
+        assert "Note: “holding at the current weight”" in decisions
+        assert "Trigger fired: Error rate > 5%" in decisions
+        assert decisions.index("Note:") < decisions.index("Trigger fired")
         assert "7%" in page.inner_text("#metrics") and "bad" in page.inner_text("#metrics")
 
 

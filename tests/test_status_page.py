@@ -76,7 +76,7 @@ async def test_many_observers_share_one_reader_and_one_render_per_change(tmp_pat
             async with http.get(f"http://127.0.0.1:{port}/status") as page:
                 html = await page.text()
             assert "<title>MusicConnect · status</title>" in html
-            assert 'id="clock">T-' in html and "signed off Pre-Launch Validation" in html
+            assert 'id="clock">T-' in html and "Signed off Pre-Launch Validation" in html
             for _ in range(100):  # observers that left are forgotten
                 if hub.observers == 0:
                     break

@@ -1,13 +1,20 @@
 """Report parts rendered one by one, so a page (the report, a live status page) picks the
-parts it needs: each component turns one part of the `Report` into Markdown or HTML."""
+parts it needs: each component turns one part of the `Report` into Markdown or HTML.
+
+The state at the end (phase progress, rollout weight, triggers, key metrics) is drawn by
+`tminus.report.state_parts`, and a decision's row by `html_decision_rows`: the live
+status page draws the same parts with the same functions."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 
 from tminus.core.durations import format_tminus
-from tminus.report.model import Chart, Report
+from tminus.engine.summary import status_lines
+from tminus.report import state_parts
+from tminus.report.model import Entry, Report
+from tminus.report.svg import svg_chart
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -124,15 +131,41 @@ def _html_table(head: list[str], rows: list[list[str]], cls: str = "") -> str:
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{trs}</tbody></table>'
 
 
-def html_timeline(r: Report) -> str:
-    items = "".join(
+def html_decision_rows(entries: Sequence[Entry]) -> str:
+    """Decisions as timeline rows: the report's whole timeline, the status page's latest."""
+    return "".join(
         f'<li class="kind-{escape(e.kind)}"><time>{escape(e.tminus)}</time>'
         f'<span class="kind">{escape(e.kind)}</span><span class="who">{escape(e.actor)}</span>'
         f'<span class="what">{escape(e.text)}</span></li>'
-        for e in r.timeline
+        for e in entries
     )
+
+
+def html_timeline(r: Report) -> str:
+    items = html_decision_rows(r.timeline)
     body = f'<ol class="timeline" id="timeline">{items}</ol>' if items else "<p>No decisions.</p>"
     return f"<section><h2>Timeline of decisions</h2>{body}</section>"
+
+
+def html_final_state(r: Report) -> str:
+    """The state as the session ended, drawn by the status page's own parts."""
+    s = r.final
+    if s is None:
+        return ""
+    parts = (
+        state_parts.phase_progress(s)
+        + state_parts.rollout_weight(s)
+        + state_parts.triggers_table(s)
+        + state_parts.key_metrics(s, r.history)
+    )
+    return f'<section id="final"><h2>At the end</h2><div class="state">{parts}</div></section>'
+
+
+def md_final_state(r: Report) -> str:
+    """The state as the session ended, in the words a status update uses."""
+    if r.final is None:
+        return ""
+    return "## At the end\n\n" + "\n".join(f"    {line}" for line in status_lines(r.final))
 
 
 def html_phases(r: Report) -> str:
@@ -171,39 +204,6 @@ def html_criteria(r: Report) -> str:
     )
 
 
-def svg_chart(c: Chart, width: int = 720, height: int = 140) -> str:
-    """A line chart as inline SVG: no script, no external file, prints as drawn."""
-    pad = 4
-    xs = [p[0] for p in c.points]
-    ys = [p[1] for p in c.points]
-    x0, x1 = min(xs), max(xs)
-    y0, y1 = min(ys), max(ys)
-    xspan = (x1 - x0) or 1.0
-    yspan = (y1 - y0) or 1.0
-
-    def x(v: float) -> float:
-        return pad + (v - x0) / xspan * (width - 2 * pad)
-
-    def y(v: float) -> float:
-        return height - pad - (v - y0) / yspan * (height - 2 * pad)
-
-    path = " ".join(f"{x(a):.1f},{y(b):.1f}" for a, b in c.points)
-    marks = "".join(
-        f'<line class="mark" x1="{x(t):.1f}" y1="0" x2="{x(t):.1f}" y2="{height}">'
-        f"<title>{escape(format_tminus(t))} {escape(label)}</title></line>"
-        for t, label in c.marks
-        if x0 <= t <= x1
-    )
-    return (
-        f'<figure class="chart" data-metric="{escape(c.id)}"><figcaption>{escape(c.title)} '
-        f"<small>{y0:.4g} to {y1:.4g} · {escape(format_tminus(x0))} to "
-        f"{escape(format_tminus(x1))}</small></figcaption>"
-        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
-        f'aria-label="{escape(c.title)}">{marks}'
-        f'<polyline class="line" fill="none" points="{path}"/></svg></figure>'
-    )
-
-
 def html_charts(r: Report) -> str:
     if not r.charts:
         return "<section><h2>Metrics</h2><p>No samples were recorded.</p></section>"
@@ -217,6 +217,7 @@ def html_charts(r: Report) -> str:
 Component = Callable[[Report], str]
 MARKDOWN: list[Component] = [
     md_summary,
+    md_final_state,
     md_timeline,
     md_phases,
     md_incidents,
@@ -225,6 +226,7 @@ MARKDOWN: list[Component] = [
 ]
 HTML: list[Component] = [
     html_summary,
+    html_final_state,
     html_timeline,
     html_phases,
     html_incidents,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,11 @@ from tminus.engine.criteria import scoreboard
 from tminus.engine.history import DEFAULT_CAPACITY
 from tminus.engine.recording import Recording, parse_ts, plan_of, read_recording, tminus_seconds
 from tminus.engine.session import SYSTEM_ACTOR, Event
+from tminus.engine.state import SessionState
+from tminus.engine.summary import Summary, summarize
 from tminus.plan.model import Plan
+
+RECENT = 60  # the recent values kept per metric for a sparkline
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class Report:
     charts: list[Chart] = field(default_factory=list)
     events: int = 0
     warnings: list[str] = field(default_factory=list)
+    final: Summary | None = None  # the state as the session ended (the status page's parts)
+    history: dict[str, list[float]] = field(default_factory=dict)  # recent values per metric
 
 
 Describe = Callable[[dict[str, Any], Plan], tuple[str, str] | None]  # -> (kind, text)
@@ -191,6 +198,27 @@ DESCRIBE: dict[str, Describe] = {
 }
 
 
+def describe(ev: Event, plan: Plan) -> tuple[str, str] | None:
+    """(kind, sentence) for a decision, None for an event that is not one."""
+    describe_one = DESCRIBE.get(ev.type)
+    if describe_one is None:
+        return None
+    try:
+        return describe_one(ev.data, plan)
+    except (KeyError, TypeError):
+        return (ev.type.split(".")[0], ev.type)
+
+
+def entry_of(ev: Event, plan: Plan, state: SessionState) -> Entry | None:
+    """A decision as a timeline row, timed in T-minus from the session's own clock."""
+    described = describe(ev, plan)
+    if described is None:
+        return None
+    secs = tminus_seconds(state, ev.ts)
+    when = format_tminus(secs) if secs is not None else ev.ts
+    return Entry(ev.ts, when, described[0], ev.actor or "", described[1])
+
+
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "no data"
@@ -253,16 +281,11 @@ def report_from(rec: Recording, collector: Collector) -> Report:
     marks: list[tuple[float, str]] = []
     first_touch = collector.first_touch
     for ev in collector.decisions:
-        d = ev.data
-        describe = DESCRIBE[ev.type]
-        try:
-            described = describe(d, plan)
-        except (KeyError, TypeError):
-            described = (ev.type.split(".")[0], ev.type)
-        if described is None:
+        entry = entry_of(ev, plan, state)
+        if entry is None:
             continue
-        kind, text = described
-        timeline.append(Entry(ev.ts, tm(ev.ts), kind, ev.actor or "", text))
+        kind, text = entry.kind, entry.text
+        timeline.append(entry)
         if kind in ("trigger", "rollout", "rollback"):
             secs = tminus_seconds(state, ev.ts)
             if secs is not None:
@@ -319,6 +342,14 @@ def report_from(rec: Recording, collector: Collector) -> Report:
         pts = [((t - t0) * speed, v) for t, v in zip(s.times, s.values, strict=True)]
         charts.append(Chart(m.id, m.title, m.unit, _thin(pts, 600), marks))
     closed_by = state.closed_by
+    # the state as the session ended, at its launch-clock time (a demo runs faster)
+    ended_secs = tminus_seconds(state, state.last_ts) if state.last_ts else None
+    final = None
+    if ended_secs is not None:
+        final = summarize(plan, state, plan.launch.t0 + timedelta(seconds=ended_secs))
+    history = {
+        m.id: list(rec.samples[m.id].values[-RECENT:]) for m in plan.metrics if m.id in rec.samples
+    }
     return Report(
         session_id=state.session_id or rec.path.stem,
         launch=state.launch or plan.launch.name,
@@ -338,6 +369,8 @@ def report_from(rec: Recording, collector: Collector) -> Report:
         charts=charts,
         events=rec.count,
         warnings=rec.warnings,
+        final=final,
+        history=history,
     )
 
 

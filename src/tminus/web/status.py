@@ -2,8 +2,11 @@
 rendered once and pushed to every observer over server-sent events.
 
 An observer costs an open socket and a small queue, not a process: the follower, the fold
-and the rendering are shared. A slow observer only ever holds the newest message (its
-queue keeps one), so it can never make the others, or the reader, wait.
+and the rendering are shared. The page is drawn with the report's parts
+(`tminus.report.status_page`); beside the fold the hub keeps only what those parts
+need and the fold does not hold: the latest decisions, each metric's recent values.
+A slow observer only ever holds the newest message (its queue keeps one), so it can
+never make the others, or the reader, wait.
 """
 
 from __future__ import annotations
@@ -11,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tminus.engine.follow import read_new
-from tminus.engine.session import load_events
+from tminus.engine.session import Event, load_events
 from tminus.engine.state import SessionState, apply
 from tminus.engine.summary import Summary, summarize
 from tminus.plan.model import Plan
-from tminus.report.status_page import body_html, page_html
+from tminus.report.model import RECENT, Entry, entry_of
+from tminus.report.status_page import DECISIONS, body_html, page_html
 
 if TYPE_CHECKING:  # aiohttp is loaded by `tminus serve` when it starts serving
     from aiohttp import web
@@ -49,6 +54,9 @@ class StatusHub:
         self._message = ""
         self._task: asyncio.Task[None] | None = None
         self.renders = 0  # how many times the body was rendered (once per change)
+        # what the fold does not keep: the latest decisions and each metric's recent values
+        self.decisions: deque[Entry] = deque(maxlen=DECISIONS)
+        self.history: dict[str, deque[float]] = {}
 
     @property
     def observers(self) -> int:
@@ -61,7 +69,7 @@ class StatusHub:
     async def start(self) -> None:
         loaded = await asyncio.to_thread(load_events, self.path)
         for event in loaded.events:
-            apply(self.state, event)
+            self._apply(event)
         self._offset = loaded.good_bytes
         self._render()
         self._task = asyncio.get_running_loop().create_task(self._follow())
@@ -80,15 +88,30 @@ class StatusHub:
             fresh = [e for e in events if e.seq > self.state.last_seq]
             if fresh:
                 for event in fresh:
-                    apply(self.state, event)
+                    self._apply(event)
                 self._render()
                 for queue in list(self._observers):
                     self._offer(queue, self._message)
             await asyncio.sleep(self.interval)
 
+    def _apply(self, event: Event) -> None:
+        apply(self.state, event)
+        if event.type == "metric.sample":
+            value = event.data.get("value")
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                metric = str(event.data.get("metric"))
+                self.history.setdefault(metric, deque(maxlen=RECENT)).append(float(value))
+            return
+        entry = entry_of(event, self.plan, self.state)
+        if entry is not None:
+            self.decisions.append(entry)
+
+    def body(self) -> str:
+        return body_html(self.summary(), list(self.decisions), self.history)
+
     def _render(self) -> None:
         self.renders += 1
-        payload = {"seq": self.state.last_seq, "html": body_html(self.summary())}
+        payload = {"seq": self.state.last_seq, "html": self.body()}
         self._message = f"event: state\ndata: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
     @staticmethod
@@ -102,7 +125,7 @@ class StatusHub:
     async def page(self, request: web.Request) -> web.Response:
         from aiohttp import web
 
-        html = page_html(self.summary(), self.state.last_seq)
+        html = page_html(self.summary(), self.state.last_seq, list(self.decisions), self.history)
         return web.Response(text=html, content_type="text/html", charset="utf-8")
 
     async def snapshot(self, request: web.Request) -> web.Response:
