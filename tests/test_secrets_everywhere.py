@@ -244,3 +244,100 @@ def test_no_secret_in_any_output(tmp_path: Path, echo_url: str) -> None:
         if form in text
     ]
     assert not leaks, "\n".join(leaks)
+
+
+FILE_TOKEN = "kube-FILE-token/hh+88=uu-4242"
+EXEC_TOKEN = "kube-EXEC-token/ii+99=tt-2424"
+KUBE_ONLY_PLAN = """
+[launch]
+name = "Secrets"
+t0 = 2026-12-04T16:00:00Z
+
+[settings]
+check_timeout = "90s"
+
+[backends.kubernetes]
+contexts = ["file", "exec"]
+kubeconfig = "{kubeconfig}"
+
+[[phases]]
+id = "p"
+title = "P"
+at = "-1d"
+  [[phases.sections]]
+  title = "S"
+    [[phases.sections.items]]
+    title = "Kubernetes echo"
+    check = {{ kind = "kubernetes" }}
+"""
+
+
+def test_token_file_and_exec_plugin_tokens_are_redacted(tmp_path: Path, echo_url: str) -> None:
+    """Neither credential is in the kubeconfig: one is read from a `tokenFile`, the other
+    printed by an exec plugin. The fixture's 403 echoes each back; no output may hold it."""
+    token_file = tmp_path / "token"
+    token_file.write_text(FILE_TOKEN)  # the client sends the file as is, newline too
+    plugin = tmp_path / "plugin.py"
+    credential = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "kind": "ExecCredential",
+        "status": {"token": EXEC_TOKEN},
+    }
+    plugin.write_text(f"print({json.dumps(json.dumps(credential))})\n")
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": f"{echo_url}/kube"}}],
+                "users": [
+                    {"name": "f", "user": {"tokenFile": str(token_file)}},
+                    {
+                        "name": "x",
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": sys.executable,
+                                "args": [str(plugin)],
+                            }
+                        },
+                    },
+                ],
+                "contexts": [
+                    {"name": "file", "context": {"cluster": "c", "user": "f"}},
+                    {"name": "exec", "context": {"cluster": "c", "user": "x"}},
+                ],
+                "current-context": "file",
+            }
+        )
+    )
+    plan = tmp_path / "plan.toml"
+    plan.write_text(KUBE_ONLY_PLAN.format(kubeconfig=config))
+    home = tmp_path / "home"
+    env = {**os.environ, "PYTHONPATH": SRC, "TMINUS_HOME": str(home)}
+    outputs: dict[str, str] = {}
+    for name, extra in (("human", []), ("json", ["--json"])):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tminus.cli", "check", *extra, str(plan)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert proc.returncode == 1, proc.stderr
+        outputs[f"{name} stdout"] = proc.stdout
+        outputs[f"{name} stderr"] = proc.stderr
+    for p in home.rglob("*.jsonl"):
+        outputs[str(p)] = p.read_text(errors="replace")
+    message = json.loads(outputs["json stdout"])["results"][0]["message"]
+    # the fixture did echo both credentials back, redacted
+    assert "forbidden" in message and message.count("Bearer [redacted]") >= 2, message
+    leaks = [
+        f"{label} as {form!r} in {where}"
+        for label, secret in (("tokenFile", FILE_TOKEN), ("exec plugin", EXEC_TOKEN))
+        for form in forms(secret)
+        for where, text in outputs.items()
+        if form in text
+    ]
+    assert not leaks, "\n".join(leaks)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from tminus.backends.base import (
@@ -130,11 +131,13 @@ class KubeClusters:
         try:
             # The dict form reuses the parsed file; relative certificate paths still resolve
             # against the file each entry came from (the merger records it).
-            return await config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
+            client = await config.new_client_from_config_dict(  # type: ignore[no-untyped-call]
                 config_dict=self._merged, context=context
             )
         except config.ConfigException as exc:
             raise BackendError("not_found", f"kubeconfig context {context!r}: {exc}") from None
+        await asyncio.to_thread(register_client_credentials, client)
+        return client
 
 
 # kubeconfig user fields that are credentials (auth-provider and exec hold more of them)
@@ -167,6 +170,21 @@ def register_kubeconfig_secrets(kubeconfig: Any) -> None:
                     stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)
+
+
+def register_client_credentials(client: Any) -> None:
+    """Register what the loader produced beyond the kubeconfig's own fields: the token of
+    a `tokenFile`, or an exec plugin's token or client key (its output never was in the
+    file). The client holds them as the bearer token and the key file it presents."""
+    conf = getattr(client, "configuration", None)
+    bearer = (getattr(conf, "api_key", None) or {}).get("BearerToken")
+    if isinstance(bearer, str):
+        scheme, _, credential = bearer.partition(" ")
+        register_secret(credential.strip() if credential else scheme.strip())
+    key_file = getattr(conf, "key_file", None)
+    if isinstance(key_file, str) and key_file:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            register_secret(Path(key_file).read_text(encoding="utf-8").strip())
 
 
 def _import_client() -> None:
