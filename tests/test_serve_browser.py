@@ -54,6 +54,20 @@ w.close(mark_closed=False)
 """
 
 
+def commands() -> list[list[str]]:
+    """The command line of every process of this user that runs Python's tminus."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().decode().split("\0")[:-1]
+            except OSError:
+                continue
+            if "tminus.cli" in argv:
+                out.append(argv)
+    return out
+
+
 def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
     need_chromium()
     path = demo_session()
@@ -91,6 +105,8 @@ def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
         assert "Contacts & Comms" in text
         assert re.search(r"T-(\d+d )?\d\d:\d\d:\d\d", text), text
         assert "READ-ONLY" in text
+        # the process drawing it is `tminus attach` on this session
+        assert ["-m", "tminus.cli", "attach", str(path)] in [c[1:] for c in commands()], commands()
     # stopping the server stopped the console process it started for this viewer
     assert not [line for line in lines if line.startswith("LEFTOVER")], lines
 
