@@ -223,3 +223,16 @@ def test_the_read_only_browser_console_is_tminus_attach(tmp_path: Path):
     assert argv[0] == "exec" and argv[2:] == ["-m", "tminus.cli", "attach", str(path)]
     writable = shlex.split(console_command(path, writable=True))
     assert writable[2:] == ["-m", "tminus.commands.serve_console", str(path), "--writable"]
+
+
+def test_a_browser_viewer_of_attach_never_saves_a_theme(monkeypatch):
+    """The console textual-serve runs for a viewer is the server user's: a viewer picking a
+    theme must not write that user's config (the terminal `tminus attach` still does)."""
+    from tminus.commands.recorded import prepare_attach
+
+    path = demo_session()
+    app, _ = prepare_attach(str(path))
+    assert app.remember_theme
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    app, _ = prepare_attach(str(path))
+    assert not app.remember_theme

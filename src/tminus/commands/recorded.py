@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from tminus.core.clock import Clock, FrozenClock
@@ -79,8 +80,14 @@ def prepare_attach(name: str | None, *, why: str = ""):  # type: ignore[no-untyp
         )
         engine.background.add(task)
 
-    app = TminusApp(engine, on_start=start, notice=notice)
+    # in a browser (`tminus serve`) the viewer is not the user whose config this is
+    app = TminusApp(engine, on_start=start, notice=notice, remember_theme=not in_browser())
     return app, engine
+
+
+def in_browser() -> bool:
+    """Run by textual-serve for a browser viewer (it starts each app with its web driver)."""
+    return os.environ.get("TEXTUAL_DRIVER", "").endswith(":WebDriver")
 
 
 def attach(name: str | None) -> int:
