@@ -236,3 +236,17 @@ def test_a_browser_viewer_of_attach_never_saves_a_theme(monkeypatch):
     monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
     app, _ = prepare_attach(str(path))
     assert not app.remember_theme
+
+
+def test_the_console_page_names_the_host_the_browser_asked_for():
+    """Bound to every interface, the server's own address (0.0.0.0) is no address to
+    connect to: the page's websocket and static URLs use the host the browser asked for."""
+    path = demo_session()
+    with tminus_serve(str(path)) as (base, _lines):
+        port = base.rsplit(":", 1)[1]
+        asked = urllib.request.Request(base + "/", headers={"Host": f"localhost:{port}"})
+        with urllib.request.urlopen(asked, timeout=10) as page:
+            html = page.read().decode()
+    assert f'data-session-websocket-url="ws://localhost:{port}/ws"' in html, html
+    assert f"http://localhost:{port}/static/fonts/RobotoMono" in html
+    assert "127.0.0.1" not in html

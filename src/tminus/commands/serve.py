@@ -142,6 +142,9 @@ class WarRoomServer(Server):
                 text="This console is writable: open the URL with the token printed by "
                 "`tminus serve`. The read-only status page is at /status.",
             )
+        # the page's own URLs (websocket, static files) name the host the browser asked
+        # for: bound to 0.0.0.0, the address it listens on is no address to connect to
+        self.public_url = f"{request.scheme}://{request.host}"
         response = await super().handle_index(request)
         if self.token is not None:
             response.set_cookie(COOKIE, self.token, httponly=True, samesite="Strict")
