@@ -7,6 +7,7 @@ would fail here."""
 from __future__ import annotations
 
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ async def test_the_status_page_and_the_report_draw_one_state_the_same_way(sessio
     await hub.start()
     try:
         page = hub.body()
+        data = hub.data()
     finally:
         await hub.stop()
     for part in PARTS:
@@ -57,6 +59,9 @@ async def test_the_status_page_and_the_report_draw_one_state_the_same_way(sessio
     timeline = rows(timeline_html)
     latest = rows(section(page, "decisions"))
     assert latest and latest == list(reversed(timeline[-DECISIONS:]))
+    # /status.json says the same decisions, newest first
+    texts = [d["text"] for d in data["decisions"]]
+    assert texts and all(escape(t) in row for t, row in zip(texts, latest, strict=True))
 
 
 async def test_the_markdown_report_ends_with_the_status_update_words(session_file):

@@ -16,9 +16,10 @@ import contextlib
 import json
 from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tminus.engine.follow import read_new
 from tminus.engine.session import Event, load_events
@@ -106,6 +107,11 @@ class StatusHub:
         if entry is not None:
             self.decisions.append(entry)
 
+    def data(self) -> dict[str, Any]:
+        """The page as data (`/status.json`): its decisions are the page's rows, newest first."""
+        latest = [asdict(e) for e in reversed(self.decisions)]
+        return {"seq": self.state.last_seq, **self.summary().to_dict(), "decisions": latest}
+
     def body(self) -> str:
         return body_html(self.summary(), list(self.decisions), self.history)
 
@@ -131,8 +137,7 @@ class StatusHub:
     async def snapshot(self, request: web.Request) -> web.Response:
         from aiohttp import web
 
-        data = {"seq": self.state.last_seq, **self.summary().to_dict()}
-        return web.json_response(data)
+        return web.json_response(self.data())
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         from aiohttp import web
