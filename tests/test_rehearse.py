@@ -142,6 +142,12 @@ url = "{hook}"
 def test_rehearsal_reports_blockers_and_changes_nothing(
     tmp_path: Path, prometheus, kube_regions, capsys
 ):
+    # A fresh (or just restarted) Prometheus needs two scrapes before a rate has data;
+    # without this wait, "Error rate" was an extra no-data blocker under load.
+    prometheus.wait_for_data("min(app_up)")
+    prometheus.wait_for_data(
+        'sum(rate(http_requests_total{code=~"5.."}[5s])) / sum(rate(http_requests_total[5s]))'
+    )
     with WebhookReceiver() as hook:
         before = prometheus_handlers(prometheus.url)
         broken = write_plan(
