@@ -108,10 +108,16 @@ def scrub_text(text: str) -> str:
     return text if pattern is None else pattern.sub(REDACTED, text)
 
 
+_ATOMS = frozenset({int, float, bool, type(None)})  # nothing to scrub, nothing to walk
+
+
 def _scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
+    kind = type(value)
+    if kind in _ATOMS:  # most leaves: one set lookup instead of three isinstance calls
+        return value
     if isinstance(value, dict):
         return {
-            (_scrub(k, pattern) if isinstance(k, str) else k): (
+            (pattern.sub(REDACTED, k) if pattern is not None and isinstance(k, str) else k): (
                 REDACTED if is_secret_key(str(k)) and v not in (None, "") else _scrub(v, pattern)
             )
             for k, v in value.items()
@@ -124,6 +130,21 @@ def _scrub(value: Any, pattern: re.Pattern[str] | None) -> Any:
 
 
 _SECRET_WORD = re.compile(_SECRET_KEY.pattern)  # for ASCII text already lowercased
+
+
+def _may_name_secret(low: str) -> bool:
+    """A prefilter for _SECRET_WORD on lowercased text: plain substring tests ("api" for
+    api[_-]?key, "passw" for password and passwd) run in C several times faster than the
+    alternation, and are true whenever it would match."""
+    return (
+        "token" in low
+        or "secret" in low
+        or "passw" in low
+        or "api" in low
+        or "cookie" in low
+        or "authorization" in low
+        or "credential" in low
+    )
 
 
 def _json_plain(value: str) -> bool:
@@ -139,10 +160,13 @@ def json_is_clean(text: str) -> bool:
     a secret JSON would escape, sends the value through `scrub`.
     """
     if text.isascii():  # re.I is slow (~10x here): same words, lowercase text, no flag
-        if _SECRET_WORD.search(text.lower()) is not None:
+        low = text.lower()
+        if _may_name_secret(low) and _SECRET_WORD.search(low) is not None:
             return False
     elif _SECRET_KEY.search(text) is not None:
         return False
+    if not _values:  # no secret registered, the usual case: nothing more to look for
+        return True
     with _lock:
         values = tuple(_values)
     return all(_json_plain(v) and v not in text for v in values)

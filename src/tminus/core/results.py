@@ -72,10 +72,11 @@ class Part:
 LOGGED_VALUE_LIMIT = 1024  # characters of one observed value kept in the session log
 
 
-def _bounded(values: dict[str, Any]) -> dict[str, Any]:
+def _bounded(values: dict[str, Any], *, scrubbed: bool = False) -> dict[str, Any]:
     """What a condition read, trimmed for the log: a 4 KB body per check per run adds up."""
     out: dict[str, Any] = {}
-    for k, v in scrub(values).items():  # redact first: a cut could split a secret
+    # redact first (unless `redacted` already did): a cut could split a secret
+    for k, v in (values if scrubbed else scrub(values)).items():
         if isinstance(v, str) and len(v) > LOGGED_VALUE_LIMIT:
             v = v[:LOGGED_VALUE_LIMIT] + "…"
         elif isinstance(v, dict | list) and len(repr(v)) > LOGGED_VALUE_LIMIT:
@@ -94,6 +95,9 @@ class CheckResult:
     duration_ms: float = 0.0
     attempts: int = 1
     output: str = ""  # bounded tail of command output
+    # set only by `redacted`: its values need no second scrub in `to_dict`. Not an init
+    # field, so `dataclasses.replace` (which may bring new values) always resets it.
+    _scrubbed: bool = field(default=False, init=False, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         # by hand: dataclasses.asdict deep-copies every value, a hot spot at 1,000 checks
@@ -101,7 +105,7 @@ class CheckResult:
             "outcome": str(self.outcome),
             "message": self.message,
             "value": self.value,
-            "values": _bounded(self.values),
+            "values": _bounded(self.values, scrubbed=self._scrubbed),
             "parts": [p.to_dict() for p in self.parts],
             "duration_ms": round(self.duration_ms, 1),
             "attempts": self.attempts,
@@ -110,7 +114,7 @@ class CheckResult:
 
     def redacted(self) -> CheckResult:
         """This result with every registered secret removed, whole values before any cut."""
-        return dataclasses.replace(
+        clean = dataclasses.replace(
             self,
             message=scrub_text(self.message),
             value=scrub(self.value),
@@ -120,6 +124,8 @@ class CheckResult:
             ),
             output=scrub_text(self.output),
         )
+        object.__setattr__(clean, "_scrubbed", True)  # frozen: the one place it is set
+        return clean
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CheckResult:

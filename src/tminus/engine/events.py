@@ -41,12 +41,24 @@ class EventData:
     def payload(self) -> dict[str, Any]:
         """The fields as written: optional fields left at None are omitted."""
         out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is None and f.default is None:
+        for name, optional in _payload_fields(type(self)):
+            value = getattr(self, name)
+            if value is None and optional:
                 continue
-            out[f.name] = value
+            out[name] = value
         return out
+
+
+_PAYLOAD_FIELDS: dict[type[EventData], tuple[tuple[str, bool], ...]] = {}
+
+
+def _payload_fields(cls: type[EventData]) -> tuple[tuple[str, bool], ...]:
+    """(name, omitted when None) per field, worked out once per class: the runner builds
+    two events per check, and `fields()` walks the class each time."""
+    found = _PAYLOAD_FIELDS.get(cls)
+    if found is None:
+        found = _PAYLOAD_FIELDS[cls] = tuple((f.name, f.default is None) for f in fields(cls))
+    return found
 
 
 # ---------------------------------------------------------------- the session

@@ -7,6 +7,7 @@ skipped. Errors, timeouts and no data are never reported as a pass.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import functools
 import secrets
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 from tminus.backends.base import BackendError, Backends
 from tminus.checks.base import CheckContext, backend_error_result, check_function, error_result
 from tminus.core.results import CheckResult, Outcome
+from tminus.engine.events import CheckFinished, CheckStarted, EventData
 from tminus.engine.gate import Gate
+from tminus.engine.pacer import Pacer
 from tminus.engine.session import SYSTEM_ACTOR
 from tminus.plan.checkspecs import CheckSpec
 from tminus.plan.model import Item, Phase, Plan, Section
@@ -28,6 +31,13 @@ if TYPE_CHECKING:
 
 MAX_BACKOFF = 30.0
 WINDOW = 2  # check tasks alive at once, as a multiple of the concurrency
+# Kinds whose check.started is on disk before the check runs: a command can change the
+# world. The others (read-only probes) queue it and go on: the writer keeps seq order, so
+# once check.finished is durable the start is too, and no slot waits on the disk.
+DURABLE_START = frozenset({"command"})
+# checks starting, and results being recorded, per turn of the event loop: each is a few
+# hundred microseconds of work, so a turn stays within a few milliseconds (see Pacer)
+PACE = 16
 HELD_ERROR = "error "  # an error held back as inconclusive by consecutive_errors
 Listener = Callable[[str, CheckResult | None], None]  # item id, result (None: started)
 # For a watched run: whether this result goes to the session log (else only to `listener`)
@@ -49,6 +59,7 @@ class CheckRunner:
         self.backends = backends
         self.session = session
         self.gate = Gate(concurrency or plan.settings.concurrency)
+        self.pacer = Pacer(PACE)
         self.listener = listener
         self._tasks: set[asyncio.Task[CheckResult]] = set()
         self._preloaded: set[str] = set()
@@ -207,17 +218,16 @@ class CheckRunner:
         assert spec is not None
         gate = self.gate.exclusive() if spec.exclusive else self.gate.shared()
         listener = own_listener or self.listener
+        started: concurrent.futures.Future[Any] | None = None
         try:
             async with gate:
-                if record is None:
-                    await self._record(
-                        "check.started",
-                        actor,
-                        item=item_id,
-                        run=run_id,
-                        kind=spec.kind,
-                        phase=phase.id,
-                    )
+                await self.pacer.turn()  # a hundred admitted at once start over a few turns
+                if record is None and self.session is not None:
+                    # typed: checked by construction, so the writer skips the schema walk
+                    event = CheckStarted(item=item_id, run=run_id, kind=spec.kind, phase=phase.id)
+                    started = self.session.submit(event, actor)
+                    if spec.kind in DURABLE_START:  # it may act: on disk before it runs
+                        await asyncio.wrap_future(started)
                 if listener:
                     listener(item_id, None)
                 result = await self._attempts(spec)
@@ -225,6 +235,7 @@ class CheckRunner:
                 # the one redaction step: the screen, the log, stdout, JSON and JUnit all
                 # receive this result, so none of them ever sees a secret a server echoed
                 result = result.redacted()
+            await self.pacer.turn()  # answers arrive in bursts: record them over a few turns
         except asyncio.CancelledError:
             skipped = CheckResult(Outcome.SKIPPED, "cancelled before it finished")
             if record is not None:
@@ -241,17 +252,21 @@ class CheckRunner:
             if listener:
                 listener(item_id, skipped)
             raise
+        if started is not None:  # long since on disk, as a rule: then no wait at all
+            if not started.done():
+                await asyncio.wrap_future(started)
+            started.result()  # a failed write of the start fails the check's record too
         if record is None or record(item_id, result):
             await self._record(
-                "check.finished", item=item_id, run=run_id, kind=spec.kind, result=result.to_dict()
+                CheckFinished(item=item_id, run=run_id, kind=spec.kind, result=result.to_dict())
             )
         if listener:
             listener(item_id, result)
         return result
 
-    async def _record(self, type_: str, actor: str | None = None, **data: Any) -> None:
+    async def _record(self, event: EventData, actor: str | None = None) -> None:
         if self.session is not None:
-            await self.session.emit(type_, actor, **data)
+            await self.session.emit(event, actor)
 
     def _timeout(self, spec: CheckSpec) -> float:
         td = spec.timeout or self.plan.settings.check_timeout

@@ -23,6 +23,7 @@ import secrets
 import socket
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,7 +41,15 @@ from tminus.engine.events import (
 
 ENVELOPE = ("v", "seq", "ts", "type", "actor", "os_user")
 # one encoder for every line: json.dumps with options builds a new one per call
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+# (no circular check: an event is built from plain data, never from a structure that
+# contains itself, and the check costs a dict insert per container)
+_encode = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=str, check_circular=False
+).encode
+# group commit: an event queued within BUSY_WITHIN of the last batch waits GROUP_DELAY for
+# others to share its write and fsync; a lone event (a person's action) goes at once
+GROUP_DELAY = 0.002
+BUSY_WITHIN = 0.01
 MAX_LINE = 8 * 1024 * 1024  # one event; a longer line is damage, not data
 
 
@@ -440,7 +449,8 @@ class SessionWriter:
         except BaseException:
             self._release_lock()
             raise
-        self._queue: queue.Queue[tuple[bytes, Event, Waiter] | None] = queue.Queue()
+        # SimpleQueue: put and get in C, no condition variable to notify per event
+        self._queue: queue.SimpleQueue[tuple[bytes, Event, Waiter] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(
             target=self._run, name=f"session-writer-{path.stem}", daemon=True
         )
@@ -520,10 +530,15 @@ class SessionWriter:
         return written
 
     def _run(self) -> None:
+        last_batch = 0.0
         while True:
             first = self._queue.get()
             if first is None:
                 return
+            if self._queue.empty() and time.monotonic() - last_batch < BUSY_WITHIN:
+                # busy (a batch just went out): let the next few events join this one, so a
+                # run of checks costs one write, fsync and loop wake-up per few ms, not per event
+                time.sleep(GROUP_DELAY)
             batch = [first]
             while True:  # group commit: take everything already queued
                 try:
@@ -553,6 +568,7 @@ class SessionWriter:
                 for batch_listener in list(self._batch_listeners):
                     with contextlib.suppress(Exception):
                         batch_listener(events)
+            last_batch = time.monotonic()
             by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Event], Any]]] = {}
             for _, event, waiter in batch:
                 outcome: Event | BaseException = error if error is not None else event
