@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import platform
@@ -114,6 +113,7 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
 
     from tminus.backends.factory import build_backends
     from tminus.checks.http import run_http  # noqa: F401
+    from tminus.core import gc_policy
     from tminus.engine.runner import CheckRunner
     from tminus.engine.session import create_session
     from tminus.plan.loader import load_plan
@@ -126,7 +126,7 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     loading = time.perf_counter()
     plan = load_plan(plan_path)
     load_s = time.perf_counter() - loading
-    gc.freeze()  # as `tminus check` does once its plan is loaded
+    gc_policy.for_batch()  # as `tminus check` does once its plan is loaded
     backends = build_backends(plan)
     session = create_session("bench")
     runner = CheckRunner(plan, backends, session=session, concurrency=concurrency)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import io
 import json
 import os
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from tminus.core import gc_policy
 from tminus.core.redact import scrub_text
 from tminus.core.results import CheckResult, Outcome
 from tminus.core.values import format_check_value
@@ -272,9 +272,7 @@ def main(plan: Plan, args: Any) -> int:
     chosen = select_items(plan, args.phase, args.item or [])
     if args.concurrency is not None and not 1 <= args.concurrency <= 1000:
         raise UsageError("--concurrency must be between 1 and 1000")
-    # The plan and the modules live as long as this process: out of the cyclic collector's
-    # way, so a full collection mid-run does not walk a 10,000-item plan (stalls of 100 ms+)
-    gc.freeze()
+    gc_policy.for_batch()  # the plan frozen out of the collector's way, fewer collections
     rows, session_id = asyncio.run(
         run_checks(
             plan,
