@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Coroutine
+from typing import Any
 
 
 class Gate:
@@ -66,18 +66,25 @@ class Gate:
             self.active -= 1
         self._wake()
 
-    @asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
-        await self._acquire(False)
-        try:
-            yield
-        finally:
-            self._release(False)
+    def shared(self) -> _Slot:
+        return _Slot(self, False)
 
-    @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        await self._acquire(True)
-        try:
-            yield
-        finally:
-            self._release(True)
+    def exclusive(self) -> _Slot:
+        return _Slot(self, True)
+
+
+class _Slot:
+    """`async with gate.shared():` as a plain object: a generator-based context manager
+    costs a generator and two coroutines per check."""
+
+    __slots__ = ("_exclusive", "_gate")
+
+    def __init__(self, gate: Gate, exclusive: bool) -> None:
+        self._gate = gate
+        self._exclusive = exclusive
+
+    def __aenter__(self) -> Coroutine[Any, Any, None]:
+        return self._gate._acquire(self._exclusive)  # awaited by `async with` itself
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._gate._release(self._exclusive)
