@@ -19,7 +19,7 @@ from tminus.core.redact import _SECRET_WORD, REDACTED, _may_name_secret
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine import session as session_module
 from tminus.engine.pacer import Pacer
-from tminus.engine.runner import CheckRunner
+from tminus.engine.runner import CheckRunner, may_act
 from tminus.engine.session import create_session, load_events
 from tminus.plan.loader import parse_plan
 
@@ -57,6 +57,23 @@ async def test_a_command_check_runs_only_once_its_start_is_on_disk(monkeypatch):
     (result,) = (await runner.run(actor="alice")).values()
     session.close()
     assert result.outcome is Outcome.PASS, result.message
+
+
+@pytest.mark.parametrize(
+    ("check", "acts"),
+    [
+        ('kind = "http", url = "http://127.0.0.1:9/"', False),
+        ('kind = "http", url = "http://127.0.0.1:9/", method = "HEAD"', False),
+        ('kind = "http", url = "http://127.0.0.1:9/", method = "POST"', True),
+        ('kind = "http", url = "http://127.0.0.1:9/", method = "DELETE"', True),
+        ('kind = "command", argv = ["true"]', True),
+        ('kind = "tcp", host = "127.0.0.1", port = 9', False),
+    ],
+)
+def test_only_a_check_that_may_act_waits_for_its_start_on_disk(check: str, acts: bool):
+    plan = parse_plan(PLAN + item("c", check))
+    (spec,) = [i.check for _, _, i in plan.items()]
+    assert may_act(spec) is acts
 
 
 async def test_every_finished_check_follows_its_start_with_the_actor(http_server):

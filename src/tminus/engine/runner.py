@@ -31,10 +31,19 @@ if TYPE_CHECKING:
 
 MAX_BACKOFF = 30.0
 WINDOW = 2  # check tasks alive at once, as a multiple of the concurrency
-# Kinds whose check.started is on disk before the check runs: a command can change the
-# world. The others (read-only probes) queue it and go on: the writer keeps seq order, so
-# once check.finished is durable the start is too, and no slot waits on the disk.
-DURABLE_START = frozenset({"command"})
+# A check that may act (a command, an http request other than GET/HEAD/OPTIONS) runs only
+# once its check.started is on disk. Read-only probes queue it and go on: check.finished
+# is written only after the start is known durable, and no gate slot waits on the disk.
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def may_act(spec: CheckSpec) -> bool:
+    if spec.kind == "command":
+        return True
+    method = getattr(spec, "method", None)
+    return spec.kind == "http" and str(method).upper() not in READ_ONLY_METHODS
+
+
 # checks starting, and results being recorded, per turn of the event loop: each is a few
 # hundred microseconds of work, so a turn stays within a few milliseconds (see Pacer)
 PACE = 16
@@ -226,7 +235,7 @@ class CheckRunner:
                     # typed: checked by construction, so the writer skips the schema walk
                     event = CheckStarted(item=item_id, run=run_id, kind=spec.kind, phase=phase.id)
                     started = self.session.submit(event, actor)
-                    if spec.kind in DURABLE_START:  # it may act: on disk before it runs
+                    if may_act(spec):  # on disk before it runs
                         await asyncio.wrap_future(started)
                 if listener:
                     listener(item_id, None)
