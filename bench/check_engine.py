@@ -2,7 +2,8 @@
 
 Concurrency 100, so the ideal wall time for 1,000 checks is 1,000 x 0.1 s / 100 = 1 s. At
 each size (default 1,000, 5,000 and 10,000 checks), in the same run and each in a fresh
-process: tminus's CheckRunner (every result recorded in a session file), and PLAIN, a
+process: tminus's CheckRunner (every result recorded in a session file, with the
+collector settings `tminus check` uses), and PLAIN, a
 25-line aiohttp script doing the same requests and the same JSON test. Both measure wall
 time, CPU time (user + system) over the same span, the event loop's worst stall (a 10 ms
 ticker that records its own lateness, and the loop thread's own CPU time in that tick
