@@ -11,14 +11,12 @@ from pathlib import Path
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import (
-    Event,
     SessionError,
     SessionLocked,
     create_session,
     current_actor,
-    open_session,
 )
-from tminus.engine.state import SessionState, apply, apply_sample, fold_file
+from tminus.engine.snapshot import fold_log, keep_snapshots, resume_session
 from tminus.plan.model import DemoConfig, Plan
 
 
@@ -78,6 +76,7 @@ def run_demo(
     world = make_world(plan.backends.demo, plan.launch.t0)
     backends = build_backends(plan, world=world)
     session = create_session(f"{plan.launch.name}-demo")
+    keep_snapshots(session)
     engine = ConsoleEngine(
         plan, backends, session=session, clock=world.clock, actor=current_actor(actor)
     )
@@ -110,24 +109,17 @@ class Prepared:
     notice: str = ""
 
 
-def last_writer(events: list[Event]) -> str:
-    """Who wrote the session last: the actor of its newest event that names one."""
-    return next((e.actor for e in reversed(events) if e.actor), "")
-
-
 def prepare_take_over(plan: Plan, plan_path: str, actor: str | None = None) -> Prepared:
     """`tminus run --take-over`: continue writing the plan's unfinished session once its
     writer is gone, recorded as session.taken_over naming that writer."""
     from tminus.backends.factory import build_backends
     from tminus.core.errors import UsageError
-    from tminus.engine.session import load_events
-    from tminus.engine.state import fold
 
     path, _ = unfinished_session(plan_path)
     if path is None:
         raise UsageError("no unfinished session of this plan to take over")
     try:
-        writer = open_session(path)
+        writer, state = resume_session(path)
     except SessionLocked as exc:
         raise UsageError(
             f"{exc}; --take-over works once that console has quit"
@@ -135,11 +127,8 @@ def prepare_take_over(plan: Plan, plan_path: str, actor: str | None = None) -> P
         ) from None
     except SessionError as exc:
         raise UsageError(f"cannot take over: {exc}") from None
-    loaded = load_events(path)
-    previous = last_writer(loaded.events)
-    engine = ConsoleEngine(
-        plan, build_backends(plan), session=writer, state=fold(loaded.events), actor=actor
-    )
+    previous = state.last_actor  # who wrote the session last
+    engine = ConsoleEngine(plan, build_backends(plan), session=writer, state=state, actor=actor)
 
     async def take_over() -> None:
         await engine.start(mode="run", plan_path=plan_path, resumed=True, taken_over_from=previous)
@@ -166,14 +155,10 @@ def prepare_run(
     backends = build_backends(plan)
     who = current_actor(actor)
     if path is not None and not read_only:
-        resumed_state = SessionState()
         try:
-            # the log is read once: the writer hands each event to the fold as it checks it
-            writer = open_session(
-                path,
-                on_load=lambda ev: apply(resumed_state, ev),
-                on_sample=lambda obj: apply_sample(resumed_state, obj),
-            )
+            # the snapshot of the fold beside the log, then the log after it, read once:
+            # the writer hands each event to the fold as it checks it
+            writer, resumed_state = resume_session(path)
         except SessionLocked as exc:
             # said once: the lock's own message already ends "open it read-only"
             read_only = True
@@ -195,7 +180,7 @@ def prepare_run(
         state, offset = None, 0
         if path is not None:
             try:
-                state, scanned = fold_file(path)
+                state, scanned = fold_log(path)
             except SessionError as exc:
                 return Prepared(
                     ConsoleEngine(plan, backends, session=None, read_only=True), None, str(exc)
@@ -222,6 +207,7 @@ def prepare_run(
 
         return Prepared(engine, follow_live, notice)
     writer = create_session(plan.launch.name)
+    keep_snapshots(writer)
     engine = ConsoleEngine(plan, backends, session=writer, actor=who)
 
     async def begin() -> None:

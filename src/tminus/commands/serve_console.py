@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock
 from tminus.engine.console import ConsoleEngine
-from tminus.engine.session import SessionLocked, load_events, open_session
-from tminus.engine.state import fold
+from tminus.engine.session import SessionLocked
+from tminus.engine.snapshot import resume_session
 from tminus.plan.model import Plan
 
 if TYPE_CHECKING:
@@ -42,9 +42,9 @@ def prepare_writer(path: Path) -> tuple[ConsoleEngine, Callable[[], Awaitable[No
     from tminus.commands.served_session import plan_for
 
     plan = plan_for(path)
-    writer = open_session(path)
+    # one read: the snapshot of the fold beside the log, then the lines after it
+    writer, state = resume_session(path)
     backends, clock = _backends(plan)
-    state = fold(load_events(path).events)
     engine = ConsoleEngine(plan, backends, session=writer, state=state, clock=clock)
 
     async def resume() -> None:

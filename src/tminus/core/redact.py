@@ -170,3 +170,34 @@ def json_is_clean(text: str) -> bool:
     with _lock:
         values = tuple(_values)
     return all(_json_plain(v) and v not in text for v in values)
+
+
+def has_registered_secret(text: str) -> bool:
+    """Whether a registered secret (or one JSON would escape) may be in this JSON text."""
+    with _lock:
+        values = tuple(_values)
+    return not all(_json_plain(v) and v not in text for v in values)
+
+
+def scrub_values(value: Any) -> Any:
+    """`value` with every registered secret replaced in every string, keys included, at
+    any depth; unlike `scrub`, no key is blanked for its name (for state keyed by plan
+    ids, such as an item called `secrets-rotated`, whose fields were scrubbed when
+    logged)."""
+    pattern = _pattern
+    if pattern is None:
+        return value
+    return _scrub_values(value, pattern)
+
+
+def _scrub_values(value: Any, pattern: re.Pattern[str]) -> Any:
+    if isinstance(value, dict):
+        return {
+            (pattern.sub(REDACTED, k) if isinstance(k, str) else k): _scrub_values(v, pattern)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub_values(v, pattern) for v in value]
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    return value

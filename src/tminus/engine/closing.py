@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tminus.engine.events import OUTCOMES
-from tminus.engine.session import Event, SessionError, open_session
-from tminus.engine.state import SessionState, apply
+from tminus.engine.session import Event, SessionError
+from tminus.engine.snapshot import resume_session
 
 
 class AlreadyClosed(SessionError):
@@ -18,8 +18,7 @@ def close_session_file(path: Path, outcome: str, note: str, actor: str) -> Event
     another process holds is refused (SessionLocked); a closed one is refused too."""
     if outcome not in OUTCOMES:
         raise ValueError(f"--outcome must be one of {', '.join(OUTCOMES)}")
-    state = SessionState()
-    writer = open_session(path, on_load=lambda ev: apply(state, ev))
+    writer, state = resume_session(path)
     try:
         if state.closed:
             raise AlreadyClosed(

@@ -232,6 +232,17 @@ def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     return fd
 
 
+@dataclass(frozen=True)
+class LogPosition:
+    """Where a fold of a log stands: the bytes and lines read, the last seq folded. A scan
+    can start here (after a snapshot of the fold) instead of at the first line."""
+
+    offset: int = 0
+    lines: int = 0
+    last_seq: int = 0
+    count: int = 0  # valid events folded
+
+
 @dataclass
 class ScanResult:
     warnings: list[str]
@@ -239,34 +250,51 @@ class ScanResult:
     last_seq: int
     count: int
     newer: str = ""
+    lines: int = 0  # complete lines read, counted from the first line of the file
+
+    @property
+    def position(self) -> LogPosition:
+        return LogPosition(self.good_bytes, self.lines, self.last_seq, self.count)
 
 
 def scan_events(
     path: Path,
     visit: Callable[[Event], None],
     on_sample: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    start: LogPosition | None = None,
+    stop: int | None = None,
 ) -> ScanResult:
     """Read a session file once, line by line, handing each valid event to `visit`; no
     list is kept, so a week-long log folds in bounded memory. Damaged lines are reported
     with their number and skipped; only a last line without its newline is a torn write.
     `on_sample` takes `metric.sample` lines as plain checked objects (most of a long
-    log), skipping the Event wrapper."""
+    log), skipping the Event wrapper. `start` continues a scan that stopped there (a
+    snapshot's position); `stop` reads no byte at or past that offset (what a writer has
+    made durable)."""
     try:
         fd = open_regular(path, os.O_RDONLY)
     except FileNotFoundError:
         raise SessionError(f"{path}: no such session file") from None
+    begin = start or LogPosition()
     warnings: list[str] = []
     newer = ""
-    good = pos = lineno = last_seq = count = 0
+    good = pos = begin.offset
+    lineno, last_seq, count = begin.lines, begin.last_seq, begin.count
     with os.fdopen(fd, "rb") as fh:
+        if pos:
+            fh.seek(pos)
         for chunk in fh:
-            lineno += 1
             if not chunk.endswith(b"\n"):
-                warnings.append(
-                    f"{path.name}:{lineno}: torn last line ignored "
-                    "(no newline: the write was cut short)"
-                )
+                if stop is None:
+                    warnings.append(
+                        f"{path.name}:{lineno + 1}: torn last line ignored "
+                        "(no newline: the write was cut short)"
+                    )
                 break
+            if stop is not None and pos + len(chunk) > stop:
+                break
+            lineno += 1
             pos = good = pos + len(chunk)
             if not chunk.strip():
                 continue
@@ -295,7 +323,7 @@ def scan_events(
             else:
                 assert event is not None
                 visit(event)
-    return ScanResult(warnings, good, last_seq, count, newer)
+    return ScanResult(warnings, good, last_seq, count, newer, lineno)
 
 
 def load_events(path: Path) -> LoadResult:
@@ -416,9 +444,12 @@ class SessionWriter:
         resume: bool,
         on_load: Callable[[Event], None] | None = None,
         on_sample: Callable[[dict[str, Any]], None] | None = None,
+        start: LogPosition | None = None,
     ) -> None:
         """`on_load` (and `on_sample`) see every event already in the file when resuming:
-        the one read of the log, so the caller folds its state in the same pass."""
+        the one read of the log, so the caller folds its state in the same pass. `start`:
+        the caller already folded the log up to there (a snapshot), so only the rest is
+        read."""
         self.path = path
         self.os_user = os_user()
         self.lock_path = path.with_suffix(".lock")
@@ -427,10 +458,12 @@ class SessionWriter:
         self._batch_listeners: list[BatchListener] = []
         self._seq_lock = threading.Lock()
         self.recovered: list[str] = []
+        self._close_hooks: list[Callable[[], None]] = []
+        self.position = LogPosition()  # where the resume read stopped
         try:
             self._seq = 0
             if resume:
-                loaded = scan_events(path, on_load or (lambda _event: None), on_sample)
+                loaded = scan_events(path, on_load or (lambda _event: None), on_sample, start=start)
                 if loaded.newer:
                     raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
@@ -441,9 +474,13 @@ class SessionWriter:
                     os.ftruncate(fd, loaded.good_bytes)
                     os.fsync(fd)
                 self._seq = loaded.last_seq
+                self.position = loaded.position
             else:  # a new file: never one that is already there
                 fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL)
             os.fchmod(fd, 0o600)
+            # bytes on disk and fsynced: a reader of our own file (the snapshot keeper)
+            # never reads past it, so a batch that fails and is cut is never folded
+            self.durable_size = os.fstat(fd).st_size
             self._fh = os.fdopen(fd, "ab", buffering=0)
             _fsync_dir(path.parent)
         except BaseException:
@@ -490,6 +527,11 @@ class SessionWriter:
     def subscribe(self, listener: Listener) -> None:
         """Called from the writer thread after each event is durable, in seq order."""
         self._listeners.append(listener)
+
+    def on_close(self, hook: Callable[[], None]) -> None:
+        """Called once by `close`, after the last write and while the lock is still held
+        (a last snapshot of the fold is written there)."""
+        self._close_hooks.append(hook)
 
     def subscribe_batch(self, listener: BatchListener) -> None:
         """Called from the writer thread once per durable batch (one wake-up, not one per
@@ -553,8 +595,10 @@ class SessionWriter:
             fd = self._fh.fileno()
             start = os.fstat(fd).st_size
             try:
-                _write_whole(self._fh, b"".join(line for line, _, _ in batch))
+                data = b"".join(line for line, _, _ in batch)
+                _write_whole(self._fh, data)
                 os.fsync(fd)
+                self.durable_size = start + len(data)
             except OSError as exc:
                 error = SessionError(f"cannot write {self.path}: {exc}")
                 with contextlib.suppress(OSError):  # cut the torn line: the log stays whole
@@ -595,7 +639,12 @@ class SessionWriter:
         self._thread.join(timeout=10)
         with contextlib.suppress(OSError):
             self._fh.close()
-        self._release_lock()
+        try:
+            for hook in self._close_hooks:
+                with contextlib.suppress(Exception):  # a snapshot must never cost the log
+                    hook()
+        finally:
+            self._release_lock()
 
     def __enter__(self) -> SessionWriter:
         return self
@@ -623,8 +672,9 @@ def open_session(
     path: Path,
     on_load: Callable[[Event], None] | None = None,
     on_sample: Callable[[dict[str, Any]], None] | None = None,
+    start: LogPosition | None = None,
 ) -> SessionWriter:
-    return SessionWriter(path, resume=True, on_load=on_load, on_sample=on_sample)
+    return SessionWriter(path, resume=True, on_load=on_load, on_sample=on_sample, start=start)
 
 
 def session_files(directory: Path | None = None) -> Iterator[Path]:

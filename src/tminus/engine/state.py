@@ -98,6 +98,7 @@ class SessionState:
     started: str | None = None
     last_ts: str | None = None
     last_seq: int = 0
+    last_actor: str = ""  # of the newest event that names one (who wrote the session last)
     closed: bool = False
     outcome: str = ""  # launched, rolled-back, aborted: set by session.closed
     closed_by: Stamp | None = None
@@ -363,6 +364,8 @@ def apply(state: SessionState, ev: Event) -> None:
     """Fold one (schema-checked) event into the state."""
     state.last_seq = ev.seq
     state.last_ts = ev.ts
+    if ev.actor:
+        state.last_actor = ev.actor
     FOLDS[ev.type](state, ev)
 
 
@@ -378,6 +381,8 @@ def apply_sample(state: SessionState, obj: dict[str, Any]) -> None:
     building an Event (most of a long log)."""
     state.last_seq = int(obj["seq"])
     state.last_ts = ts = str(obj["ts"])
+    if obj.get("actor"):
+        state.last_actor = str(obj["actor"])
     metric, value = str(obj["metric"]), obj["value"]
     state.metrics[metric] = (ts, value)
     samples = state.samples.get(metric)
@@ -395,8 +400,9 @@ def fold_file(path: Path) -> tuple[SessionState, ScanResult]:
 
 
 def clone(state: SessionState) -> SessionState:
-    """A copy later folds cannot change: mutable parts copied, immutable results and
-    stamps shared. Far cheaper than deepcopy (replay keeps a few as checkpoints)."""
+    """A copy later folds cannot change: every part a fold changes in place is copied,
+    immutable results and stamps (replaced, never changed) shared. Far cheaper than
+    deepcopy (replay keeps a few as checkpoints; the snapshot keeper one)."""
     new = copy.copy(state)
     new.items = {
         k: dataclasses.replace(
@@ -406,10 +412,29 @@ def clone(state: SessionState) -> SessionState:
     }
     new.signoffs = dict(state.signoffs)
     new.refusals = dict(state.refusals)
-    new.triggers = {k: dataclasses.replace(v) for k, v in state.triggers.items()}
+    new.triggers = {
+        k: dataclasses.replace(v, alerts={s: dataclasses.replace(a) for s, a in v.alerts.items()})
+        for k, v in state.triggers.items()
+    }
     new.metrics = dict(state.metrics)
     new.samples = {k: deque(v, maxlen=v.maxlen) for k, v in state.samples.items()}
     new.notes = list(state.notes)
     new.criteria = dict(state.criteria)
     new.info = dict(state.info)
+    # folded in place by their own modules: each copy needs its own
+    new.notify = {k: dataclasses.replace(v) for k, v in state.notify.items()}
+    rb = state.rollback
+    new.rollback = dataclasses.replace(
+        rb,
+        triggers=list(rb.triggers),
+        steps={k: dataclasses.replace(v) for k, v in rb.steps.items()},
+    )
+    ro = state.rollout
+    new.rollout = dataclasses.replace(
+        ro,
+        regions=dict(ro.regions),
+        history=[dict(h) for h in ro.history],
+        failed=dict(ro.failed) if ro.failed is not None else None,
+        drift=dict(ro.drift),
+    )
     return new

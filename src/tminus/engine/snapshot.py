@@ -1,0 +1,416 @@
+"""Snapshots of the folded state beside the session log, so a week-long session opens fast.
+
+`<id>.snapshot` (0600, in the session's private folder) holds the fold of the log's first
+`offset` bytes, with the position reached (bytes, lines, last seq, events) and a SHA-256
+of those bytes. Opening a session loads it, checks it, and folds only the lines after it.
+Any doubt (missing, unreadable, not ours, a symlink, another format or layout, another
+session, a log shorter than the snapshot or different in its first bytes) means a full
+fold from the log, and a debug line says why: the log stays the only source of truth, and
+deleting every snapshot changes nothing but speed.
+
+A snapshot is never made from the console's live state: the keeper folds the log itself,
+as written to disk, in a thread of its own (every `EVERY_EVENTS` events or `EVERY_SECONDS`
+seconds, and once more when the writer closes), so by construction it is the same fold
+a full read would give. It is written to a temporary file and renamed over the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import threading
+import types
+import typing
+from collections import deque
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from tminus.core.redact import has_registered_secret, scrub_values
+from tminus.engine.session import (
+    Event,
+    LogPosition,
+    ScanResult,
+    SessionError,
+    SessionWriter,
+    open_regular,
+    open_session,
+    scan_events,
+)
+from tminus.engine.state import (
+    RESULT_HISTORY,
+    SAMPLE_HISTORY,
+    SessionState,
+    apply,
+    apply_sample,
+    clone,
+)
+
+log = logging.getLogger("tminus.snapshot")
+
+FORMAT = "tminus-state-snapshot"
+VERSION = 1  # bump when SessionState (or what it holds) changes shape
+# what the fold keeps: a snapshot made under other bounds is another fold
+LAYOUT = {"result_history": RESULT_HISTORY, "sample_history": SAMPLE_HISTORY}
+EVERY_EVENTS = 2000
+EVERY_SECONDS = 300.0
+MAX_SNAPSHOT = 256 * 1024 * 1024  # bytes: a larger file is not one of ours
+_CHUNK = 1 << 20
+_encode = json.JSONEncoder(
+    separators=(",", ":"), ensure_ascii=False, default=lambda o: _plain(o)
+).encode
+
+
+def snapshot_path(log_path: Path) -> Path:
+    return log_path.with_suffix(".snapshot")
+
+
+def digest_of(path: Path, stop: int, hasher: Any = None) -> Any:
+    """SHA-256 of a file's first `stop` bytes (continuing `hasher` from its own end)."""
+    h = hasher if hasher is not None else hashlib.sha256()
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        done = 0
+        while done < stop:
+            block = fh.read(min(_CHUNK, stop - done))
+            if not block:
+                raise SessionError(f"{path}: shorter than {stop} bytes")
+            h.update(block)
+            done += len(block)
+    return h
+
+
+# ---------------------------------------------------------------- state <-> JSON
+def _plain(obj: Any) -> Any:
+    """The JSON shape of what json cannot write itself: dataclasses and bounded deques."""
+    if isinstance(obj, deque):
+        return {"maxlen": obj.maxlen, "items": list(obj)}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    raise TypeError(f"cannot put {type(obj).__name__} in a snapshot")
+
+
+Decode = Callable[[Any], Any]
+_decoders: dict[Any, Decode] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _decoder(hint: Any) -> Decode:
+    """A decoder for one type hint, built once: the snapshot's JSON back into the exact
+    objects the fold keeps (tuples, deques with their bound, enums, dataclasses)."""
+    found = _decoders.get(hint)
+    if found is not None:
+        return found
+    made = _make_decoder(hint)
+    _decoders[hint] = made
+    return made
+
+
+def _make_decoder(hint: Any) -> Decode:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any or hint in (str, int, float, bool, type(None)):
+        return _same
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_decoder(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) != 1:
+            return _same  # unions of plain values: as read
+        one = _decoder(inner[0])
+        return lambda v: None if v is None else one(v)
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            item = _decoder(args[0])
+            return lambda v: tuple(item(x) for x in v)
+        parts = [_decoder(a) for a in args]
+        if all(p is _same for p in parts):
+            return tuple
+        return lambda v: tuple(p(x) for p, x in zip(parts, v, strict=True))
+    if origin is list:
+        item = _decoder(args[0])
+        return list if item is _same else (lambda v: [item(x) for x in v])
+    if origin is dict:
+        val = _decoder(args[1])
+        return dict if val is _same else (lambda v: {k: val(x) for k, x in v.items()})
+    if origin is deque:
+        item = _decoder(args[0])
+        return lambda v: deque(
+            v["items"] if item is _same else map(item, v["items"]), maxlen=v["maxlen"]
+        )
+    raise TypeError(f"snapshot: no decoder for {hint!r}")
+
+
+def _dataclass_decoder(cls: type) -> Decode:
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, f.init) for f in dataclasses.fields(cls)]
+    decoders: dict[str, Decode] = {}
+
+    def decode(v: dict[str, Any]) -> Any:
+        if not decoders:  # filled on first use: hints may point back at this class
+            decoders.update({name: _decoder(hints[name]) for name, _ in fields})
+        if v.keys() != {name for name, _ in fields}:
+            raise ValueError(f"{cls.__name__}: fields {sorted(v)} do not match")
+        return cls(**{name: decoders[name](v[name]) for name, _ in fields})
+
+    return decode
+
+
+def encode_state(state: SessionState) -> str:
+    """The state as JSON text, with every registered secret replaced (its fields were
+    scrubbed when they were logged: secret-named keys are blank there already)."""
+    text = _encode(state)
+    if has_registered_secret(text):
+        text = _encode(scrub_values(json.loads(text)))
+    return text
+
+
+def decode_state(obj: Any) -> SessionState:
+    state = _decoder(SessionState)(obj)
+    assert isinstance(state, SessionState)
+    return state
+
+
+# ---------------------------------------------------------------- the file
+@dataclasses.dataclass
+class Loaded:
+    state: SessionState
+    position: LogPosition
+    hasher: Any  # SHA-256 of the log's first position.offset bytes, to continue
+
+
+def write_snapshot(log_path: Path, state: SessionState, position: LogPosition, digest: str) -> None:
+    """Atomically: a temporary file (0600, never following a link), fsync, rename."""
+    head = json.dumps(
+        {
+            "format": FORMAT,
+            "version": VERSION,
+            "layout": LAYOUT,
+            "session": log_path.stem,
+            "offset": position.offset,
+            "lines": position.lines,
+            "last_seq": position.last_seq,
+            "count": position.count,
+            "sha256": digest,
+        },
+        separators=(",", ":"),
+    )
+    body = f'{head[:-1]},"state":{encode_state(state)}}}\n'.encode()
+    final = snapshot_path(log_path)
+    tmp = final.with_name(final.name + ".tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()  # a leftover of a crash (unlink removes a link, never its target)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+class Invalid(Exception):
+    """Why a snapshot is not used."""
+
+
+def load_snapshot(log_path: Path) -> Loaded | None:
+    """The snapshot of this log when it can be trusted, else None (and a debug line)."""
+    path = snapshot_path(log_path)
+    try:
+        return _load(log_path, path)
+    except FileNotFoundError:
+        log.debug("%s: no snapshot, folding the whole log", log_path.name)
+    except (Invalid, SessionError, OSError, ValueError, TypeError, KeyError) as exc:
+        log.debug("%s: snapshot not used (%s), folding the whole log", log_path.name, exc)
+    return None
+
+
+def _load(log_path: Path, path: Path) -> Loaded:
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        raw = fh.read(MAX_SNAPSHOT + 1)
+    if len(raw) > MAX_SNAPSHOT:
+        raise Invalid("larger than a snapshot can be")
+    obj = json.loads(raw)
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise Invalid("not a snapshot")
+    if obj.get("version") != VERSION or obj.get("layout") != LAYOUT:
+        raise Invalid(f"made by another version ({obj.get('version')})")
+    if obj.get("session") != log_path.stem:
+        raise Invalid(f"of another session ({obj.get('session')!r})")
+    pos = LogPosition(
+        int(obj["offset"]), int(obj["lines"]), int(obj["last_seq"]), int(obj["count"])
+    )
+    if min(pos.offset, pos.lines, pos.last_seq, pos.count) < 0:
+        raise Invalid("a negative position")
+    fd = open_regular(log_path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size < pos.offset:
+            raise Invalid(f"the log is shorter ({size} bytes) than the snapshot ({pos.offset})")
+        if pos.offset:
+            fh.seek(pos.offset - 1)
+            if fh.read(1) != b"\n":
+                raise Invalid("its offset is not at the end of a line")
+    hasher = digest_of(log_path, pos.offset)
+    if hasher.hexdigest() != obj.get("sha256"):
+        raise Invalid("the log's first bytes differ from the ones it folded")
+    state = decode_state(obj["state"])
+    if state.last_seq != pos.last_seq:
+        raise Invalid("its state and position disagree")
+    return Loaded(state, pos, hasher)
+
+
+# ---------------------------------------------------------------- opening a log
+def _folder(state: SessionState) -> tuple[Callable[[Event], None], Callable[[Any], None]]:
+    return (lambda ev: apply(state, ev)), (lambda obj: apply_sample(state, obj))
+
+
+def fold_log(path: Path) -> tuple[SessionState, ScanResult]:
+    """`state.fold_file` with the snapshot: its state, then only the lines after it.
+    Warnings name only lines after the snapshot (the ones before were reported when the
+    snapshot was made)."""
+    loaded = load_snapshot(path)
+    state = loaded.state if loaded is not None else SessionState()
+    visit, sample = _folder(state)
+    scanned = scan_events(path, visit, sample, start=loaded.position if loaded else None)
+    return state, scanned
+
+
+def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter, SessionState]:
+    """Open a session for writing with its folded state (snapshot + the lines after it,
+    or the whole log), and keep snapshots of it from then on."""
+    loaded = load_snapshot(path)
+    state = loaded.state if loaded is not None else SessionState()
+    visit, sample = _folder(state)
+    writer = open_session(path, visit, sample, start=loaded.position if loaded else None)
+    if snapshots:
+        try:
+            written = loaded.position.offset if loaded is not None else -1
+            hasher = loaded.hasher if loaded is not None else None
+            start = loaded.position.offset if loaded is not None else 0
+            hasher = _continue(path, start, writer.position.offset, hasher)
+            SnapshotKeeper(writer, clone(state), writer.position, hasher, written=written)
+        except (OSError, SessionError) as exc:  # snapshots only ever cost speed
+            log.debug("%s: no snapshots kept (%s)", path.name, exc)
+    return writer, state
+
+
+def _continue(path: Path, start: int, stop: int, hasher: Any) -> Any:
+    """The SHA-256 of the first `stop` bytes, continuing one of the first `start`."""
+    if hasher is None or start == 0:
+        return digest_of(path, stop)
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        fh.seek(start)
+        left = stop - start
+        while left > 0:
+            block = fh.read(min(_CHUNK, left))
+            if not block:
+                raise SessionError(f"{path}: shorter than {stop} bytes")
+            hasher.update(block)
+            left -= len(block)
+    return hasher
+
+
+def keep_snapshots(writer: SessionWriter) -> SnapshotKeeper:
+    """Snapshots for a new session (nothing folded yet)."""
+    return SnapshotKeeper(writer, SessionState(), LogPosition(), hashlib.sha256(), written=0)
+
+
+class SnapshotKeeper:
+    """Folds the writer's log as it lands on disk, in its own thread, and writes a
+    snapshot every `every_events` events or `every_seconds` seconds (when something new
+    was written), and once more when the writer closes."""
+
+    def __init__(
+        self,
+        writer: SessionWriter,
+        base: SessionState,
+        position: LogPosition,
+        hasher: Any,
+        *,
+        written: int,
+        every_events: int = EVERY_EVENTS,
+        every_seconds: float = EVERY_SECONDS,
+    ) -> None:
+        self.writer = writer
+        self.path = writer.path
+        self.state = base  # the fold of the log's first position.offset bytes
+        self.position = position
+        self.hasher = hasher
+        self.written = written  # the offset of the snapshot on disk (-1: none trusted)
+        self.every_events = every_events
+        self.every_seconds = every_seconds
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = False
+        writer.subscribe_batch(self._on_batch)
+        writer.on_close(self.close)
+        self._thread = threading.Thread(
+            target=self._run, name=f"session-snapshot-{self.path.stem}", daemon=True
+        )
+        self._thread.start()
+        if self.written != self.position.offset:  # none yet, or an old one: correct it
+            self._wake.set()
+
+    def _on_batch(self, events: list[Event]) -> None:
+        self._pending += len(events)
+        if self._pending >= self.every_events:
+            self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self.every_seconds)
+            self._wake.clear()
+            if self._stop:
+                return
+            self._pending = 0
+            try:
+                self.snapshot()
+            except Exception as exc:  # a full disk, say: the log itself goes on
+                log.debug("%s: snapshot not written (%s)", self.path.name, exc)
+
+    def advance(self) -> None:
+        """Fold what the writer made durable since the last advance."""
+        stop = self.writer.durable_size
+        if stop <= self.position.offset:
+            return
+        visit, sample = _folder(self.state)
+        scanned = scan_events(self.path, visit, sample, start=self.position, stop=stop)
+        self.hasher = _continue(self.path, self.position.offset, scanned.good_bytes, self.hasher)
+        self.position = scanned.position
+
+    def snapshot(self) -> bool:
+        """Advance and write a snapshot if the log grew since the last one."""
+        with self._lock:
+            self.advance()
+            if self.position.offset == self.written:
+                return False
+            write_snapshot(self.path, self.state, self.position, self.hasher.hexdigest())
+            self.written = self.position.offset
+            return True
+
+    def close(self) -> None:
+        """The writer closes (its last event is on disk): stop, and write the last one."""
+        self._stop = True
+        self._wake.set()
+        self._thread.join(timeout=10)
+        try:
+            self.snapshot()
+        except Exception as exc:
+            log.debug("%s: last snapshot not written (%s)", self.path.name, exc)
