@@ -219,6 +219,8 @@ def test_prune_removes_old_sessions_and_never_an_open_or_resumable_one() -> None
     held = write_session("held", started=old, mode="demo", plan="<default plan>")
     recent = write_session("recent", started=now, mode="demo", plan="<default plan>")
     writer = SessionWriter(held, resume=True)  # someone has it open right now
+    for path in (demo, held):  # a snapshot of the fold beside the log
+        path.with_suffix(".snapshot").write_text("{}")
     try:
         dry = run("sessions", "prune", "--older-than", "30d", "--dry-run")
         assert dry.returncode == 0 and "would remove 2 sessions" in dry.stdout
@@ -227,6 +229,8 @@ def test_prune_removes_old_sessions_and_never_an_open_or_resumable_one() -> None
         assert {Path(i.path) for i in result.removed} == {demo, done}
         assert {Path(i.path) for i in result.kept_open} == {resumable, held}
         assert not demo.exists() and not done.exists()
+        assert not demo.with_suffix(".snapshot").exists()
+        assert held.with_suffix(".snapshot").exists()
         assert resumable.exists() and held.exists() and recent.exists()
     finally:
         writer.close(mark_closed=False)

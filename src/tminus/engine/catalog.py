@@ -233,7 +233,8 @@ def prune(
             kept.append(info)
             continue
         if not dry_run:
-            for part in (path, path.with_suffix(".lock")):
+            snapshot = path.with_suffix(".snapshot")  # disposable: the log's fold
+            for part in (path, path.with_suffix(".lock"), snapshot, Path(f"{snapshot}.tmp")):
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()
         removed.append(info)

@@ -1,0 +1,340 @@
+"""Snapshots of the folded state beside the log: snapshot + the lines after it folds to
+exactly what the whole log folds to, at any cut; any doubt about a snapshot means a full
+fold; the keeper writes them as the log grows and on close; secrets never reach them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import stat
+import time
+from pathlib import Path
+
+import pytest
+
+from scripted_session import record_session
+from tminus.core.redact import forget_secrets, register_secret
+from tminus.engine import snapshot as snap
+from tminus.engine.events import EVENT_TYPES
+from tminus.engine.recording import read_recording
+from tminus.engine.session import LogPosition, SessionWriter, load_events, scan_events
+from tminus.engine.state import SessionState, apply, apply_sample, clone, fold_file
+
+SECRET = "hunter2-very-secret-value"
+
+
+async def recorded(path: Path) -> Path:
+    """The scripted demo session (real engine on the demo world), then the event types it
+    does not reach, appended through the writer (schema-checked): rollout, rollback, trigger
+    holds, notifications, a resume that interrupts a running step, and the close."""
+    await record_session(path, close=False)
+    w = SessionWriter(path, resume=True)
+    series = 'region="eu-west"'
+    labels = {"region": "eu-west"}
+    for type_, fields in [
+        ("session.resumed", {"version": "0", "console_t0": "2026-12-04T16:00:00Z", "speed": 1.0}),
+        ("metric.sample", {"metric": "error_rate", "value": 0.02, "labels": labels}),
+        ("trigger.pending", {"trigger": "error-rate", "series": series, "labels": labels,
+                             "value": 0.07, "since": 1796400000.0, "metric": "error_rate"}),
+        ("trigger.pending_cleared", {"trigger": "error-rate", "series": series,
+                                     "labels": labels, "value": 0.01, "reason": "stopped"}),
+        ("trigger.pending", {"trigger": "error-rate", "series": series, "labels": labels,
+                             "value": 0.08, "since": 1796400060.0, "metric": "error_rate"}),
+        ("trigger.fired", {"trigger": "error-rate", "value": 0.08, "condition": "> 5%",
+                           "held_s": 30.0, "series": series, "labels": labels,
+                           "at": 1796400090.0, "metric": "error_rate"}),
+        ("trigger.acknowledged", {"trigger": "error-rate", "note": "looking"}),
+        ("trigger.error", {"trigger": "latency", "error": "no such field"}),
+        ("notify.sent", {"channel": "ops", "kind": "webhook", "topic": "trigger",
+                         "title": "fired", "attempt": 1, "receipt": "HTTP 200"}),
+        ("notify.failed", {"channel": "mail", "kind": "email", "topic": "trigger",
+                           "title": "fired", "attempt": 1, "error": "refused", "final": False,
+                           "retry_in": 2.0}),
+        ("rollout.requested", {"weight": 25, "previous": 5, "step": 1, "regions": ["eu"],
+                               "override": "drill", "overridden": ["bake"]}),
+        ("rollout.applied", {"weight": 25, "previous": 5, "step": 1, "regions": {"eu": 25},
+                             "at": "2026-12-04T16:05:00Z", "override": "drill"}),
+        ("rollout.drift", {"expected": 25, "regions": {"eu": 20}}),
+        ("rollout.held", {"trigger": "error-rate", "weight": 25}),
+        ("rollout.failed", {"weight": 50, "previous": 25, "regions": {"eu": None},
+                            "errors": {"eu": "timeout"}, "error": "eu: timeout"}),
+        ("rollback.armed", {"reason": "errors", "triggers": ["error-rate"],
+                            "steps": ["maint", "route"]}),
+        ("rollback.step_started", {"step": "maint", "index": 0, "title": "Maintenance"}),
+        ("rollback.step_finished", {"step": "maint", "status": "done", "output": "ok",
+                                    "duration_s": 1.5}),
+        ("rollback.step_started", {"step": "route", "index": 1}),
+        ("session.resumed", {"version": "0"}),  # the running step was interrupted
+        ("rollback.step_started", {"step": "route", "index": 1}),
+        ("rollback.step_finished", {"step": "route", "status": "skipped", "note": "by hand"}),
+        ("rollback.completed", {"outcome": "rolled back, 1 step skipped", "skipped": ["route"],
+                                "triggers_firing": []}),
+        ("trigger.cleared", {"trigger": "error-rate", "series": series, "labels": labels,
+                             "value": 0.001, "reason": "recovered", "metric": "error_rate"}),
+        ("trigger.declared", {"trigger": "security-breach", "note": "odd"}),
+        ("trigger.withdrawn", {"trigger": "security-breach", "reason": "mistake"}),
+        ("criterion.confirmed", {"criterion": "support-ready", "note": "yes"}),
+        ("phase.signed_off", {"phase": "pre-launch", "note": "go"}),
+        ("session.taken_over", {"version": "0", "previous": "bob"}),
+        ("metric.sample", {"metric": "error_rate", "value": 0.001}),
+        ("rollback.armed", {"reason": "again", "triggers": [], "steps": ["maint"]}),
+        ("rollback.aborted", {"reason": "not needed", "step": "maint"}),
+    ]:  # fmt: skip
+        w.append(type_, "carol", **fields)
+    w.close(reason="done")
+    return path
+
+
+@pytest.fixture
+async def log(tmp_path: Path) -> Path:
+    folder = tmp_path / "sessions"
+    folder.mkdir(mode=0o700)
+    return await recorded(folder / "20261204T040000Z-musicconnect-beef.jsonl")
+
+
+def line_ends(path: Path) -> list[int]:
+    ends, pos = [], 0
+    for raw in path.read_bytes().splitlines(keepends=True):
+        pos += len(raw)
+        ends.append(pos)
+    return ends
+
+
+def fold_until(path: Path, stop: int) -> tuple[SessionState, LogPosition]:
+    state = SessionState()
+    scanned = scan_events(
+        path, lambda ev: apply(state, ev), lambda o: apply_sample(state, o), stop=stop
+    )
+    return state, scanned.position
+
+
+def snapshot_at(path: Path, stop: int, state: SessionState | None = None) -> None:
+    folded, pos = fold_until(path, stop)
+    digest = hashlib.sha256(path.read_bytes()[:stop]).hexdigest()
+    snap.write_snapshot(path, state if state is not None else folded, pos, digest)
+
+
+def poisoned_snapshot(path: Path, stop: int) -> None:
+    """A snapshot with a correct fingerprint whose state says something the log never
+    did: used when trusted, so a test can tell whether it was."""
+    state, _ = fold_until(path, stop)
+    state.plan_name = "POISON"
+    snapshot_at(path, stop, state)
+
+
+def test_the_recorded_session_reaches_every_event_type(log: Path) -> None:
+    types = {e.type for e in load_events(log).events}
+    assert types == set(EVENT_TYPES)
+
+
+def test_snapshot_plus_tail_folds_to_the_full_fold_at_every_cut(log: Path) -> None:
+    full, _ = fold_file(log)
+    ends = line_ends(log)
+    cuts = sorted({0, *ends[:: max(1, len(ends) // 12)], ends[-3], ends[-2], ends[-1]})
+    assert len(cuts) > 10
+    for cut in cuts:
+        at_cut, _ = fold_until(log, cut)
+        # the snapshot's JSON round trip is exact: tuples, bounded deques, enums, stamps
+        assert snap.decode_state(json.loads(snap.encode_state(at_cut))) == at_cut
+        snapshot_at(log, cut)
+        loaded = snap.load_snapshot(log)
+        assert loaded is not None and loaded.position.offset == cut
+        state, scanned = snap.fold_log(log)
+        assert state == full, f"cut at byte {cut}"
+        assert scanned.last_seq == full.last_seq and scanned.good_bytes == ends[-1]
+        writer, resumed = snap.resume_session(log, snapshots=False)
+        writer.close(mark_closed=False)
+        assert resumed == full, f"resume, cut at byte {cut}"
+
+
+def test_a_trusted_snapshot_is_used(log: Path) -> None:
+    """The baseline of the invalidation tests: a poisoned but valid snapshot shows."""
+    poisoned_snapshot(log, line_ends(log)[20])
+    state, _ = snap.fold_log(log)
+    assert state.plan_name == "POISON"
+
+
+def test_deleting_the_snapshot_changes_nothing_but_speed(log: Path) -> None:
+    snapshot_at(log, line_ends(log)[-5])
+    with_snapshot, _ = snap.fold_log(log)
+    snap.snapshot_path(log).unlink()
+    without, _ = snap.fold_log(log)
+    assert with_snapshot == without == fold_file(log)[0]
+
+
+def _edit_prefix(log: Path) -> None:
+    data = bytearray(log.read_bytes())
+    at = data.index(b"report PT-2291 signed")
+    data[at : at + 6] = b"REPORT"  # same length: only a fingerprint of the bytes sees it
+    log.write_bytes(bytes(data))
+
+
+def _truncate(log: Path) -> None:
+    data = log.read_bytes()
+    log.write_bytes(data[: line_ends(log)[10]])
+
+
+def _rewrite_longer(log: Path) -> None:
+    data = log.read_bytes()
+    first = data.index(b"\n")
+    log.write_bytes(data[:first] + b"\n" + data[first:])  # a blank line: offsets move
+
+
+def _corrupt(log: Path) -> None:
+    path = snap.snapshot_path(log)
+    path.write_bytes(path.read_bytes()[:-50])
+
+
+def _field(key: str, value: object):  # type: ignore[no-untyped-def]
+    def change(log: Path) -> None:
+        path = snap.snapshot_path(log)
+        obj = json.loads(path.read_bytes())
+        obj[key] = value
+        path.write_text(json.dumps(obj))
+
+    return change
+
+
+def _symlink(log: Path) -> None:
+    path = snap.snapshot_path(log)
+    elsewhere = log.parent.parent / "elsewhere.snapshot"
+    path.rename(elsewhere)
+    path.symlink_to(elsewhere)
+
+
+def _foreign_owner(log: Path) -> None:
+    if os.getuid() != 0:
+        pytest.skip("changing a file's owner needs root")
+    os.chown(snap.snapshot_path(log), 12345, 12345)
+
+
+def _hard_link(log: Path) -> None:
+    os.link(snap.snapshot_path(log), log.parent.parent / "other-name")
+
+
+def _delete(log: Path) -> None:
+    snap.snapshot_path(log).unlink()
+
+
+@pytest.mark.parametrize(
+    ("spoil", "why"),
+    [
+        (_delete, "no snapshot"),
+        (_corrupt, "snapshot not used"),
+        (_field("version", snap.VERSION + 1), "another version"),
+        (_field("layout", {"result_history": 1, "sample_history": 2}), "another version"),
+        (_field("session", "20261201T000000Z-other-0000"), "another session"),
+        (_field("sha256", "0" * 64), "first bytes differ"),
+        (_field("offset", 17), "not at the end of a line"),
+        (_edit_prefix, "first bytes differ"),
+        (_truncate, "shorter"),
+        (_rewrite_longer, "snapshot not used"),
+        (_symlink, "symbolic link"),
+        (_foreign_owner, "owned by another user"),
+        (_hard_link, "hard links"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else getattr(v, "__name__", "field"),
+)
+def test_any_doubt_means_a_full_fold_and_says_why(
+    log: Path, spoil, why: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    poisoned_snapshot(log, line_ends(log)[-8])
+    spoil(log)
+    with caplog.at_level(logging.DEBUG, logger="tminus.snapshot"):
+        assert snap.load_snapshot(log) is None
+        state, _ = snap.fold_log(log)
+    assert state.plan_name != "POISON"
+    assert state == fold_file(log)[0]
+    assert any(why in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_resume_corrects_a_bad_snapshot_silently(log: Path) -> None:
+    poisoned_snapshot(log, line_ends(log)[-8])
+    _edit_prefix(log)
+    writer, state = snap.resume_session(log)
+    writer.close(mark_closed=False)
+    assert state.plan_name != "POISON" and state == fold_file(log)[0]
+    loaded = snap.load_snapshot(log)  # written again, from the log
+    assert loaded is not None and loaded.position.offset == log.stat().st_size
+    assert loaded.state == state
+
+
+def test_the_keeper_snapshots_as_the_log_grows_and_on_close(tmp_path: Path) -> None:
+    path = tmp_path / "20261204T040000Z-k-0001.jsonl"
+    writer = SessionWriter(path, resume=False)
+    keeper = snap.SnapshotKeeper(
+        writer, SessionState(), LogPosition(), hashlib.sha256(), written=0, every_events=5
+    )
+    for n in range(12):
+        writer.append("note.added", "alice", text=f"note {n}")
+    deadline = time.monotonic() + 10
+    while keeper.written < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    loaded = snap.load_snapshot(path)
+    assert loaded is not None and loaded.position.count >= 5  # written while open
+    writer.append("metric.sample", value=0.5, metric="error_rate")
+    writer.close(reason="done")
+    loaded = snap.load_snapshot(path)
+    assert loaded is not None
+    assert loaded.position.offset == path.stat().st_size  # the close is in it
+    assert loaded.state == fold_file(path)[0] and loaded.state.closed
+    mode = stat.S_IMODE(snap.snapshot_path(path).stat().st_mode)
+    assert mode == 0o600
+    assert not snap.snapshot_path(path).with_name(path.stem + ".snapshot.tmp").exists()
+
+
+def test_secrets_never_reach_a_snapshot(tmp_path: Path) -> None:
+    """A secret learnt after its line was logged (the log is scrubbed with what was known
+    then) is still kept out of the snapshot; state keyed by an id that merely names a
+    secret word (the plan's `secrets-rotated` item) keeps its key and fields."""
+    path = tmp_path / "20261204T040000Z-s-0001.jsonl"
+    writer = SessionWriter(path, resume=False)
+    writer.append("note.added", "alice", text=f"pasted {SECRET} by mistake")
+    writer.append("item.confirmed", "alice", item="secrets-rotated", note="rotated")
+    writer.close(mark_closed=False)
+    register_secret(SECRET)
+    try:
+        state, pos = fold_until(path, path.stat().st_size)
+        snapshot_at(path, pos.offset)
+        raw = snap.snapshot_path(path).read_text()
+        assert SECRET not in raw and "[redacted]" in raw
+        loaded = snap.load_snapshot(path)
+        assert loaded is not None
+        confirmed = loaded.state.items["secrets-rotated"].confirmed
+        assert confirmed is not None and confirmed.note == "rotated"
+    finally:
+        forget_secrets()
+
+
+def test_clone_is_not_changed_by_later_folds(log: Path) -> None:
+    """Replay's checkpoints and the keeper's base are clones: folding on into the original
+    must leave them as they were (rollout history, rollback steps, trigger series and
+    channels are changed in place by their folds)."""
+    events = load_events(log).events
+    for cut in range(0, len(events), 3):
+        state = SessionState()
+        for ev in events[:cut]:
+            apply(state, ev)
+        copy = clone(state)
+        for ev in events[cut:]:
+            apply(state, ev)
+        fresh = SessionState()
+        for ev in events[:cut]:
+            apply(fresh, ev)
+        assert copy == fresh, f"cut {cut}"
+
+
+def test_replay_states_match_the_fold_at_every_cursor(log: Path, monkeypatch) -> None:
+    from tminus.engine import recording
+
+    monkeypatch.setattr(recording, "CHECKPOINT_EVERY", 7)
+    rec = read_recording(log)
+    events = load_events(log).events
+    assert len(rec.checkpoints) > 3
+    for cursor in range(0, rec.count + 1, 5):
+        fresh = SessionState()
+        for ev in events[:cursor]:
+            apply(fresh, ev)
+        assert rec.state_at(cursor) == fresh, f"cursor {cursor}"
