@@ -19,7 +19,13 @@ from tminus.core.redact import forget_secrets, register_secret
 from tminus.engine import snapshot as snap
 from tminus.engine.events import EVENT_TYPES
 from tminus.engine.recording import read_recording
-from tminus.engine.session import LogPosition, SessionWriter, load_events, scan_events
+from tminus.engine.session import (
+    LogPosition,
+    ScanResult,
+    SessionWriter,
+    load_events,
+    scan_events,
+)
 from tminus.engine.state import SessionState, apply, apply_sample, clone, fold_file
 
 SECRET = "hunter2-very-secret-value"
@@ -30,6 +36,8 @@ async def recorded(path: Path) -> Path:
     does not reach, appended through the writer (schema-checked): rollout, rollback, trigger
     holds, notifications, a resume that interrupts a running step, and the close."""
     await record_session(path, close=False)
+    with open(path, "ab") as fh:
+        fh.write(b"not an event\n")  # a damaged line: reported on every open, kept
     w = SessionWriter(path, resume=True)
     series = 'region="eu-west"'
     labels = {"region": "eu-west"}
@@ -102,18 +110,19 @@ def line_ends(path: Path) -> list[int]:
     return ends
 
 
-def fold_until(path: Path, stop: int) -> tuple[SessionState, LogPosition]:
+def fold_until(path: Path, stop: int) -> tuple[SessionState, ScanResult]:
     state = SessionState()
     scanned = scan_events(
         path, lambda ev: apply(state, ev), lambda o: apply_sample(state, o), stop=stop
     )
-    return state, scanned.position
+    return state, scanned
 
 
 def snapshot_at(path: Path, stop: int, state: SessionState | None = None) -> None:
-    folded, pos = fold_until(path, stop)
+    folded, scanned = fold_until(path, stop)
     digest = hashlib.sha256(path.read_bytes()[:stop]).hexdigest()
-    snap.write_snapshot(path, state if state is not None else folded, pos, digest)
+    chosen = state if state is not None else folded
+    snap.write_snapshot(path, chosen, scanned.position, digest, scanned.warnings)
 
 
 def poisoned_snapshot(path: Path, stop: int) -> None:
@@ -130,7 +139,8 @@ def test_the_recorded_session_reaches_every_event_type(log: Path) -> None:
 
 
 def test_snapshot_plus_tail_folds_to_the_full_fold_at_every_cut(log: Path) -> None:
-    full, _ = fold_file(log)
+    full, full_scan = fold_file(log)
+    assert len(full_scan.warnings) == 1  # the damaged line
     ends = line_ends(log)
     cuts = sorted({0, *ends[:: max(1, len(ends) // 12)], ends[-3], ends[-2], ends[-1]})
     assert len(cuts) > 10
@@ -144,9 +154,12 @@ def test_snapshot_plus_tail_folds_to_the_full_fold_at_every_cut(log: Path) -> No
         state, scanned = snap.fold_log(log)
         assert state == full, f"cut at byte {cut}"
         assert scanned.last_seq == full.last_seq and scanned.good_bytes == ends[-1]
+        assert scanned.warnings == full_scan.warnings  # damage before the cut: still told
+        assert scanned.lines == full_scan.lines and scanned.count == full_scan.count
         writer, resumed = snap.resume_session(log, snapshots=False)
         writer.close(mark_closed=False)
         assert resumed == full, f"resume, cut at byte {cut}"
+        assert writer.recovered == full_scan.warnings
 
 
 def test_a_trusted_snapshot_is_used(log: Path) -> None:
@@ -296,8 +309,8 @@ def test_secrets_never_reach_a_snapshot(tmp_path: Path) -> None:
     writer.close(mark_closed=False)
     register_secret(SECRET)
     try:
-        state, pos = fold_until(path, path.stat().st_size)
-        snapshot_at(path, pos.offset)
+        _, scanned = fold_until(path, path.stat().st_size)
+        snapshot_at(path, scanned.good_bytes)
         raw = snap.snapshot_path(path).read_text()
         assert SECRET not in raw and "[redacted]" in raw
         loaded = snap.load_snapshot(path)

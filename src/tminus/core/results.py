@@ -24,6 +24,17 @@ class Outcome(StrEnum):
         return self in (Outcome.PASS, Outcome.WARN)
 
 
+_BY_VALUE = {o.value: o for o in Outcome}
+
+
+def outcome_of(value: Any) -> Outcome:
+    """`Outcome(value)` without the enum call's cost (results read back from a long log)."""
+    try:
+        return _BY_VALUE[value]
+    except (KeyError, TypeError):
+        return Outcome(value)  # raises ValueError as before
+
+
 # worst first: what an aggregate of several parts reports
 SEVERITY = [
     Outcome.ERROR,
@@ -63,7 +74,7 @@ class Part:
     def from_dict(cls, d: dict[str, Any]) -> Part:
         return cls(
             str(d.get("name", "")),
-            Outcome(d.get("outcome", "error")),
+            outcome_of(d.get("outcome", "error")),
             str(d.get("message", "")),
             d.get("value"),
         )
@@ -130,7 +141,7 @@ class CheckResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CheckResult:
         return cls(
-            outcome=Outcome(d.get("outcome", "error")),
+            outcome=outcome_of(d.get("outcome", "error")),
             message=str(d.get("message", "")),
             value=d.get("value"),
             values=dict(d.get("values") or {}),

@@ -156,12 +156,15 @@ class CheckFinished(EventData):
 
     def __post_init__(self) -> None:
         try:
-            self.check_result()
+            parsed = CheckResult.from_dict(self.result)
         except (ValueError, TypeError, AttributeError) as exc:
             raise EventSchemaError(f"result: {exc}") from None
+        # kept: the fold takes this result instead of parsing the dict a second time
+        object.__setattr__(self, "_parsed", parsed)
 
     def check_result(self) -> CheckResult:
-        return CheckResult.from_dict(self.result)
+        parsed: CheckResult = self.__dict__["_parsed"]
+        return parsed
 
 
 @dataclass(frozen=True, kw_only=True)

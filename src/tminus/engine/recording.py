@@ -118,11 +118,14 @@ class Recording:
         return state
 
     def _events(self, start: int, stop: int) -> list[Event]:
-
+        """The indexed events `start`..`stop`, each read at its own offset: a damaged or
+        out-of-order line between them was skipped on the first read, and is again."""
+        events = []
         with open(self.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            begin = self.offsets[start]
-            end = self.offsets[stop] if stop < self.count else self.size
-            return [parse_line(line) for line in m[begin:end].splitlines()]
+            for i in range(start, stop):
+                begin = self.offsets[i]
+                events.append(parse_line(m[begin : m.find(b"\n", begin)]))
+        return events
 
     def event(self, index: int) -> Event:
         return self._events(index, index + 1)[0]

@@ -19,6 +19,7 @@ import getpass
 import json
 import os
 import queue
+import re
 import secrets
 import socket
 import stat
@@ -89,6 +90,9 @@ class Event:
     actor: str | None = None
     v: int = 1
     os_user: str | None = None  # the OS account beside a person named with --as
+    # the typed payload built when the line was checked (read back from a file only): the
+    # fold reuses what it parsed (a check result) instead of parsing the line's fields again
+    payload: EventData | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
         obj: dict[str, Any] = {"v": self.v, "seq": self.seq, "ts": self.ts, "type": self.type}
@@ -144,12 +148,45 @@ def event_from_obj(obj: Any) -> Event:
     if who is not None and not isinstance(who, str):
         raise EventSchemaError(f"'os_user' is not text: {who!r}")
     data = {k: val for k, val in obj.items() if k not in ENVELOPE}
-    parse_payload(type_, data)
-    return Event(seq=seq, ts=ts, type=type_, data=data, actor=actor, v=v, os_user=who)
+    payload = parse_payload(type_, data)
+    return Event(
+        seq=seq, ts=ts, type=type_, data=data, actor=actor, v=v, os_user=who, payload=payload
+    )
 
 
 _decode = json.JSONDecoder().decode  # str in: skips json.loads' encoding detection
 _SAMPLE_KEYS = frozenset({*ENVELOPE, "metric", "value", "at"})
+# a sample line exactly as the writer lays it out (Event.to_json, MetricsPoller): read
+# without the JSON decoder; anything else (labels, NaN, escapes, another order) is decoded
+_TEXT = rb'"([^"\\\x00-\x1f]*)"'
+_SAMPLE_LINE = re.compile(
+    rb'\{"v":1,"seq":([1-9][0-9]{0,17}),"ts":' + _TEXT + rb',"type":"metric\.sample",'
+    rb'"metric":' + _TEXT + rb',"value":(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)'
+    rb'(?:,"at":' + _TEXT + rb")?\}\n?\Z"
+)
+
+
+def _laid_out_sample(raw: bytes) -> dict[str, Any] | None:
+    """The object json would decode from a sample line in the writer's layout, or None."""
+    m = _SAMPLE_LINE.match(raw)
+    if m is None:
+        return None
+    seq, ts, metric, number, at = m.groups()
+    try:
+        obj: dict[str, Any] = {
+            "v": 1,
+            "seq": int(seq),
+            "ts": ts.decode("utf-8"),
+            "type": "metric.sample",
+            "metric": metric.decode("utf-8"),
+            # as json reads a number: a fraction or an exponent makes a float
+            "value": float(number) if number.strip(b"-0123456789") else int(number),
+        }
+        if at is not None:
+            obj["at"] = at.decode("utf-8")
+    except UnicodeDecodeError:
+        return None  # the decoder says what is wrong
+    return obj
 
 
 def sample_obj(raw: bytes) -> dict[str, Any] | None:
@@ -157,6 +194,9 @@ def sample_obj(raw: bytes) -> dict[str, Any] | None:
     any other line. Checks what MetricSample checks, without building the Event."""
     if b'"type":"metric.sample"' not in raw:
         return None
+    laid_out = _laid_out_sample(raw)
+    if laid_out is not None:
+        return laid_out
     obj = _decode(raw.decode("utf-8"))
     if not isinstance(obj, dict) or obj.get("type") != "metric.sample" or obj.get("v", 1) != 1:
         return None
@@ -179,7 +219,7 @@ def parse_line(raw: bytes) -> Event:
     if len(raw) > MAX_LINE:
         raise EventSchemaError(f"line of {len(raw)} bytes is longer than an event can be")
     try:
-        obj = json.loads(raw)
+        obj = _decode(raw.decode("utf-8"))
     except RecursionError:
         raise EventSchemaError("JSON nested too deeply") from None
     except ValueError as exc:
@@ -251,6 +291,7 @@ class ScanResult:
     count: int
     newer: str = ""
     lines: int = 0  # complete lines read, counted from the first line of the file
+    torn: str = ""  # the warning about a torn last line (cut before a writer appends)
 
     @property
     def position(self) -> LogPosition:
@@ -278,7 +319,7 @@ def scan_events(
         raise SessionError(f"{path}: no such session file") from None
     begin = start or LogPosition()
     warnings: list[str] = []
-    newer = ""
+    newer = torn = ""
     good = pos = begin.offset
     lineno, last_seq, count = begin.lines, begin.last_seq, begin.count
     with os.fdopen(fd, "rb") as fh:
@@ -287,10 +328,11 @@ def scan_events(
         for chunk in fh:
             if not chunk.endswith(b"\n"):
                 if stop is None:
-                    warnings.append(
+                    torn = (
                         f"{path.name}:{lineno + 1}: torn last line ignored "
                         "(no newline: the write was cut short)"
                     )
+                    warnings.append(torn)
                 break
             if stop is not None and pos + len(chunk) > stop:
                 break
@@ -323,7 +365,7 @@ def scan_events(
             else:
                 assert event is not None
                 visit(event)
-    return ScanResult(warnings, good, last_seq, count, newer, lineno)
+    return ScanResult(warnings, good, last_seq, count, newer, lineno, torn)
 
 
 def load_events(path: Path) -> LoadResult:
@@ -458,6 +500,7 @@ class SessionWriter:
         self._batch_listeners: list[BatchListener] = []
         self._seq_lock = threading.Lock()
         self.recovered: list[str] = []
+        self.torn = ""  # the torn last line cut on resume (also in `recovered`)
         self._close_hooks: list[Callable[[], None]] = []
         self.position = LogPosition()  # where the resume read stopped
         try:
@@ -467,6 +510,7 @@ class SessionWriter:
                 if loaded.newer:
                     raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
+                self.torn = loaded.torn
                 fd = open_regular(path, os.O_WRONLY | os.O_APPEND)
                 if loaded.good_bytes < os.fstat(fd).st_size:
                     # cut the torn tail (a last line without its newline) so the next

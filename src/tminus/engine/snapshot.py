@@ -60,6 +60,7 @@ LAYOUT = {"result_history": RESULT_HISTORY, "sample_history": SAMPLE_HISTORY}
 EVERY_EVENTS = 2000
 EVERY_SECONDS = 300.0
 MAX_SNAPSHOT = 256 * 1024 * 1024  # bytes: a larger file is not one of ours
+MAX_WARNINGS = 1000  # damaged lines before the snapshot, still reported on every open
 _CHUNK = 1 << 20
 _encode = json.JSONEncoder(
     separators=(",", ":"), ensure_ascii=False, default=lambda o: _plain(o)
@@ -186,9 +187,16 @@ class Loaded:
     state: SessionState
     position: LogPosition
     hasher: Any  # SHA-256 of the log's first position.offset bytes, to continue
+    warnings: list[str]  # the damaged lines among them, as a full read reports them
 
 
-def write_snapshot(log_path: Path, state: SessionState, position: LogPosition, digest: str) -> None:
+def write_snapshot(
+    log_path: Path,
+    state: SessionState,
+    position: LogPosition,
+    digest: str,
+    warnings: list[str] | None = None,
+) -> None:
     """Atomically: a temporary file (0600, never following a link), fsync, rename."""
     head = json.dumps(
         {
@@ -201,6 +209,7 @@ def write_snapshot(log_path: Path, state: SessionState, position: LogPosition, d
             "last_seq": position.last_seq,
             "count": position.count,
             "sha256": digest,
+            "warnings": (warnings or [])[:MAX_WARNINGS],
         },
         separators=(",", ":"),
     )
@@ -268,10 +277,13 @@ def _load(log_path: Path, path: Path) -> Loaded:
     hasher = digest_of(log_path, pos.offset)
     if hasher.hexdigest() != obj.get("sha256"):
         raise Invalid("the log's first bytes differ from the ones it folded")
+    warnings = obj["warnings"]
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise Invalid("its warnings are not a list of text")
     state = decode_state(obj["state"])
     if state.last_seq != pos.last_seq:
         raise Invalid("its state and position disagree")
-    return Loaded(state, pos, hasher)
+    return Loaded(state, pos, hasher, warnings)
 
 
 # ---------------------------------------------------------------- opening a log
@@ -280,13 +292,14 @@ def _folder(state: SessionState) -> tuple[Callable[[Event], None], Callable[[Any
 
 
 def fold_log(path: Path) -> tuple[SessionState, ScanResult]:
-    """`state.fold_file` with the snapshot: its state, then only the lines after it.
-    Warnings name only lines after the snapshot (the ones before were reported when the
-    snapshot was made)."""
+    """`state.fold_file` with the snapshot: its state, then only the lines after it; the
+    damaged lines before it are reported from the snapshot, as a full read would."""
     loaded = load_snapshot(path)
     state = loaded.state if loaded is not None else SessionState()
     visit, sample = _folder(state)
     scanned = scan_events(path, visit, sample, start=loaded.position if loaded else None)
+    if loaded is not None:
+        scanned.warnings[:0] = loaded.warnings
     return state, scanned
 
 
@@ -297,13 +310,18 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
     state = loaded.state if loaded is not None else SessionState()
     visit, sample = _folder(state)
     writer = open_session(path, visit, sample, start=loaded.position if loaded else None)
+    if loaded is not None:
+        writer.recovered[:0] = loaded.warnings
     if snapshots:
         try:
             written = loaded.position.offset if loaded is not None else -1
             hasher = loaded.hasher if loaded is not None else None
             start = loaded.position.offset if loaded is not None else 0
             hasher = _continue(path, start, writer.position.offset, hasher)
-            SnapshotKeeper(writer, clone(state), writer.position, hasher, written=written)
+            damaged = [w for w in writer.recovered if w != writer.torn]  # the torn one is cut
+            SnapshotKeeper(
+                writer, clone(state), writer.position, hasher, written=written, warnings=damaged
+            )
         except (OSError, SessionError) as exc:  # snapshots only ever cost speed
             log.debug("%s: no snapshots kept (%s)", path.name, exc)
     return writer, state
@@ -344,6 +362,7 @@ class SnapshotKeeper:
         hasher: Any,
         *,
         written: int,
+        warnings: list[str] | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -353,6 +372,8 @@ class SnapshotKeeper:
         self.position = position
         self.hasher = hasher
         self.written = written  # the offset of the snapshot on disk (-1: none trusted)
+        # damaged lines folded past, as a full read reports them
+        self.warnings: list[str] = list(warnings or [])
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -392,6 +413,7 @@ class SnapshotKeeper:
             return
         visit, sample = _folder(self.state)
         scanned = scan_events(self.path, visit, sample, start=self.position, stop=stop)
+        self.warnings += scanned.warnings
         self.hasher = _continue(self.path, self.position.offset, scanned.good_bytes, self.hasher)
         self.position = scanned.position
 
@@ -401,7 +423,9 @@ class SnapshotKeeper:
             self.advance()
             if self.position.offset == self.written:
                 return False
-            write_snapshot(self.path, self.state, self.position, self.hasher.hexdigest())
+            write_snapshot(
+                self.path, self.state, self.position, self.hasher.hexdigest(), self.warnings
+            )
             self.written = self.position.offset
             return True
 

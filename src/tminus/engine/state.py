@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tminus.core.results import CheckResult
+from tminus.engine.events import CheckFinished
 from tminus.engine.rollback_state import RollbackState, fold_rollback
 from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
 from tminus.engine.session import Event, ScanResult, scan_events
@@ -180,7 +181,11 @@ def _check_started(state: SessionState, ev: Event) -> None:
 
 def _check_finished(state: SessionState, ev: Event) -> None:
     item = state.item(str(ev.data["item"]))
-    result = CheckResult.from_dict(ev.data["result"])
+    payload = ev.payload  # checked when read: the result was parsed then, once
+    if isinstance(payload, CheckFinished):
+        result = payload.check_result()
+    else:
+        result = CheckResult.from_dict(ev.data["result"])
     item.running = False
     item.last = result
     item.last_ts = ev.ts
