@@ -170,6 +170,7 @@ CHILD = {
 
 def child(mode: str, path: Path) -> None:
     sys.path.insert(0, str(ROOT / "src"))
+    cpu = time.process_time()
     start = time.perf_counter()
     extra: dict[str, object] = {}
     if mode == "json":
@@ -202,7 +203,7 @@ def child(mode: str, path: Path) -> None:
         for _ in range(20):
             rec.state_at(rng.randrange(rec.count))
         elapsed = (time.perf_counter() - start) / 20
-        print(json.dumps({"seconds": elapsed, "rss_mb": _rss()}))
+        print(json.dumps({"seconds": elapsed, "cpu": float("nan"), "rss_mb": _rss()}))
         return
     elif mode.startswith("report-"):
         from tminus.report.model import build_report
@@ -216,7 +217,8 @@ def child(mode: str, path: Path) -> None:
         from tminus.engine.catalog import list_sessions
 
         extra["sessions"] = len(list_sessions(path.parent))
-    print(json.dumps({"seconds": time.perf_counter() - start, "rss_mb": _rss(), **extra}))
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+    print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), **extra}))
 
 
 def _rss() -> float:
@@ -286,7 +288,11 @@ def live_bytes_per_hour() -> tuple[int, int, int]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--events", type=int, default=100_000)
-    ap.add_argument("--keep", type=Path, help="write the synthetic session here")
+    ap.add_argument(
+        "--keep", type=Path, help="write the synthetic session here (reused when it exists)"
+    )
+    ap.add_argument("--only", help="comma-separated measurements to run (" + ",".join(CHILD) + ")")
+    ap.add_argument("--no-live", action="store_true", help="skip the bytes-per-hour run")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -295,7 +301,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "20261204T040000Z-musicconnect-0000.jsonl"
         t = time.perf_counter()
-        synthesize(path, args.events)
+        if not (args.keep and args.keep.exists()):
+            synthesize(path, args.events)
         size = path.stat().st_size
         print(
             f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -310,11 +317,16 @@ def main() -> None:
         for n in range(50):
             (listing / f"20261204T0400{n:02d}Z-x-{n:04x}.jsonl").symlink_to(path)
         print(f"interpreter alone: {baseline_rss():.0f} MB peak RSS")
-        print(f"{'what':<52} {'time':>8} {'peak RSS':>9}")
+        print(f"load average before: {os.getloadavg()[0]:.2f}")
+        print(f"{'what':<56} {'wall':>7} {'CPU':>7} {'peak RSS':>9}")
+        chosen = args.only.split(",") if args.only else list(CHILD)
         for mode, label in CHILD.items():
+            if mode not in chosen:
+                continue
             target = listing / "20261204T040000Z-x-0000.jsonl" if mode == "list" else path
             r = measure(mode, target)
-            print(f"{label:<52} {r['seconds']:>7.2f}s {r['rss_mb']:>7.0f} MB")
+            print(f"{label:<56} {r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
         jq = shutil.which("jq")
         if jq:
             t = time.perf_counter()
@@ -323,6 +335,8 @@ def main() -> None:
                 f"{'peer: jq -c . (every event parsed and printed)':<52} "
                 f"{time.perf_counter() - t:>7.2f}s"
             )
+    if args.no_live:
+        return
     size, lines, old = live_bytes_per_hour()
     print(
         f"live console, 8 metrics polled every 5 s for an hour: {lines} samples, "

@@ -122,14 +122,14 @@ def snapshot_at(path: Path, stop: int, state: SessionState | None = None) -> Non
     folded, scanned = fold_until(path, stop)
     digest = hashlib.sha256(path.read_bytes()[:stop]).hexdigest()
     chosen = state if state is not None else folded
-    snap.write_snapshot(path, chosen, scanned.position, digest, scanned.warnings)
+    snap.write_snapshot(path, chosen, scanned.position, digest, scanned.warnings, scanned.skipped)
 
 
 def poisoned_snapshot(path: Path, stop: int) -> None:
     """A snapshot with a correct fingerprint whose state says something the log never
     did: used when trusted, so a test can tell whether it was."""
     state, _ = fold_until(path, stop)
-    state.plan_name = "POISON"
+    state.plan_name = state.launch = "POISON"
     snapshot_at(path, stop, state)
 
 
@@ -351,3 +351,27 @@ def test_replay_states_match_the_fold_at_every_cursor(log: Path, monkeypatch) ->
         for ev in events[:cursor]:
             apply(fresh, ev)
         assert rec.state_at(cursor) == fresh, f"cursor {cursor}"
+
+
+def test_a_report_over_a_snapshot_is_the_report_of_the_log(log: Path) -> None:
+    """`tminus report` (and attach) start from a trusted snapshot and only decode the lines
+    it covers: the index, samples, decisions, incidents and warnings are the same."""
+    from tminus.report.model import build_report
+    from tminus.report.render import render_html
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    plain = build_report(log)
+    full = read_recording(log, final_only=True)
+    assert plain.warnings and plain.timeline and plain.charts and plain.incidents
+    ends = line_ends(log)
+    for cut in [ends[5], ends[len(ends) // 2], ends[-4], ends[-1]]:
+        snapshot_at(log, cut)
+        assert snap.load_snapshot(log) is not None
+        assert build_report(log) == plain, f"cut at byte {cut}"
+        rec = read_recording(log, final_only=True)
+        assert (rec.types, rec.times, rec.offsets) == (full.types, full.times, full.offsets)
+        assert rec.samples == full.samples and rec.final == full.final
+        assert rec.size == full.size and rec.lines == full.lines
+    assert render_html(build_report(log)) == render_html(plain)
+    poisoned_snapshot(log, ends[-4])  # trusted, so it shows: the proof it was used
+    assert build_report(log).launch == "POISON" != plain.launch

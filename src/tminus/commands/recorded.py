@@ -14,9 +14,9 @@ from tminus.engine.session import SessionError
 from tminus.engine.state import SessionState
 
 
-def _recording(path: Path) -> Recording:
+def _recording(path: Path, *, final_only: bool = False) -> Recording:
     try:
-        return read_recording(path)
+        return read_recording(path, final_only=final_only)
     except (SessionError, OSError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -59,7 +59,7 @@ def prepare_attach(name: str | None, *, why: str = ""):  # type: ignore[no-untyp
         if newest is None:
             raise UsageError("no open session to attach to (see `tminus sessions`)")
         path = Path(newest.path)
-    rec = _recording(path)
+    rec = _recording(path, final_only=True)  # no cursor: the snapshot, then the rest
     plan = plan_of(rec.final)
     engine = recorded_engine(rec, recorded_clock(rec, plan))
     app: TminusApp | None = None

@@ -16,10 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from tminus.backends.base import BackendError, Backends, QueryResult, RangeResult
 from tminus.engine.history import MetricSeries
-from tminus.engine.session import Event, SessionError, parse_line, sample_obj
+from tminus.engine.session import (
+    ENVELOPE,
+    Event,
+    NewerSchema,
+    SessionError,
+    decode_line,
+    parse_line,
+    sample_obj,
+)
 from tminus.engine.state import SessionState, apply, apply_sample, clone
 from tminus.plan.model import Plan
 
@@ -99,6 +108,7 @@ class Recording:
     checkpoints: list[tuple[int, SessionState]]  # (events folded, state copy)
     warnings: list[str]
     size: int
+    lines: int = 0  # complete lines read (blank and damaged ones too)
 
     @property
     def count(self) -> int:
@@ -175,17 +185,88 @@ class Recording:
         return series
 
 
-def read_recording(path: Path, visit: Callable[[Event], None] | None = None) -> Recording:
+def read_recording(
+    path: Path,
+    visit: Callable[[Event], None] | None = None,
+    *,
+    final_only: bool = False,
+) -> Recording:
     """One streaming read: the final state, a light index, samples, checkpoints; `visit`
-    sees every event on the way (a report gathers its parts in the same pass)."""
+    sees every event on the way (a report gathers its parts in the same pass).
+
+    `final_only` (a report, attach: no cursor moves, so no checkpoints): when a snapshot
+    of the fold beside the log can be trusted, the final state starts from it and the
+    lines it covers are only decoded for the index, the samples and `visit`, not checked
+    and folded again (they were when the snapshot was made, and its SHA-256 says they are
+    the same bytes; the lines it skipped as damaged are skipped again)."""
     if not path.exists():
         raise SessionError(f"{path}: no such session file")
     rec = Recording(path, SessionState(), array("d"), [], array("q"), {}, [], [], 0)
-    extend(rec, visit)
+    if final_only:
+        from tminus.engine.snapshot import load_snapshot
+
+        loaded = load_snapshot(path)
+        if loaded is not None:
+            _read_trusted(rec, loaded.position.offset, loaded.skipped, visit)
+            rec.final = loaded.state
+            rec.warnings = list(loaded.warnings)
+            rec.lines = loaded.position.lines
+    extend(rec, visit, checkpoints=not final_only)
     return rec
 
 
-def extend(rec: Recording, visit: Callable[[Event], None] | None = None) -> int:
+def _read_trusted(
+    rec: Recording, stop: int, skipped: frozenset[int], visit: Callable[[Event], None] | None
+) -> None:
+    """The index, samples and visits of lines a trusted snapshot covers (see above)."""
+    intern: dict[str, str] = {}
+    with open(rec.path, "rb") as fh:
+        pos = lineno = 0
+        for line in fh:
+            if pos >= stop:
+                break
+            start, pos = pos, pos + len(line)
+            lineno += 1
+            if lineno in skipped or not line.strip():
+                continue
+            obj = sample_obj(line)  # the same split as a checked read makes
+            if obj is not None:
+                type_ = "metric.sample"
+                t = parse_ts(obj["ts"])
+                _add_sample(rec, obj, t)
+            else:
+                raw = decode_line(line)
+                type_ = raw["type"]
+                t = parse_ts(raw["ts"])
+                if visit is not None:
+                    visit(
+                        Event(
+                            seq=raw["seq"],
+                            ts=raw["ts"],
+                            type=type_,
+                            data={k: v for k, v in raw.items() if k not in ENVELOPE},
+                            actor=raw.get("actor"),
+                            v=raw.get("v", 1),
+                            os_user=raw.get("os_user"),
+                        )
+                    )
+            rec.types.append(intern.setdefault(type_, type_))
+            rec.times.append(t)
+            rec.offsets.append(start)
+        rec.size = min(pos, stop)
+
+
+def _add_sample(rec: Recording, obj: dict[str, Any], t: float) -> None:
+    s = rec.samples.get(obj["metric"])
+    if s is None:
+        s = rec.samples[str(obj["metric"])] = Samples()
+    s.times.append(t)
+    s.values.append(float(obj["value"]))
+
+
+def extend(
+    rec: Recording, visit: Callable[[Event], None] | None = None, *, checkpoints: bool = True
+) -> int:
     """Read complete lines appended since the last read (a session still being
     written); returns how many events were added."""
     state = rec.final
@@ -194,34 +275,38 @@ def extend(rec: Recording, visit: Callable[[Event], None] | None = None) -> int:
     with open(rec.path, "rb") as fh:
         fh.seek(rec.size)
         pos = rec.size
-        lineno = len(rec.types) + len(rec.warnings)
+        lineno = rec.lines
         for line in fh:
             if not line.endswith(b"\n"):
                 break  # still being written (or torn): read again next time
             start, pos = pos, pos + len(line)
             lineno += 1
             rec.size = pos
+            rec.lines = lineno
             if not line.strip():
                 continue
             try:
                 obj = sample_obj(line)  # most of a long log: checked without an Event
                 ev = None if obj is not None else parse_line(line[:-1])
+            except NewerSchema as exc:  # the same words as every read of a log (scan_events)
+                rec.warnings.append(f"{rec.path.name}:{lineno}: refused: {exc}")
+                continue
             except ValueError as exc:  # EventSchemaError, bad UTF-8
-                rec.warnings.append(f"{rec.path.name}: event {lineno}: line ignored ({exc})")
+                rec.warnings.append(f"{rec.path.name}:{lineno}: invalid event skipped: {exc}")
                 continue
             seq = int(obj["seq"]) if obj is not None else ev.seq  # type: ignore[union-attr]
             if seq <= state.last_seq:
-                rec.warnings.append(f"{rec.path.name}: event {lineno}: seq {seq} out of order")
+                what = "repeats" if seq == state.last_seq else "goes back from"
+                rec.warnings.append(
+                    f"{rec.path.name}:{lineno}: seq {seq} {what} seq {state.last_seq}; "
+                    "event skipped"
+                )
                 continue
             if obj is not None:
                 type_ = "metric.sample"
                 apply_sample(state, obj)
-                t = parse_ts(obj["ts"])
-                s = rec.samples.get(obj["metric"])
-                if s is None:
-                    s = rec.samples[str(obj["metric"])] = Samples()
-                s.times.append(t)
-                s.values.append(float(obj["value"]))
+                _add_sample(rec, obj, parse_ts(obj["ts"]))
+                t = rec.samples[str(obj["metric"])].times[-1]
             else:
                 assert ev is not None
                 type_ = ev.type
@@ -233,7 +318,7 @@ def extend(rec: Recording, visit: Callable[[Event], None] | None = None) -> int:
             rec.times.append(t)
             rec.offsets.append(start)
             added += 1
-            if len(rec.types) % CHECKPOINT_EVERY == 0:
+            if checkpoints and len(rec.types) % CHECKPOINT_EVERY == 0:
                 rec.checkpoints.append((len(rec.types), clone(state)))
     return added
 

@@ -155,6 +155,13 @@ def event_from_obj(obj: Any) -> Event:
 
 
 _decode = json.JSONDecoder().decode  # str in: skips json.loads' encoding detection
+
+
+def decode_line(raw: bytes) -> Any:
+    """A line's JSON, unchecked (for lines already checked, under a trusted snapshot)."""
+    return _decode(raw.decode("utf-8"))
+
+
 _SAMPLE_KEYS = frozenset({*ENVELOPE, "metric", "value", "at"})
 # a sample line exactly as the writer lays it out (Event.to_json, MetricsPoller): read
 # without the JSON decoder; anything else (labels, NaN, escapes, another order) is decoded
@@ -292,6 +299,7 @@ class ScanResult:
     newer: str = ""
     lines: int = 0  # complete lines read, counted from the first line of the file
     torn: str = ""  # the warning about a torn last line (cut before a writer appends)
+    skipped: list[int] = field(default_factory=list)  # numbers of the lines skipped
 
     @property
     def position(self) -> LogPosition:
@@ -319,6 +327,7 @@ def scan_events(
         raise SessionError(f"{path}: no such session file") from None
     begin = start or LogPosition()
     warnings: list[str] = []
+    skipped: list[int] = []
     newer = torn = ""
     good = pos = begin.offset
     lineno, last_seq, count = begin.lines, begin.last_seq, begin.count
@@ -346,9 +355,11 @@ def scan_events(
             except NewerSchema as exc:
                 newer = newer or f"{path.name}:{lineno}: {exc}"
                 warnings.append(f"{path.name}:{lineno}: refused: {exc}")
+                skipped.append(lineno)
                 continue
             except (EventSchemaError, ValueError) as exc:
                 warnings.append(f"{path.name}:{lineno}: invalid event skipped: {exc}")
+                skipped.append(lineno)
                 continue
             seq = int(obj["seq"]) if obj is not None else event.seq  # type: ignore[union-attr]
             if seq <= last_seq:
@@ -356,6 +367,7 @@ def scan_events(
                 warnings.append(
                     f"{path.name}:{lineno}: seq {seq} {what} seq {last_seq}; event skipped"
                 )
+                skipped.append(lineno)
                 continue
             last_seq = seq
             count += 1
@@ -365,7 +377,7 @@ def scan_events(
             else:
                 assert event is not None
                 visit(event)
-    return ScanResult(warnings, good, last_seq, count, newer, lineno, torn)
+    return ScanResult(warnings, good, last_seq, count, newer, lineno, torn, skipped)
 
 
 def load_events(path: Path) -> LoadResult:
@@ -501,6 +513,7 @@ class SessionWriter:
         self._seq_lock = threading.Lock()
         self.recovered: list[str] = []
         self.torn = ""  # the torn last line cut on resume (also in `recovered`)
+        self.skipped: list[int] = []  # numbers of the lines the resume read skipped
         self._close_hooks: list[Callable[[], None]] = []
         self.position = LogPosition()  # where the resume read stopped
         try:
@@ -511,6 +524,7 @@ class SessionWriter:
                     raise SessionError(f"{loaded.newer}; not resumed, so nothing is lost")
                 self.recovered = loaded.warnings
                 self.torn = loaded.torn
+                self.skipped = loaded.skipped
                 fd = open_regular(path, os.O_WRONLY | os.O_APPEND)
                 if loaded.good_bytes < os.fstat(fd).st_size:
                     # cut the torn tail (a last line without its newline) so the next

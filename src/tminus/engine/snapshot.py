@@ -188,6 +188,7 @@ class Loaded:
     position: LogPosition
     hasher: Any  # SHA-256 of the log's first position.offset bytes, to continue
     warnings: list[str]  # the damaged lines among them, as a full read reports them
+    skipped: frozenset[int]  # their numbers (every other line there passed the schema)
 
 
 def write_snapshot(
@@ -196,6 +197,7 @@ def write_snapshot(
     position: LogPosition,
     digest: str,
     warnings: list[str] | None = None,
+    skipped: list[int] | None = None,
 ) -> None:
     """Atomically: a temporary file (0600, never following a link), fsync, rename."""
     head = json.dumps(
@@ -210,6 +212,7 @@ def write_snapshot(
             "count": position.count,
             "sha256": digest,
             "warnings": (warnings or [])[:MAX_WARNINGS],
+            "skipped": skipped or [],
         },
         separators=(",", ":"),
     )
@@ -277,13 +280,15 @@ def _load(log_path: Path, path: Path) -> Loaded:
     hasher = digest_of(log_path, pos.offset)
     if hasher.hexdigest() != obj.get("sha256"):
         raise Invalid("the log's first bytes differ from the ones it folded")
-    warnings = obj["warnings"]
+    warnings, skipped = obj["warnings"], obj["skipped"]
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise Invalid("its warnings are not a list of text")
+    if not isinstance(skipped, list) or not all(type(n) is int for n in skipped):
+        raise Invalid("its skipped lines are not a list of numbers")
     state = decode_state(obj["state"])
     if state.last_seq != pos.last_seq:
         raise Invalid("its state and position disagree")
-    return Loaded(state, pos, hasher, warnings)
+    return Loaded(state, pos, hasher, warnings, frozenset(skipped))
 
 
 # ---------------------------------------------------------------- opening a log
@@ -300,6 +305,7 @@ def fold_log(path: Path) -> tuple[SessionState, ScanResult]:
     scanned = scan_events(path, visit, sample, start=loaded.position if loaded else None)
     if loaded is not None:
         scanned.warnings[:0] = loaded.warnings
+        scanned.skipped[:0] = sorted(loaded.skipped)
     return state, scanned
 
 
@@ -312,6 +318,7 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
     writer = open_session(path, visit, sample, start=loaded.position if loaded else None)
     if loaded is not None:
         writer.recovered[:0] = loaded.warnings
+        writer.skipped[:0] = loaded.skipped
     if snapshots:
         try:
             written = loaded.position.offset if loaded is not None else -1
@@ -320,7 +327,13 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
             hasher = _continue(path, start, writer.position.offset, hasher)
             damaged = [w for w in writer.recovered if w != writer.torn]  # the torn one is cut
             SnapshotKeeper(
-                writer, clone(state), writer.position, hasher, written=written, warnings=damaged
+                writer,
+                clone(state),
+                writer.position,
+                hasher,
+                written=written,
+                warnings=damaged,
+                skipped=sorted(writer.skipped),
             )
         except (OSError, SessionError) as exc:  # snapshots only ever cost speed
             log.debug("%s: no snapshots kept (%s)", path.name, exc)
@@ -363,6 +376,7 @@ class SnapshotKeeper:
         *,
         written: int,
         warnings: list[str] | None = None,
+        skipped: list[int] | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -374,6 +388,7 @@ class SnapshotKeeper:
         self.written = written  # the offset of the snapshot on disk (-1: none trusted)
         # damaged lines folded past, as a full read reports them
         self.warnings: list[str] = list(warnings or [])
+        self.skipped: list[int] = list(skipped or [])
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -414,6 +429,7 @@ class SnapshotKeeper:
         visit, sample = _folder(self.state)
         scanned = scan_events(self.path, visit, sample, start=self.position, stop=stop)
         self.warnings += scanned.warnings
+        self.skipped += scanned.skipped
         self.hasher = _continue(self.path, self.position.offset, scanned.good_bytes, self.hasher)
         self.position = scanned.position
 
@@ -424,7 +440,12 @@ class SnapshotKeeper:
             if self.position.offset == self.written:
                 return False
             write_snapshot(
-                self.path, self.state, self.position, self.hasher.hexdigest(), self.warnings
+                self.path,
+                self.state,
+                self.position,
+                self.hasher.hexdigest(),
+                self.warnings,
+                self.skipped,
             )
             self.written = self.position.offset
             return True

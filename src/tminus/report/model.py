@@ -265,7 +265,7 @@ class Collector:
 
 def build_report(path: Path) -> Report:
     collector = Collector()
-    rec = read_recording(path, collector.visit)
+    rec = read_recording(path, collector.visit, final_only=True)
     return report_from(rec, collector)
 
 
