@@ -159,13 +159,19 @@ def synthesize(path: Path, events: int, seed: int = 1) -> None:
 
 CHILD = {
     "json": "peer: json.loads of every line",
-    "resume": "resume: open for writing + fold (one read)",
+    # no snapshot beside the log (removed first): the whole log is checked and folded
+    "resume": "resume, no snapshot: open for writing + fold",
+    "report-md": "report md, no snapshot (read + build + render)",
+    "report-html": "report html, no snapshot",
+    # the snapshot the resume above left at close (as every console session does)
+    "resume-snap": "resume, with snapshot: load + check + fold the rest",
+    "report-md-snap": "report md, with snapshot",
+    "report-html-snap": "report html, with snapshot",
     "replay": "replay: open + fold + index + samples + checkpoints",
     "cursor": "replay: 20 random cursor moves (each)",
-    "report-md": "report, Markdown (read + build + render)",
-    "report-html": "report, HTML (read + build + render)",
     "list": "tminus sessions: list 50 sessions",
 }
+NO_SNAPSHOT = {"resume", "report-md", "report-html"}
 
 
 def child(mode: str, path: Path) -> None:
@@ -177,18 +183,19 @@ def child(mode: str, path: Path) -> None:
         with open(path, "rb") as fh:
             n = sum(1 for line in fh if json.loads(line))
         extra["events"] = n
-    elif mode == "resume":
-        from tminus.engine.session import open_session
-        from tminus.engine.state import SessionState, apply, apply_sample
+    elif mode.startswith("resume"):
+        from tminus.engine.snapshot import resume_session
 
-        state = SessionState()  # as `tminus run` resumes (commands/console.prepare_run)
-        writer = open_session(
-            path,
-            on_load=lambda ev: apply(state, ev),
-            on_sample=lambda obj: apply_sample(state, obj),
-        )
-        writer.close(mark_closed=False)
+        # as `tminus run` resumes (commands/console.prepare_run); the keeper's snapshot at
+        # close is not part of opening: timed apart
+        writer, state = resume_session(path)
         extra["events"] = state.last_seq
+        opened, opened_cpu = time.perf_counter() - start, time.process_time() - cpu
+        t = time.perf_counter()
+        writer.close(mark_closed=False)
+        extra["close_s"] = time.perf_counter() - t
+        print(json.dumps({"seconds": opened, "cpu": opened_cpu, "rss_mb": _rss(), **extra}))
+        return
     elif mode == "replay":
         from tminus.engine.recording import read_recording
 
@@ -210,6 +217,7 @@ def child(mode: str, path: Path) -> None:
         from tminus.report.render import RENDERERS
 
         text = RENDERERS[mode.split("-")[1]](build_report(path))
+        extra["snapshot"] = path.with_suffix(".snapshot").exists()
         extra["bytes"] = len(text.encode())
     elif mode == "none":
         pass
@@ -324,6 +332,10 @@ def main() -> None:
             if mode not in chosen:
                 continue
             target = listing / "20261204T040000Z-x-0000.jsonl" if mode == "list" else path
+            if mode in NO_SNAPSHOT:
+                path.with_suffix(".snapshot").unlink(missing_ok=True)
+            elif mode.endswith("-snap") and not path.with_suffix(".snapshot").exists():
+                measure("resume", path)  # a console leaves one when it closes
             r = measure(mode, target)
             print(f"{label:<56} {r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB")
         print(f"load average after: {os.getloadavg()[0]:.2f}")

@@ -339,18 +339,29 @@ def test_clone_is_not_changed_by_later_folds(log: Path) -> None:
         assert copy == fresh, f"cut {cut}"
 
 
-def test_replay_states_match_the_fold_at_every_cursor(log: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("opened", ["read whole", "from a snapshot"])
+def test_replay_states_match_the_fold_at_every_cursor(log: Path, monkeypatch, opened) -> None:
+    """Replay's state at a cursor is the fold of the events before it: from checkpoints
+    made while reading, or (opened from a snapshot, at the end) made on the first moves."""
     from tminus.engine import recording
 
     monkeypatch.setattr(recording, "CHECKPOINT_EVERY", 7)
-    rec = read_recording(log)
+    if opened == "from a snapshot":
+        snapshot_at(log, line_ends(log)[-3])
+        rec = read_recording(log, final_only=True)
+        assert rec.checkpoints == []
+    else:
+        rec = read_recording(log)
+        assert len(rec.checkpoints) > 3
     events = load_events(log).events
-    assert len(rec.checkpoints) > 3
-    for cursor in range(0, rec.count + 1, 5):
+    assert rec.final == fold_file(log)[0]
+    for cursor in [*range(rec.count, -1, -5), *range(0, rec.count + 1, 3)]:  # back, then on
         fresh = SessionState()
         for ev in events[:cursor]:
             apply(fresh, ev)
         assert rec.state_at(cursor) == fresh, f"cursor {cursor}"
+    counts = [c for c, _ in rec.checkpoints]
+    assert counts == sorted(set(counts)) and len(counts) > 3
 
 
 def test_a_report_over_a_snapshot_is_the_report_of_the_log(log: Path) -> None:

@@ -102,7 +102,7 @@ def prepare_replay(name: str):  # type: ignore[no-untyped-def]
     from tminus.ui.replay_app import ReplayApp
 
     path = resolve(name)
-    rec = _recording(path)
+    rec = _recording(path, final_only=True)  # opens at the end: checkpoints come later
     plan = plan_of(rec.final)
     clock = FrozenClock(plan.launch.t0)
     # the replay's own state object (a copy): cursor moves overwrite it in place

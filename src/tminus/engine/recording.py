@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import mmap
 from array import array
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,16 +115,21 @@ class Recording:
         return len(self.types)
 
     def state_at(self, cursor: int) -> SessionState:
-        """The folded state after the first `cursor` events (0: nothing yet)."""
+        """The folded state after the first `cursor` events (0: nothing yet). Checkpoints
+        missing on the way (a recording opened from a snapshot has none) are made as
+        the fold passes them, so only the first move into a stretch pays for it."""
         cursor = max(0, min(cursor, self.count))
         if cursor == self.count:
             return clone(self.final)
-        i = bisect_right([c for c, _ in self.checkpoints], cursor) - 1
+        counts = [c for c, _ in self.checkpoints]
+        i = bisect_right(counts, cursor) - 1
         done, base = self.checkpoints[i] if i >= 0 else (0, SessionState())
         state = clone(base)
         if cursor > done:
-            for ev in self._events(done, cursor):
+            for n, ev in enumerate(self._events(done, cursor), start=done + 1):
                 apply(state, ev)
+                if n % CHECKPOINT_EVERY == 0 and n not in counts:
+                    insort(self.checkpoints, (n, clone(state)), key=lambda c: c[0])
         return state
 
     def _events(self, start: int, stop: int) -> list[Event]:
@@ -194,7 +199,8 @@ def read_recording(
     """One streaming read: the final state, a light index, samples, checkpoints; `visit`
     sees every event on the way (a report gathers its parts in the same pass).
 
-    `final_only` (a report, attach: no cursor moves, so no checkpoints): when a snapshot
+    `final_only` (a report, attach, a replay that opens at the end): no checkpoints while
+    reading (a replay makes them on its first moves back); when a snapshot
     of the fold beside the log can be trusted, the final state starts from it and the
     lines it covers are only decoded for the index, the samples and `visit`, not checked
     and folded again (they were when the snapshot was made, and its SHA-256 says they are
