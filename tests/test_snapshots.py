@@ -386,3 +386,35 @@ def test_a_report_over_a_snapshot_is_the_report_of_the_log(log: Path) -> None:
     assert render_html(build_report(log)) == render_html(plain)
     poisoned_snapshot(log, ends[-4])  # trusted, so it shows: the proof it was used
     assert build_report(log).launch == "POISON" != plain.launch
+
+
+def test_tminus_run_keeps_a_snapshot_and_resumes_from_it() -> None:
+    """The console's own paths: a new `tminus run` session gets a keeper, quitting leaves
+    a snapshot of the whole log, and the next `tminus run` resumes from it."""
+    from tminus.commands.console import prepare_run
+    from tminus.plan.loader import load_plan
+
+    from console_factory import DATA
+
+    plan_path = DATA / "small_plan.toml"
+    plan = load_plan(plan_path)
+    first = prepare_run(plan, str(plan_path.resolve()), read_only=False, new=True)
+    writer = first.engine.session
+    assert writer is not None
+    from tminus.engine.events import SessionStarted
+
+    opening = SessionStarted.for_plan(
+        plan, session=writer.session_id, mode="run", plan_path=str(plan_path.resolve())
+    )
+    writer.append(opening, "alice")  # what engine.start writes first
+    writer.append("note.added", "alice", text="before the quit")
+    writer.close(mark_closed=False)  # what quitting does
+    loaded = snap.load_snapshot(writer.path)
+    assert loaded is not None and loaded.position.offset == writer.path.stat().st_size
+    poisoned_snapshot(writer.path, loaded.position.offset)
+    again = prepare_run(plan, str(plan_path.resolve()), read_only=False, new=False)
+    assert again.engine.session is not None and again.engine.session.path == writer.path
+    assert again.engine.state.plan_name == "POISON"  # it came from the snapshot
+    again.engine.session.close(mark_closed=False)
+    follower = prepare_run(plan, str(plan_path.resolve()), read_only=True, new=False)
+    assert follower.engine.state.plan_name == "POISON"
