@@ -19,7 +19,7 @@ from tminus.core.results import CheckResult
 from tminus.engine.events import CheckFinished
 from tminus.engine.rollback_state import RollbackState, fold_rollback
 from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
-from tminus.engine.session import Event, ScanResult, scan_events
+from tminus.engine.session import SYSTEM_ACTOR, Event, ScanResult, scan_events
 
 RESULT_HISTORY = 20  # results kept per item; the log keeps them all
 SAMPLE_HISTORY = 2880  # recorded samples kept per metric for charts (a day at 30 s)
@@ -119,6 +119,13 @@ class SessionState:
     info: dict[str, Any] = field(default_factory=dict)  # session.started payload
     notify: dict[str, ChannelState] = field(default_factory=dict)  # notification channels
     rollout: RolloutState = field(default_factory=RolloutState)
+    # who took part: events per actor, in order of first appearance (tminus's own not counted)
+    actors: dict[str, int] = field(default_factory=dict)
+    first_touch: dict[str, str] = field(default_factory=dict)  # phase -> ts of its first event
+    # checks that went bad: item -> (outcome, ts, message) while failing, and each episode
+    # (item, outcome, failed ts, message, recovered ts) once it recovered
+    failing: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    incidents: list[tuple[str, str, str, str, str]] = field(default_factory=list)
 
     def item(self, item_id: str) -> ItemState:
         st = self.items.get(item_id)
@@ -190,6 +197,13 @@ def _check_finished(state: SessionState, ev: Event) -> None:
     item.last = result
     item.last_ts = ev.ts
     item.history.append((ev.ts, result))
+    outcome = str(result.outcome)
+    bad = state.failing.get(item.id)
+    if outcome not in ("pass", "warn", "skipped") and bad is None:
+        state.failing[item.id] = (outcome, ev.ts, result.message)
+    elif outcome in ("pass", "warn") and bad is not None:
+        state.incidents.append((item.id, *bad, ev.ts))
+        del state.failing[item.id]
 
 
 def _item_confirmed(state: SessionState, ev: Event) -> None:
@@ -371,6 +385,12 @@ def apply(state: SessionState, ev: Event) -> None:
     state.last_ts = ev.ts
     if ev.actor:
         state.last_actor = ev.actor
+    if ev.type != "metric.sample":  # who took part, and when each phase began
+        if ev.actor and ev.actor != SYSTEM_ACTOR:
+            state.actors[ev.actor] = state.actors.get(ev.actor, 0) + 1
+        phase = ev.data.get("phase")
+        if isinstance(phase, str) and phase not in state.first_touch:
+            state.first_touch[phase] = ev.ts
     FOLDS[ev.type](state, ev)
 
 
@@ -428,6 +448,10 @@ def clone(state: SessionState) -> SessionState:
     new.info = dict(state.info)
     # folded in place by their own modules: each copy needs its own
     new.notify = {k: dataclasses.replace(v) for k, v in state.notify.items()}
+    new.actors = dict(state.actors)
+    new.first_touch = dict(state.first_touch)
+    new.failing = dict(state.failing)
+    new.incidents = list(state.incidents)
     rb = state.rollback
     new.rollback = dataclasses.replace(
         rb,

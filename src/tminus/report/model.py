@@ -18,7 +18,7 @@ from tminus.core.durations import format_duration, format_tminus
 from tminus.engine.criteria import scoreboard
 from tminus.engine.history import DEFAULT_CAPACITY
 from tminus.engine.recording import Recording, parse_ts, plan_of, read_recording, tminus_seconds
-from tminus.engine.session import SYSTEM_ACTOR, Event
+from tminus.engine.session import Event
 from tminus.engine.state import SessionState
 from tminus.engine.summary import Summary, summarize
 from tminus.plan.model import Plan
@@ -230,42 +230,22 @@ def _fmt(value: float | None, unit: str) -> str:
 
 
 class Collector:
-    """Gathers what the report needs while the log is read once: the decisions (few),
-    and for checks only when each started failing and recovered (not every result)."""
+    """Gathers the decisions (few) while the log is read once; everything else the report
+    says (who took part, phases, failed checks, criteria, charts) is in the fold."""
+
+    TYPES = frozenset(DESCRIBE)  # the only events it needs to see
 
     def __init__(self) -> None:
         self.decisions: list[Event] = []
-        self.actors: dict[str, int] = {}
-        self.first_touch: dict[str, str] = {}  # phase -> ts
-        self.failing: dict[str, tuple[str, str, str]] = {}  # item -> outcome, ts, message
-        self.incidents: list[tuple[str, str, str, str, str]] = []  # + recovered ts
 
     def visit(self, ev: Event) -> None:
-        t = ev.type
-        if t == "metric.sample":
-            return
-        if ev.actor and ev.actor != SYSTEM_ACTOR:
-            self.actors[ev.actor] = self.actors.get(ev.actor, 0) + 1
-        phase = ev.data.get("phase")
-        if isinstance(phase, str) and phase not in self.first_touch:
-            self.first_touch[phase] = ev.ts
-        if t == "check.finished":
-            item = str(ev.data.get("item"))
-            result = ev.data.get("result") or {}
-            outcome = str(result.get("outcome", ""))
-            open_ = self.failing.get(item)
-            if outcome not in ("pass", "warn", "skipped") and open_ is None:
-                self.failing[item] = (outcome, ev.ts, str(result.get("message", "")))
-            elif outcome in ("pass", "warn") and open_ is not None:
-                self.incidents.append((item, *open_, ev.ts))
-                del self.failing[item]
-        elif t in DESCRIBE:
+        if ev.type in DESCRIBE:
             self.decisions.append(ev)
 
 
 def build_report(path: Path) -> Report:
     collector = Collector()
-    rec = read_recording(path, collector.visit, final_only=True)
+    rec = read_recording(path, collector.visit, final_only=True, visit_types=Collector.TYPES)
     return report_from(rec, collector)
 
 
@@ -279,7 +259,7 @@ def report_from(rec: Recording, collector: Collector) -> Report:
 
     timeline: list[Entry] = []
     marks: list[tuple[float, str]] = []
-    first_touch = collector.first_touch
+    first_touch = state.first_touch
     for ev in collector.decisions:
         entry = entry_of(ev, plan, state)
         if entry is None:
@@ -292,11 +272,11 @@ def report_from(rec: Recording, collector: Collector) -> Report:
                 marks.append((secs, text.split(":")[0]))
     closed = [
         CheckIncident(item, _title(plan, item), outcome, tm(failed), tm(recovered), message)
-        for item, outcome, failed, message, recovered in collector.incidents
+        for item, outcome, failed, message, recovered in state.incidents
     ]
     closed += [
         CheckIncident(item, _title(plan, item), outcome, tm(failed), "", message)
-        for item, (outcome, failed, message) in collector.failing.items()
+        for item, (outcome, failed, message) in state.failing.items()
     ]
     closed.sort(key=lambda c: c.failed_at)
     phases = []
@@ -361,7 +341,7 @@ def report_from(rec: Recording, collector: Collector) -> Report:
         ended=tm(state.last_ts) if state.last_ts else "",
         outcome=state.outcome or ("open" if not state.closed else "closed"),
         outcome_note=closed_by.note if closed_by else "",
-        participants=sorted(collector.actors.items(), key=lambda kv: -kv[1]),
+        participants=sorted(state.actors.items(), key=lambda kv: -kv[1]),
         timeline=timeline,
         phases=phases,
         incidents=closed,
