@@ -7,11 +7,17 @@ runs in its own child process so its peak RSS is its own. Peers measured in the 
 on the same file: a bare `json.loads` of every line (the floor for any reader of this
 format) and `jq -c .` when installed.
 
+Opening is measured twice: with no snapshot beside the log (the whole log is checked and
+folded), and with the snapshot a console leaves when it quits (written here by the
+resume measurement's close). Wall and CPU time are both shown: on a shared machine CPU
+time moves much less with the load than wall time does.
+
 Also: how many bytes a typical live console writes per hour (the real MetricsPoller on
 the demo world, 8 metrics polled every 5 s, the sample policy as shipped), against the
 earlier policy of one sample per metric per minute.
 
-    .venv/bin/python bench/sessions.py [--events 100000] [--keep FILE]
+    .venv/bin/python bench/sessions.py [--events 100000] [--keep FILE] [--only a,b]
+                                       [--no-live]
 """
 
 from __future__ import annotations
@@ -167,11 +173,12 @@ CHILD = {
     "resume-snap": "resume, with snapshot: load + check + fold the rest",
     "report-md-snap": "report md, with snapshot",
     "report-html-snap": "report html, with snapshot",
-    "replay": "replay: open + fold + index + samples + checkpoints",
-    "cursor": "replay: 20 random cursor moves (each)",
+    "replay-snap": "replay open, with snapshot (at the end, as `replay`)",
+    "cursor": "replay: a cursor move (mean of 20 random)",
+    "replay": "replay open, no snapshot (every checkpoint)",
     "list": "tminus sessions: list 50 sessions",
 }
-NO_SNAPSHOT = {"resume", "report-md", "report-html"}
+NO_SNAPSHOT = {"resume", "report-md", "report-html", "replay"}
 
 
 def child(mode: str, path: Path) -> None:
@@ -199,18 +206,27 @@ def child(mode: str, path: Path) -> None:
     elif mode == "replay":
         from tminus.engine.recording import read_recording
 
-        rec = read_recording(path)
+        rec = read_recording(path)  # every checkpoint made while reading
+        extra["events"] = rec.count
+    elif mode == "replay-snap":
+        from tminus.engine.recording import read_recording
+
+        rec = read_recording(path, final_only=True)  # as commands/recorded.prepare_replay
+        rec.state_at(rec.count)
         extra["events"] = rec.count
     elif mode == "cursor":
         from tminus.engine.recording import read_recording
 
-        rec = read_recording(path)
+        rec = read_recording(path, final_only=True)
         rng = random.Random(2)
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
+        first = 0.0
         for _ in range(20):
             rec.state_at(rng.randrange(rec.count))
+            first = first or time.perf_counter() - start
         elapsed = (time.perf_counter() - start) / 20
-        print(json.dumps({"seconds": elapsed, "cpu": float("nan"), "rss_mb": _rss()}))
+        used = (time.process_time() - cpu) / 20
+        print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), "first_s": first}))
         return
     elif mode.startswith("report-"):
         from tminus.report.model import build_report
@@ -337,7 +353,9 @@ def main() -> None:
             elif mode.endswith("-snap") and not path.with_suffix(".snapshot").exists():
                 measure("resume", path)  # a console leaves one when it closes
             r = measure(mode, target)
-            print(f"{label:<56} {r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB")
+            note = f"  (first move {r['first_s']:.2f}s)" if "first_s" in r else ""
+            row = f"{r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB"
+            print(f"{label:<56} {row}{note}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
         jq = shutil.which("jq")
         if jq:
