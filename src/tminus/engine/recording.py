@@ -127,11 +127,23 @@ class Recording:
         done, base = self.checkpoints[i] if i >= 0 else (0, SessionState())
         state = clone(base)
         if cursor > done:
-            for n, ev in enumerate(self._events(done, cursor), start=done + 1):
-                apply(state, ev)
+            self._fold(state, done, cursor, counts)
+        return state
+
+    def _fold(self, state: SessionState, start: int, stop: int, counts: list[int]) -> None:
+        """Fold the indexed events `start`..`stop` one line at a time (samples without an
+        Event, as the first read), keeping a checkpoint at each one missing on the way."""
+        with open(self.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            for n in range(start + 1, stop + 1):
+                begin = self.offsets[n - 1]
+                raw = m[begin : m.find(b"\n", begin) + 1]
+                obj = sample_obj(raw)
+                if obj is not None:
+                    apply_sample(state, obj)
+                else:
+                    apply(state, parse_line(raw[:-1]))
                 if n % CHECKPOINT_EVERY == 0 and n not in counts:
                     insort(self.checkpoints, (n, clone(state)), key=lambda c: c[0])
-        return state
 
     def _events(self, start: int, stop: int) -> list[Event]:
         """The indexed events `start`..`stop`, each read at its own offset: a damaged or
@@ -265,13 +277,13 @@ def _read_trusted(
                 head = _HEAD.match(line)
                 if (  # one "type" and one "ts" key: the envelope's, as json reads it
                     head is not None
-                    and visit_types is not None
+                    and not (visit is not None and visit_types is None)  # not all wanted
                     and line.count(b'"type":') == 1
                     and line.count(b'"ts":') == 1
                 ):
                     type_ = head.group(2).decode("utf-8")
                     t = parse_ts(head.group(1).decode("utf-8"))
-                    if type_ not in visit_types:
+                    if visit is None or visit_types is None or type_ not in visit_types:
                         rec.types.append(intern.setdefault(type_, type_))
                         rec.times.append(t)
                         rec.offsets.append(start)
