@@ -23,6 +23,7 @@ from tminus.backends.base import BackendError, Backends, QueryResult, RangeResul
 from tminus.engine.history import MetricSeries
 from tminus.engine.session import (
     ENVELOPE,
+    SAMPLE_LINE,
     Event,
     NewerSchema,
     SessionError,
@@ -268,8 +269,18 @@ def _read_trusted(
             lineno += 1
             if lineno in skipped or not line.strip():
                 continue
-            obj = sample_obj(line)  # the same split as a checked read makes
-            if obj is not None:
+            laid_out = SAMPLE_LINE.match(line) if b'"type":"metric.sample"' in line else None
+            obj = None if laid_out is not None else sample_obj(line)  # as a checked read
+            if laid_out is not None:  # most of a long log: straight from the match
+                type_ = "metric.sample"
+                t = parse_ts(laid_out.group(2).decode("utf-8"))
+                metric = laid_out.group(3).decode("utf-8")
+                s = rec.samples.get(metric)
+                if s is None:
+                    s = rec.samples[metric] = Samples()
+                s.times.append(t)
+                s.values.append(float(laid_out.group(4)))
+            elif obj is not None:
                 type_ = "metric.sample"
                 t = parse_ts(obj["ts"])
                 _add_sample(rec, obj, t)

@@ -166,7 +166,7 @@ _SAMPLE_KEYS = frozenset({*ENVELOPE, "metric", "value", "at"})
 # a sample line exactly as the writer lays it out (Event.to_json, MetricsPoller): read
 # without the JSON decoder; anything else (labels, NaN, escapes, another order) is decoded
 _TEXT = rb'"([^"\\\x00-\x1f]*)"'
-_SAMPLE_LINE = re.compile(
+SAMPLE_LINE = re.compile(
     rb'\{"v":1,"seq":([1-9][0-9]{0,17}),"ts":' + _TEXT + rb',"type":"metric\.sample",'
     rb'"metric":' + _TEXT + rb',"value":(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)'
     rb'(?:,"at":' + _TEXT + rb")?\}\n?\Z"
@@ -175,7 +175,7 @@ _SAMPLE_LINE = re.compile(
 
 def _laid_out_sample(raw: bytes) -> dict[str, Any] | None:
     """The object json would decode from a sample line in the writer's layout, or None."""
-    m = _SAMPLE_LINE.match(raw)
+    m = SAMPLE_LINE.match(raw)
     if m is None:
         return None
     seq, ts, metric, number, at = m.groups()
