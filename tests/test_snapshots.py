@@ -418,3 +418,21 @@ def test_tminus_run_keeps_a_snapshot_and_resumes_from_it() -> None:
     again.engine.session.close(mark_closed=False)
     follower = prepare_run(plan, str(plan_path.resolve()), read_only=True, new=False)
     assert follower.engine.state.plan_name == "POISON"
+
+
+@pytest.mark.parametrize("bad", ['"at":"yesterday"', '"at":"2026-13-01T00:00:00Z"'])
+def test_a_sample_with_a_bad_time_is_reported_and_skipped(tmp_path: Path, bad: str) -> None:
+    """The sample fast path checks times as the full check does: a bad one is a damaged
+    line (reported with its number), never an exception out of resume, report or replay."""
+    path = tmp_path / "20261201T120000Z-t-0001.jsonl"
+    good = '{"v":1,"seq":1,"ts":"2026-12-01T12:00:00.000Z","type":"note.added","text":"x"}'
+    sample = (
+        '{"v":1,"seq":2,"ts":"2026-12-01T12:00:01.000Z","type":"metric.sample",'
+        f'"metric":"error_rate","value":1,{bad}}}'
+    )
+    path.write_text(f"{good}\n{sample}\n")
+    state, scanned = fold_file(path)
+    assert state.last_seq == 1 and not state.samples
+    assert len(scanned.warnings) == 1 and scanned.warnings[0].startswith(f"{path.name}:2: ")
+    rec = read_recording(path)
+    assert rec.count == 1 and len(rec.warnings) == 1

@@ -203,7 +203,7 @@ def sample_obj(raw: bytes) -> dict[str, Any] | None:
         return None
     laid_out = _laid_out_sample(raw)
     if laid_out is not None:
-        return laid_out
+        return laid_out if _times_ok(laid_out) else None
     obj = _decode(raw.decode("utf-8"))
     if not isinstance(obj, dict) or obj.get("type") != "metric.sample" or obj.get("v", 1) != 1:
         return None
@@ -216,9 +216,22 @@ def sample_obj(raw: bytes) -> dict[str, Any] | None:
         or not isinstance(value, int | float)
         or not isinstance(obj.get("at", ""), str)
         or not isinstance(obj.get("seq"), int)
+        or not _times_ok(obj)
     ):
         return None  # the full check reports what is wrong
     return obj
+
+
+def _times_ok(obj: dict[str, Any]) -> bool:
+    """`ts` and `at` read as ISO 8601 times, as the full check requires (the fold parses
+    them: a bad one must be reported and skipped, never stop the read)."""
+    try:
+        datetime.fromisoformat(obj["ts"].replace("Z", "+00:00"))
+        if "at" in obj:
+            datetime.fromisoformat(obj["at"].replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
 
 
 def parse_line(raw: bytes) -> Event:
