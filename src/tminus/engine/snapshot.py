@@ -92,7 +92,8 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, deque):
         return {"maxlen": obj.maxlen, "items": list(obj)}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        # what builds it: a field set after init (a cache, a flag) is not state
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.init}
     raise TypeError(f"cannot put {type(obj).__name__} in a snapshot")
 
 
@@ -153,7 +154,7 @@ def _make_decoder(hint: Any) -> Decode:
 
 def _dataclass_decoder(cls: type) -> Decode:
     hints = typing.get_type_hints(cls)
-    fields = [(f.name, f.init) for f in dataclasses.fields(cls)]
+    fields = [(f.name, f.init) for f in dataclasses.fields(cls) if f.init]
     decoders: dict[str, Decode] = {}
 
     def decode(v: dict[str, Any]) -> Any:
