@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.signal import Signal
@@ -25,7 +25,7 @@ from tminus.ui.config import config_path, load_config, save_config
 from tminus.ui.failures import console_log_handler, report_failure
 from tminus.ui.intents import run_intent
 from tminus.ui.keymap import keymap_clashes, keymap_notice, read_keymap
-from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, MUTATING, key_label
+from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, key_label
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.terminal_caps import ascii_requested
@@ -36,7 +36,6 @@ class TminusApp(App[None]):
     CSS_PATH = "tminus.tcss"
     TITLE = "tminus"
     BINDINGS: ClassVar[list[BindingType]] = [*APP_BINDINGS]
-    extra_bindings: ClassVar[list[Binding]] = []  # a console's own keys, for the help screen
 
     def __init__(
         self,
@@ -160,25 +159,33 @@ class TminusApp(App[None]):
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        for b in CONSOLE_BINDINGS:
-            if self.engine.read_only and b.action in MUTATING:
-                continue
-            if main is not None:
+        if main is not None:
+            offered: set[str] = set()
+            for b in CONSOLE_BINDINGS:
+                # as the footer: what the console offers now, each key once (x is
+                # `rollback` while a trigger fires and `rollback_any` otherwise)
+                key = key_label(self, b, self.user_keymap)
+                if key in offered or main.check_action(b.action, ()) is False:
+                    continue
+                offered.add(key)
                 yield SystemCommand(
-                    f"{b.description} ({key_label(self, b, self.user_keymap)})",
-                    b.tooltip,
-                    partial(main.run_action, b.action),
+                    f"{b.description} ({key})", b.tooltip, partial(main.run_action, b.action)
                 )
         yield SystemCommand(
             "Help: keys and symbols (?)", "Every key and status symbol", self.action_help
         )
 
     def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            tabs = len(self.screen.query("TabPane")) or 9
-            self.push_screen(
-                HelpScreen(self.engine.read_only, self.user_keymap, self.extra_bindings, tabs=tabs)
-            )
+        if not isinstance(self.screen, HelpScreen):  # the help is about the screen under it
+            self.push_screen(HelpScreen(self.screen, read_only=self.engine.read_only))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "switch_tab":  # only the tabs this console has, and only where tabs are
+            screen = self.screen
+            if not isinstance(screen, MainScreen):
+                return False
+            return bool(parameters) and 1 <= int(str(parameters[0])) <= screen.tab_count()
+        return True
 
     def action_switch_tab(self, n: int) -> None:
         from textual.widgets import TabbedContent

@@ -14,7 +14,15 @@ from collections.abc import Iterable
 
 from textual.binding import Binding, BindingType
 
-from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS
+from tminus.ui.keys import (
+    APP_BINDINGS,
+    CONSOLE_BINDINGS,
+    METRIC_PANEL_BINDINGS,
+    METRICS_VIEW_BINDINGS,
+    REPLAY_BINDINGS,
+    ROLLBACK_BINDINGS,
+    ROLLOUT_BINDINGS,
+)
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.metric_detail import MetricDetailScreen
@@ -25,6 +33,11 @@ from tminus.ui.screens.signoff import SignOffScreen
 def _bindings() -> Iterable[BindingType]:
     yield from CONSOLE_BINDINGS
     yield from APP_BINDINGS
+    yield from REPLAY_BINDINGS
+    yield from ROLLOUT_BINDINGS
+    yield from ROLLBACK_BINDINGS
+    yield from METRIC_PANEL_BINDINGS
+    yield from METRICS_VIEW_BINDINGS
     for screen in (ChooseWithNote, HelpScreen, MetricDetailScreen, NotePrompt, SignOffScreen):
         yield from screen.BINDINGS
 

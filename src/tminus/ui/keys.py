@@ -275,15 +275,59 @@ ROLLOUT_BINDINGS: list[Binding] = [
 ]
 ROLLOUT_MUTATING = frozenset({"rollout_choose", "rollout_apply", "rollout_retry", "rollout_back"})
 
-APP_BINDINGS: list[Binding] = [
+HELP_TOOLTIP = "The keys of this screen, and what the symbols mean"
+# `?`, and f1 where a text box takes `?` as a character
+HELP_BINDINGS: list[Binding] = [
+    Binding("question_mark", "help", "Help", id="help", key_display="?", tooltip=HELP_TOOLTIP),
+    Binding("f1", "help", "Help", id="help-f1", show=False, tooltip=HELP_TOOLTIP),
+]
+# a modal screen cuts the app's keys off: each dialog offers help itself
+MODAL_HELP_BINDINGS: list[Binding] = [
     Binding(
-        "question_mark",
-        "help",
-        "Help",
-        id="help",
-        key_display="?",
-        tooltip="Keys and what the symbols mean",
+        b.key,
+        "app.help",
+        b.description,
+        id=b.id,
+        key_display=b.key_display,
+        show=False,
+        tooltip=HELP_TOOLTIP,
+    )
+    for b in HELP_BINDINGS
+]
+
+# the Metrics tab: a focused panel opens its chart; arrows move between panels
+METRIC_PANEL_BINDINGS: list[Binding] = [
+    Binding(
+        "enter",
+        "open_chart",
+        "Chart",
+        id="open-chart",
+        show=False,
+        tooltip="The focused metric's chart, with its ranges",
     ),
+]
+METRICS_VIEW_BINDINGS: list[Binding] = [
+    Binding(
+        key,
+        f"move({dx}, {dy})",
+        "Move",
+        id=f"metrics-{key}",
+        show=False,
+        tooltip="Between metric panels; down from the last row scrolls the scoreboard",
+    )
+    for key, dx, dy in (("left", -1, 0), ("right", 1, 0), ("up", 0, -1), ("down", 0, 1))
+]
+# a metric's chart (enter on a panel)
+CHART_BINDINGS: list[Binding] = [
+    Binding("escape", "close", "Back", id="back", tooltip="Back to the console"),
+    *[
+        Binding(str(n), f"range('{r}')", r, id=f"range-{r}", tooltip=f"Chart the last {r}")
+        for n, r in enumerate(("15m", "1h", "6h", "24h"), 1)
+    ],
+]
+
+APP_BINDINGS: list[Binding] = [
+    *HELP_BINDINGS,
     Binding(
         "q", "quit", "Quit", id="quit", show=False, tooltip="Leave; the session stays resumable"
     ),
@@ -291,10 +335,10 @@ APP_BINDINGS: list[Binding] = [
         Binding(
             str(n),
             f"switch_tab({n})",
-            f"Tab {n}",
+            "Tab",
             id=f"tab-{n}",
             show=False,
-            tooltip=f"Switch to tab {n}",
+            tooltip="Switch to the tab of that number",
         )
         for n in range(1, 10)
     ],
@@ -318,7 +362,7 @@ def key_label(app: App[Any], binding: Binding, keymap: dict[str, str]) -> str:
     """The key the user presses for `binding`, remapped or not, as the footer shows it."""
     remapped = keymap.get(binding.id or "")
     if remapped is None:
-        return binding.key_display or binding.key
+        return app.get_key_display(binding)
     first = remapped.split(",")[0]
     return app.get_key_display(binding.with_key(key=first, key_display=None))
 

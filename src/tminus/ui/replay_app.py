@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from textual.binding import Binding
-
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.replay import ReplayController
 from tminus.ui.app import TminusApp
-from tminus.ui.keys import REPLAY_BINDINGS
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.screens.replay import ReplayScreen
 
 
 class ReplayApp(TminusApp):
-    extra_bindings: ClassVar[list[Binding]] = REPLAY_BINDINGS
-
     def __init__(self, engine: ConsoleEngine, controller: ReplayController, **kw: object) -> None:
         super().__init__(
             engine,

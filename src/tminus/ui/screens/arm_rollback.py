@@ -11,11 +11,22 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 
 class ArmRollback(ModalScreen[tuple[str, str] | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="cancel",
+            tooltip="Leave without arming; nothing is recorded",
+        ),
+        *MODAL_HELP_BINDINGS,
+    ]
+    HELP_TITLE = "arming the rollback"
     DEFAULT_CSS = """
     ArmRollback { align: center middle; }
     ArmRollback > Vertical {

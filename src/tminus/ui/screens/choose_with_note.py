@@ -12,13 +12,24 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 
 class ChooseWithNote(ModalScreen[tuple[str, str] | None]):
     """Returns (chosen id, note) or None."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="cancel",
+            tooltip="Leave without choosing; nothing is recorded",
+        ),
+        *MODAL_HELP_BINDINGS,
+    ]
+    HELP_TITLE = "choose and give a reason"
     DEFAULT_CSS = """
     ChooseWithNote { align: center middle; }
     ChooseWithNote > Vertical {

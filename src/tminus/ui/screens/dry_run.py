@@ -11,11 +11,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tminus.plan.model import RollbackStep
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 
 class DryRunScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close", id="close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="close", tooltip="Back to the rollback screen"),
+        *MODAL_HELP_BINDINGS,
+    ]
+    HELP_TITLE = "rollback dry run"
     DEFAULT_CSS = """
     DryRunScreen { align: center middle; }
     DryRunScreen > VerticalScroll {

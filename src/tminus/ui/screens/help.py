@@ -1,107 +1,142 @@
-"""`?`: every key of the current console, from the same binding table as the footer."""
+"""`?` (or f1): the keys of the screen it was opened on, generated from that screen's
+binding table as the keys reach it right now (focused widget, screen, app), remapped by
+`[keymap]`, and without the keys the screen does not offer (a read-only console's).
+
+A screen may add `help_title()` (what the heading calls it), `help_elsewhere()` (keys it
+offers in another state or tab, as (where, bindings)) and `HELP_SYMBOLS` (list the status
+symbols)."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
-from tminus.ui.keys import (
-    APP_BINDINGS,
-    CONSOLE_BINDINGS,
-    MUTATING,
-    ROLLBACK_BINDINGS,
-    ROLLBACK_MUTATING,
-    ROLLOUT_BINDINGS,
-    STATUS_SYMBOLS,
-    key_label,
-)
+from tminus.ui.keys import STATUS_SYMBOLS, key_label
 from tminus.ui.markup import escape
 
-KEY_WIDTH = 6
-INDENT = " " * (2 + KEY_WIDTH + 1)  # where a key's text starts: wrapped lines start there
-
-# keys that belong to a view rather than to the binding table's actions
-VIEW_KEYS = [
-    ("enter", "Chart: on a metric panel (Metrics tab), its chart at once"),
-    ("1-4", "Chart range: in a chart, 15m / 1h / 6h / 24h; esc goes back"),
-    ("arrows", "Move: in the list, or between metric panels on the Metrics tab"),
-]
+MIN_KEY_WIDTH = 6
+CLOSE_TIP = "Close this help"
 
 
-def _entry(key: str, text: str, width: int) -> list[str]:
-    """One key's line, wrapped to `width` with its text's indent kept."""
-    body = textwrap.wrap(text, max(20, width - len(INDENT))) or [""]
-    first = f"  [b]{escape(key):<{KEY_WIDTH}}[/b] {escape(body[0])}"
-    return [first] + [INDENT + escape(line) for line in body[1:]]
+@dataclass
+class KeyLine:
+    keys: list[str]  # as the user presses them, remapped or not
+    text: str  # description: tooltip
 
 
-def help_text(
-    read_only: bool,
-    keys: Callable[[Binding], str] | None = None,
-    extra: Sequence[Binding] = (),
+@dataclass
+class Section:
+    title: str
+    lines: list[KeyLine]
+
+
+def _text(b: Binding) -> str:
+    description = b.description or b.action.split("(")[0].replace("_", " ").capitalize()
+    return f"{description}: {b.tooltip}" if b.tooltip else description
+
+
+def _join(keys: list[str]) -> str:
+    """Keys of one action, `1-6` for a run of tab numbers."""
+    if len(keys) > 2 and all(k.isdigit() and len(k) == 1 for k in keys):
+        numbers = sorted(int(k) for k in keys)
+        if numbers == list(range(numbers[0], numbers[-1] + 1)):
+            return f"{numbers[0]}-{numbers[-1]}"
+    return " ".join(dict.fromkeys(keys))
+
+
+def _group(pairs: Sequence[tuple[str, Binding]]) -> list[KeyLine]:
+    """One line per text: the keys that do the same thing share it."""
+    lines: dict[str, KeyLine] = {}
+    for key, binding in pairs:
+        text = _text(binding)
+        line = lines.setdefault(text, KeyLine([], text))
+        if key not in line.keys:
+            line.keys.append(key)
+    return list(lines.values())
+
+
+def screen_sections(screen: Screen[Any]) -> list[Section]:
+    """What the help lists for `screen`: its active keys, then its keys for elsewhere."""
+    app = screen.app
+    own: list[tuple[str, Binding]] = []
+    builtin: list[tuple[str, Binding]] = []
+    listed: set[str] = set()
+    for active in screen.active_bindings.values():
+        b = active.binding
+        # the project's bindings all carry a tooltip; Textual's own (moving, scrolling) not
+        (own if b.tooltip else builtin).append((app.get_key_display(b), b))
+        listed.add(b.id or b.action)
+    title = screen.help_title() if hasattr(screen, "help_title") else _title(screen)
+    sections = [Section(f"Keys: {title}", _group(own))]
+    if builtin:
+        sections.append(Section(f"Moving and editing: {title}", _group(builtin)))
+    keymap: dict[str, str] = getattr(app, "user_keymap", {})
+    for where, bindings in getattr(screen, "help_elsewhere", lambda: [])():
+        pairs = [
+            (key_label(app, b, keymap), b) for b in bindings if (b.id or b.action) not in listed
+        ]
+        if pairs:
+            sections.append(Section(where, _group(pairs)))
+    return sections
+
+
+def _title(screen: Screen[Any]) -> str:
+    return str(getattr(screen, "HELP_TITLE", "") or type(screen).__name__)
+
+
+def _entry(keys: str, text: str, width: int, key_width: int) -> list[str]:
+    """One line, wrapped to `width`, its wrapped lines starting where its text starts."""
+    indent = " " * (2 + key_width + 1)
+    body = textwrap.wrap(text, max(20, width - len(indent))) or [""]
+    first = f"  [b]{escape(keys):<{key_width}}[/b] {escape(body[0])}"
+    return [first] + [indent + escape(line) for line in body[1:]]
+
+
+def render_help(
+    sections: Sequence[Section],
     *,
-    tabs: int = 9,
     width: int = 96,
+    read_only: bool = False,
+    symbols: bool = False,
 ) -> str:
-    """`keys` gives a binding's key as the user remapped it (default: as declared);
-    `extra` are a console's own keys (replay's time cursor); `tabs` is how many tabs
-    this console has; lines wrap at `width`."""
-    lines = ["[b]Keys[/b]"]
-    seen: set[str] = set()
-    for b in [*extra, *CONSOLE_BINDINGS, *APP_BINDINGS]:
-        if read_only and b.action in MUTATING:
-            continue
-        if b.action.startswith("switch_tab") or b.key in seen:
-            continue
-        seen.add(b.key)
-        key = keys(b) if keys is not None else b.key_display or b.key
-        tip = b.tooltip
-        if b.action == "confirm":
-            tip += "; on the Metrics tab, a manual success criterion"
-        lines += _entry(key, f"{b.description}: {tip}", width)
-    if not read_only:  # a read-only console binds none of the Rollout tab's keys
-        lines.append("  [dim]On the Rollout tab:[/dim]")
-        for b in ROLLOUT_BINDINGS:
-            key = keys(b) if keys is not None else b.key_display or b.key
-            lines += _entry(key, f"{b.description}: {b.tooltip}", width)
-    for key, text in VIEW_KEYS:
-        lines += _entry(key, text, width)
-    last = min(tabs, 9)
-    lines += _entry(f"1-{last}" if last > 1 else "1", f"switch to tab 1-{last}", width)
-    lines += _entry("ctrl+p", "command palette: every action above, themes, quit", width)
-    lines += _entry("tab", "move focus", width)
+    """The help's markup: one block per section, every key column as wide as its widest."""
+    key_width = max([MIN_KEY_WIDTH, *(len(_join(line.keys)) for s in sections for line in s.lines)])
+    out: list[str] = []
+    for section in sections:
+        if out:
+            out.append("")
+        out.append(f"[b]{escape(section.title)}[/b]")
+        for line in section.lines:
+            out += _entry(_join(line.keys), line.text, width, key_width)
     if read_only:
-        lines.append("")
-        lines.append(
-            "[b]READ-ONLY[/b]: running checks, confirming, notes, sign-off and traffic"
-            " changes are not offered."
-        )
-    lines.append("")
-    lines.append("[b]On the rollback screen (x)[/b]")
-    for b in ROLLBACK_BINDINGS:
-        if read_only and b.action in ROLLBACK_MUTATING:
-            continue
-        key = keys(b) if keys is not None else b.key_display or b.key
-        lines.append(f"  [b]{key:<6}[/b] {b.description}: {b.tooltip}")
-    lines.append("")
-    lines.append("[b]Symbols[/b]")
-    for symbol, meaning in STATUS_SYMBOLS.values():
-        lines.append(f"  {symbol}  {meaning}")
-    return "\n".join(lines)
+        out += ["", "[b]READ-ONLY[/b]: keys that change the launch are not offered here."]
+    if symbols:
+        out += ["", "[b]Symbols[/b]"]
+        out += [f"  {symbol}  {meaning}" for symbol, meaning in STATUS_SYMBOLS.values()]
+    return "\n".join(out)
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [
-        Binding("escape", "close", "Close", id="close"),
-        Binding("question_mark", "close", "Close", id="close-help", show=False),
-        Binding("q", "close", "Close", id="close-quit", show=False),
+    HELP_TITLE = "this help"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="close", tooltip="Close this help"),
+        Binding(
+            "question_mark",
+            "close",
+            "Close",
+            id="close-help",
+            show=False,
+            tooltip="Close this help",
+        ),
+        Binding("q", "close", "Close", id="close-quit", show=False, tooltip="Close this help"),
     ]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -112,28 +147,28 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .hint { color: $text-muted; }
     """
 
-    def __init__(
-        self,
-        read_only: bool,
-        keymap: dict[str, str] | None = None,
-        extra: Sequence[Binding] = (),
-        *,
-        tabs: int = 9,
-    ) -> None:
+    def __init__(self, screen: Screen[Any], *, read_only: bool = False) -> None:
+        """`screen`: the one the help is about, read now while its focus is still there."""
         super().__init__()
+        self.sections = screen_sections(screen)
         self.read_only = read_only
-        self.tabs = tabs
-        self.keymap = keymap or {}
-        self.extra = extra
+        self.symbols = bool(getattr(screen, "HELP_SYMBOLS", False))
 
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll():
-                keys = partial(key_label, self.app, keymap=self.keymap)
-                width = min(100, int(self.app.size.width * 0.95)) - 8  # border, padding, bar
-                text = help_text(self.read_only, keys, self.extra, tabs=self.tabs, width=width)
-                yield Static(text, id="help-text")
+                yield Static(self._text(self.sections), id="help-text")
             yield Label("esc to close", classes="hint")
+
+    def on_mount(self) -> None:
+        # this help's own keys too, once they are there (scrolling comes with the focus)
+        self.query_one("#help-text", Static).update(
+            self._text([*self.sections, *screen_sections(self)])
+        )
+
+    def _text(self, sections: list[Section]) -> str:
+        width = min(100, int(self.app.size.width * 0.95)) - 8  # border, padding, bar
+        return render_help(sections, width=width, read_only=self.read_only, symbols=self.symbols)
 
     def action_close(self) -> None:
         self.dismiss(None)

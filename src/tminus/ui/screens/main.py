@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.lazy import Lazy
@@ -19,7 +19,16 @@ from tminus.core.durations import phase_label
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.engine.session import Event
 from tminus.ui.intents import run_intent
-from tminus.ui.keys import CONSOLE_BINDINGS, MUTATING
+from tminus.ui.keys import (
+    CHART_BINDINGS,
+    CONSOLE_BINDINGS,
+    METRIC_PANEL_BINDINGS,
+    METRICS_VIEW_BINDINGS,
+    MUTATING,
+    ROLLBACK_BINDINGS,
+    ROLLBACK_MUTATING,
+    ROLLOUT_BINDINGS,
+)
 from tminus.ui.markup import escape
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.metric_detail import MetricDetailScreen
@@ -38,10 +47,13 @@ from tminus.ui.widgets.rollout_view import RolloutView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 NARROW = 110  # below this width the detail pane goes under the list
+PHASE_ONLY = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
 
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*CONSOLE_BINDINGS]
+    HELP_TITLE = "console"
+    HELP_SYMBOLS = True
 
     def __init__(self, engine: ConsoleEngine) -> None:
         super().__init__()
@@ -167,6 +179,55 @@ class MainScreen(Screen[None]):
     def _trigger_title(self, trigger_id: str) -> str:
         return next((t.title for t in self.engine.plan.triggers if t.id == trigger_id), trigger_id)
 
+    # ------------------------------------------------------------ help (screens/help.py)
+    def tab_count(self) -> int:
+        return len(self.query(TabPane))
+
+    def help_title(self) -> str:
+        try:
+            tabs = self.query_one(TabbedContent)
+            label = tabs.get_tab(tabs.active).label.plain
+            panes = [p.id for p in tabs.query(TabPane)]
+            label = self._full_labels[panes.index(tabs.active)]  # not the one fitted to 80 columns
+        except (NoMatches, ValueError, IndexError):
+            return self.HELP_TITLE
+        return f"{self.HELP_TITLE}, tab {label}"
+
+    def help_elsewhere(self) -> list[tuple[str, list[Binding]]]:
+        """This console's keys of other tabs and screens, as far as it offers them."""
+        read_only = self.engine.read_only
+        sections = [
+            (
+                "On a phase tab",
+                [
+                    b
+                    for b in CONSOLE_BINDINGS
+                    if b.action in PHASE_ONLY | {"toggle_strip"}
+                    and not (read_only and b.action in MUTATING)
+                ],
+            ),
+            (
+                "On the Metrics tab",
+                [*METRIC_PANEL_BINDINGS, *METRICS_VIEW_BINDINGS]
+                + [b for b in CONSOLE_BINDINGS if b.action == "confirm" and not read_only],
+            ),
+        ]
+        if self.engine.rollout is not None and not read_only:
+            sections.append(("On the Rollout tab", list(ROLLOUT_BINDINGS)))
+        if self.engine.notifier is not None and not read_only:
+            sections.append(
+                (
+                    "On the Contacts & Comms tab",
+                    [b for b in CONSOLE_BINDINGS if b.action == "send_update"],
+                )
+            )
+        sections.append(("In a metric's chart (enter on a metric)", list(CHART_BINDINGS)))
+        rollback = [
+            b for b in ROLLBACK_BINDINGS if not (read_only and b.action in ROLLBACK_MUTATING)
+        ]
+        sections.append(("On the rollback screen (x), when they apply", rollback))
+        return sections
+
     # ------------------------------------------------------------ helpers
     def _active_tab(self) -> str:
         try:
@@ -194,13 +255,12 @@ class MainScreen(Screen[None]):
         if action == "toggle_strip":
             view = self.active_phase_view()
             return view is not None and view.strip is not None
-        phase_only = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
         on_metrics = self._active_tab() == "metrics"
         if action == "confirm" and on_metrics:
             return True  # on the Metrics tab, c confirms a success criterion
         # phase-only keys are hidden outside a phase tab: at 80 columns the footer then has
         # room for the tab's own keys (the Rollout tab's arrows and enter); help lists all
-        return action not in phase_only or self.active_phase_view() is not None
+        return action not in PHASE_ONLY or self.active_phase_view() is not None
 
     def _guard(self) -> PhaseView | None:
         view = self.active_phase_view()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
+from tminus.ui.keys import CHART_BINDINGS
 from tminus.ui.markup import escape
 from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.trigger_banner import TriggerBanner
@@ -56,13 +57,8 @@ def time_axis(span: float) -> tuple[float, str, list[tuple[float, str]]]:
 
 
 class MetricDetailScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Back", id="back"),
-        Binding("1", "range('15m')", "15m", id="range-15m"),
-        Binding("2", "range('1h')", "1h", id="range-1h"),
-        Binding("3", "range('6h')", "6h", id="range-6h"),
-        Binding("4", "range('24h')", "24h", id="range-24h"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*CHART_BINDINGS]
+    HELP_TITLE = "a metric's chart"
     DEFAULT_CSS = """
     MetricDetailScreen #chart { height: 1fr; }
     MetricDetailScreen .meta { padding: 0 1; background: $surface; }

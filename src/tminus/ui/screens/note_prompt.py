@@ -8,13 +8,24 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 
 class NotePrompt(ModalScreen[str | None]):
     """Returns the text entered (possibly empty), or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel")]
+    BINDINGS = [
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="cancel",
+            tooltip="Leave without saving; nothing is recorded",
+        ),
+        *MODAL_HELP_BINDINGS,
+    ]
+    HELP_TITLE = "a note"
     DEFAULT_CSS = """
     NotePrompt { align: center middle; }
     NotePrompt > Vertical {

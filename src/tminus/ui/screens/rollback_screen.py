@@ -11,10 +11,9 @@ from typing import ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from tminus.engine.console import ConsoleEngine, ReadOnlyError
 from tminus.engine.rollback import Decision, RollbackRefused, Situation
@@ -22,12 +21,13 @@ from tminus.engine.rollback_state import StepRun
 from tminus.engine.session import Event
 from tminus.engine.trigger_lifecycle import TriggerRefused
 from tminus.plan.model import RollbackStep
-from tminus.ui.keys import ROLLBACK_BINDINGS
+from tminus.ui.keys import ROLLBACK_BINDINGS, ROLLBACK_MUTATING
 from tminus.ui.screens.arm_rollback import ArmRollback
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.dry_run import DryRunScreen
 from tminus.ui.screens.step_decision import StepDecision
 from tminus.ui.signals import signals
+from tminus.ui.widgets.key_footer import KeyFooter
 from tminus.ui.widgets.launch_header import LaunchHeader
 from tminus.ui.widgets.rollback_steps import RollbackSteps
 from tminus.ui.widgets.trigger_states import TriggerStates
@@ -37,6 +37,7 @@ REFUSALS = (RollbackRefused, TriggerRefused, ReadOnlyError)
 
 class RollbackScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*ROLLBACK_BINDINGS]
+    HELP_TITLE = "rollback screen"
     DEFAULT_CSS = """
     RollbackScreen #rollback-body { padding: 0 1; }
     RollbackScreen RollbackSteps { margin-top: 1; }
@@ -51,7 +52,13 @@ class RollbackScreen(Screen[None]):
         with VerticalScroll(id="rollback-body"):
             yield TriggerStates(self.engine, id="rollback-triggers")
             yield RollbackSteps(self.engine, id="rollback-steps")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True, show_command_palette=False)
+
+    def help_elsewhere(self) -> list[tuple[str, list[Binding]]]:
+        """The keys this screen offers once they apply (arm, run, ack...)."""
+        read_only = self.engine.read_only
+        keys = [b for b in ROLLBACK_BINDINGS if not (read_only and b.action in ROLLBACK_MUTATING)]
+        return [("When they apply", keys)]
 
     def on_mount(self) -> None:
         signals(self).session_signal.subscribe(self, self._on_event)

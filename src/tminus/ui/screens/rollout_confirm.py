@@ -16,14 +16,30 @@ from textual.widgets import Input, Label, Static
 
 from tminus.actions.actuators.base import Change
 from tminus.engine.rollout import Move
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 
 class RolloutConfirm(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="rollout-cancel"),
-        Binding("ctrl+y", "confirm", "Apply", id="rollout-confirm", show=False),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="rollout-cancel",
+            tooltip="Leave; traffic does not change",
+        ),
+        Binding(
+            "ctrl+y",
+            "confirm",
+            "Apply",
+            id="rollout-confirm",
+            show=False,
+            tooltip="Apply the change shown (as enter does)",
+        ),
+        *MODAL_HELP_BINDINGS,
     ]
+    HELP_TITLE = "confirm a traffic change"
     DEFAULT_CSS = """
     RolloutConfirm { align: center middle; }
     RolloutConfirm > Vertical {

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Static
 from tminus.core.values import format_seconds
 from tminus.engine.console import Blocker
 from tminus.plan.model import Item, Phase
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 SHOWN_BLOCKERS = 30
@@ -22,9 +23,17 @@ class SignOffScreen(ModalScreen[str | None]):
     """Returns the sign-off note, or None when cancelled or refused."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Close", id="cancel"),
-        Binding("ctrl+r", "rerun", "Re-run stale", id="rerun-stale"),
+        Binding("escape", "cancel", "Close", id="cancel", tooltip="Leave without signing off"),
+        Binding(
+            "ctrl+r",
+            "rerun",
+            "Re-run stale",
+            id="rerun-stale",
+            tooltip="Re-run the checks whose result is too old to sign on",
+        ),
+        *MODAL_HELP_BINDINGS,
     ]
+    HELP_TITLE = "phase sign-off"
     DEFAULT_CSS = """
     SignOffScreen { align: center middle; }
     SignOffScreen > Vertical {

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from tminus.engine.rollback import Choice, Decision, Situation
 from tminus.engine.rollback_state import StepRun
 from tminus.plan.model import RollbackStep
+from tminus.ui.keys import MODAL_HELP_BINDINGS
 from tminus.ui.markup import escape
 
 # situation -> (choice, label, needs text); the first is highlighted
@@ -51,7 +52,17 @@ TITLES = {
 
 
 class StepDecision(ModalScreen[Decision | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Pause", id="cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "escape",
+            "cancel",
+            "Pause",
+            id="cancel",
+            tooltip="Pause the rollback here; nothing is recorded",
+        ),
+        *MODAL_HELP_BINDINGS,
+    ]
+    HELP_TITLE = "a rollback step needs a decision"
     DEFAULT_CSS = """
     StepDecision { align: center middle; }
     StepDecision > Vertical {

@@ -15,7 +15,11 @@ from textual.widgets._footer import FooterKey
 # most important first
 IMPORTANCE = (
     "rollback",
+    "arm",  # the rollback screen's keys (they never share a footer with the console's)
+    "proceed",
     "help",
+    "acknowledge",
+    "dry_run",
     "next_failing",
     "run_selected",
     "open_chart",
@@ -27,6 +31,8 @@ IMPORTANCE = (
     "filter",
     "close",
     "back",
+    "clear_trigger",
+    "withdraw",
     "quit",
 )
 ALWAYS = "help"

@@ -7,14 +7,17 @@ away or on a hidden tab catches up when it is shown.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.message import Message
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
+from tminus.ui.keys import METRIC_PANEL_BINDINGS
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
 from tminus.ui.widgets.live_text import LiveText
@@ -27,6 +30,7 @@ class MetricPanel(Vertical, can_focus=True):
     """The border lives on this container and each line is its own LiveText, so a poll
     that changes nothing writes nothing and one that does repaints a line."""
 
+    BINDINGS: ClassVar[list[BindingType]] = [*METRIC_PANEL_BINDINGS]
     DEFAULT_CSS = """
     MetricPanel { height: 4; border: round $panel; padding: 0 1; }
     MetricPanel:focus { border: round $primary; }
@@ -65,9 +69,8 @@ class MetricPanel(Vertical, can_focus=True):
         if metric_id == self.metric.id and self.is_on_screen:
             self.refresh_metric()
 
-    def on_key(self, event: object) -> None:
-        if getattr(event, "key", "") == "enter":
-            self.post_message(self.Open(self.metric.id))
+    def action_open_chart(self) -> None:
+        self.post_message(self.Open(self.metric.id))
 
     def on_click(self) -> None:
         self.post_message(self.Open(self.metric.id))

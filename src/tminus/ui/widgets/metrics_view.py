@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
+from tminus.ui.keys import METRICS_VIEW_BINDINGS
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.scoreboard import Scoreboard
 
@@ -20,12 +21,7 @@ class MetricsView(VerticalScroll):
     """Keyboard first: the first panel has focus, arrows move between panels (and down
     from the last row to the scoreboard, which then scrolls), enter opens a chart."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left", "move(-1, 0)", "Left", show=False),
-        Binding("right", "move(1, 0)", "Right", show=False),
-        Binding("up", "move(0, -1)", "Up", show=False),
-        Binding("down", "move(0, 1)", "Down", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*METRICS_VIEW_BINDINGS]
     DEFAULT_CSS = """
     MetricsView { height: 1fr; }
     MetricsView > Vertical { height: auto; }
