@@ -12,7 +12,6 @@ import pytest
 from screen_lines import screen_lines
 from tminus.plan.loader import default_plan
 from tminus.plan.model import Plan
-from tminus.ui.screens.help import help_text
 from tminus.ui.tab_labels import fit_labels
 from tminus.ui.widgets.checklist import column_widths
 from tminus.ui.widgets.key_footer import IMPORTANCE
@@ -128,20 +127,6 @@ def test_columns_give_way_by_priority():
     assert narrow["owner"] < 14  # owner gives way before the title
 
 
-def test_help_wraps_with_its_indent_and_counts_the_tabs():
-    text = help_text(False, tabs=6, width=44)
-    lines = text.splitlines()
-    assert "[b]1-6   [/b] switch to tab 1-6" in text
-    assert "1-9" not in text
-    for line in lines[1:]:
-        if line.strip() and not line.startswith("  [b]") and not line.startswith("[b]"):
-            # a wrapped line of a key's text, or a symbol line: indented, never at column 0
-            assert line.startswith("  "), line
-    assert any(line.startswith("  [b]enter") for line in lines)
-    wide = help_text(False, tabs=6, width=200)
-    assert "Chart range" in wide and "Metrics tab, a manual success criterion" in wide
-
-
 async def test_help_screen_names_this_consoles_tabs(tmp_path: Path):
     app, _engine = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -151,7 +136,7 @@ async def test_help_screen_names_this_consoles_tabs(tmp_path: Path):
         await pilot.pause()
         text = str(app.screen.query_one("#help-text").content)
     assert tabs >= 6
-    assert f"switch to tab 1-{tabs}" in text and "1-9" not in text
+    assert f"[b]1-{tabs}" in text and "1-9" not in text  # wrapping: tests/test_help_screens.py
 
 
 async def test_follower_detail_does_not_offer_r(tmp_path: Path):

@@ -96,7 +96,8 @@ def _entry(keys: str, text: str, width: int, key_width: int) -> list[str]:
     """One line, wrapped to `width`, its wrapped lines starting where its text starts."""
     indent = " " * (2 + key_width + 1)
     body = textwrap.wrap(text, max(20, width - len(indent))) or [""]
-    first = f"  [b]{escape(keys):<{key_width}}[/b] {escape(body[0])}"
+    pad = " " * (key_width - len(keys))  # padded before escaping: `[` takes one cell
+    first = f"  [b]{escape(keys)}{pad}[/b] {escape(body[0])}"
     return [first] + [indent + escape(line) for line in body[1:]]
 
 

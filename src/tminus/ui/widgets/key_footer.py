@@ -15,9 +15,9 @@ from textual.widgets._footer import FooterKey
 # most important first
 IMPORTANCE = (
     "rollback",
+    "help",
     "arm",  # the rollback screen's keys (they never share a footer with the console's)
     "proceed",
-    "help",
     "acknowledge",
     "dry_run",
     "next_failing",
