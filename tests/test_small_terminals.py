@@ -251,3 +251,26 @@ def test_sparklines_are_anchored_and_scroll():
     after = time_columns([*points, (101.0, 50.0)], 8, 10.0)
     assert after[:-1] == before[1:] or after[:-1] == before[:-1]
     assert after[-1] != before[-1] or len(after) != len(before)
+
+
+async def test_rollback_screen_footer_orders_keys_by_importance(tmp_path: Path):
+    """The rollback screen has the console's footer: its keys by importance, whole, help
+    always, at 80x24."""
+    from tminus.ui.screens.rollback_screen import RollbackScreen
+    from tminus.ui.widgets.key_footer import KeyFooter
+
+    app, engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await engine.declare_trigger("data-corruption", "checksums differ on replica 2")
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, RollbackScreen)
+        assert app.screen.query_one(KeyFooter)
+        keys = footer(screen_lines(app))
+    assert keys.startswith("? Help a Arm"), keys
+    assert "▏" not in keys and len(keys) <= 80
+    shown = [d for d in ("Arm", "Ack trigger", "Dry run", "Back", "Clear trigger") if d in keys]
+    assert shown == sorted(shown, key=keys.index)  # in IMPORTANCE's order
+    assert {"Arm", "Dry run", "Back"} <= set(shown)
