@@ -5,6 +5,7 @@ Update with `pytest --snapshot-update` and look at the SVGs before committing th
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,22 @@ def test_console_at_start(snap_compare, session_dir, size):
     assert snap_compare(app, terminal_size=size, run_before=metrics_polled)
 
 
-async def gate_metrics_polled(engine, pilot) -> None:
-    for _ in range(200):
+async def gate_metrics_polled(engine, pilot, timeout: float = 60.0) -> None:
+    """Until the session has started, every metric has a verdict and the header shows the
+    gate as the rollout judges it; a loaded machine only makes this slower, and a wait
+    that times out fails here instead of snapshotting a half-polled console."""
+    from tminus.ui.widgets.rollout_status import RolloutStatus
+
+    deadline = time.monotonic() + timeout
+    while True:
         await pilot.pause(0.02)
         states = engine.metric_states()
-        if engine.state.rollout.started and states and "waiting" not in states.values():
-            return
+        polled = engine.state.rollout.started and states and "waiting" not in states.values()
+        if polled:
+            shown = pilot.app.screen.query_one(RolloutStatus)
+            if shown.has_class("open") == engine.rollout.gate().open:
+                return
+        assert time.monotonic() < deadline, f"metrics not all polled: {states}"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

@@ -113,6 +113,7 @@ class ConsoleEngine:
             actor=self.actor,
             read_only=self.read_only,
             context=self.action_context,
+            clock=self.clock,
         )
         self.poller: MetricsPoller | None = None
         self.rollout: RolloutController | None = None

@@ -10,13 +10,13 @@ pauses without recording anything.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from tminus.actions.steps import ActionContext, ActionFailed, step_action
+from tminus.core.clock import Clock, SystemClock
 from tminus.engine.rollback_state import FINISHED, RollbackState, StepRun
 from tminus.engine.state import SessionState
 from tminus.plan.model import Plan, RollbackStep
@@ -60,8 +60,10 @@ class RollbackRunner:
         actor: str,
         read_only: bool,
         context: Callable[[], ActionContext],
+        clock: Clock | None = None,
     ) -> None:
         self.plan = plan
+        self.clock: Clock = clock or SystemClock()  # a step's duration, in the console's time
         self.state = state
         self.session = session
         self.actor = actor
@@ -204,7 +206,7 @@ class RollbackRunner:
             title=step.title,
             kind=step.kind,
         )
-        started = time.monotonic()
+        started = self.clock.monotonic()
         status, error = "done", ""
         try:
             await step_action(step.action, ctx).run(out)
@@ -223,7 +225,7 @@ class RollbackRunner:
             status=status,
             error=error,
             output="\n".join(tail),
-            duration_s=round(time.monotonic() - started, 3),
+            duration_s=round(self.clock.monotonic() - started, 3),
         )
         await self._maybe_complete()
         return self.run_of(step.id)

@@ -111,14 +111,14 @@ def render_help(
     """The help's markup: one block per section, every key column as wide as its widest."""
     key_width = max([MIN_KEY_WIDTH, *(len(_join(line.keys)) for s in sections for line in s.lines)])
     out: list[str] = []
+    if read_only:  # first: why the keys that change the launch are missing
+        out += ["[b]READ-ONLY[/b]: keys that change the launch are not offered here.", ""]
     for section in sections:
-        if out:
+        if out and out[-1]:
             out.append("")
         out.append(f"[b]{escape(section.title)}[/b]")
         for line in section.lines:
             out += _entry(_join(line.keys), line.text, width, key_width)
-    if read_only:
-        out += ["", "[b]READ-ONLY[/b]: keys that change the launch are not offered here."]
     if symbols:
         out += ["", "[b]Symbols[/b]"]
         out += [f"  {symbol}  {meaning}" for symbol, meaning in STATUS_SYMBOLS.values()]
