@@ -14,6 +14,7 @@ from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
@@ -30,6 +31,9 @@ from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.terminal_caps import ascii_requested
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
+from tminus.ui.toast_placement import place_toasts
+
+PLACE_EVERY, PLACE_TRIES = 0.02, 50  # seconds, times: new toasts are laid out by then
 
 
 class TminusApp(App[None]):
@@ -115,6 +119,24 @@ class TminusApp(App[None]):
         if event.state is not WorkerState.ERROR:
             return
         self.notify(report_failure(event.worker), severity="error", timeout=20, markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        self.set_timer(PLACE_EVERY, partial(self._place_toasts, PLACE_TRIES))
+
+    def _place_toasts(self, tries: int) -> None:
+        """Off the text the toast announces (ui/toast_placement.py), once they are laid out."""
+        shown = sum(1 for n in self._notifications if not n.has_expired)
+        if not place_toasts(self.screen, shown) and tries > 1:
+            self.set_timer(PLACE_EVERY, partial(self._place_toasts, tries - 1))
 
     def make_main_screen(self) -> MainScreen:
         return MainScreen(self.engine)
