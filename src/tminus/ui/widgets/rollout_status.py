@@ -7,16 +7,16 @@ it repaints only when its text changed.
 
 from __future__ import annotations
 
-from textual.widgets import Static
-
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.rollout import format_bake
 from tminus.engine.session import Event
+from tminus.ui.signals import signals
+from tminus.ui.widgets.live_text import LiveText
 
 WIDE = 100  # columns from which the long form ("step 2/4 · 25% · bake 7:12 · gate closed") shows
 
 
-class RolloutStatus(Static):
+class RolloutStatus(LiveText):
     DEFAULT_CSS = """
     RolloutStatus { width: auto; padding: 0 0 0 1; }
     RolloutStatus.closed { color: $warning; }
@@ -27,12 +27,11 @@ class RolloutStatus(Static):
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__("", **kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._text = ""
 
     def on_mount(self) -> None:
         self.refresh_status()
         self.set_interval(1.0, self.refresh_status)
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith(("rollout.", "trigger.")):
@@ -67,7 +66,4 @@ class RolloutStatus(Static):
         self.set_class(st.failed is not None, "failed")
         self.set_class(gate.open and st.failed is None, "open")
         self.set_class(not gate.open and st.failed is None, "closed")
-        if text != self._text:
-            relayout = len(text) != len(self._text)
-            self._text = text
-            self.update(text, layout=relayout)
+        self.show(text)  # a layout pass only when its width changed

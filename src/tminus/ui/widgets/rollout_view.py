@@ -7,20 +7,22 @@ timer and failures come from the folded session state.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
 from textual.binding import BindingType
-from textual.widgets import Static
 
 from tminus.actions.actuators.base import ReadBack
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.refusals import ReadOnlyError
 from tminus.engine.rollout import RolloutController, RolloutRefused, format_bake
 from tminus.engine.session import Event
+from tminus.ui.intents import run_intent
 from tminus.ui.keys import ROLLOUT_BINDINGS, ROLLOUT_MUTATING
 from tminus.ui.screens.rollout_confirm import RolloutConfirm
+from tminus.ui.signals import signals
+from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.theme_style import theme_style
 
 POLICY = {
@@ -30,7 +32,7 @@ POLICY = {
 CELL = 9  # columns per slider stop: fits 0 + four steps in 80 columns
 
 
-class RolloutView(Static, can_focus=True):
+class RolloutView(LiveText, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [*ROLLOUT_BINDINGS]
     DEFAULT_CSS = """
     RolloutView { height: auto; padding: 0 1; }
@@ -38,11 +40,11 @@ class RolloutView(Static, can_focus=True):
     """
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
-        super().__init__("", **kw)  # type: ignore[arg-type]
+        # wraps: a gate reason may wrap at 60 columns, so any edit may change the height
+        super().__init__("", wraps=True, **kw)  # type: ignore[arg-type]
         self.engine = engine
         self.target: int | None = None
         self.versions: list[ReadBack] = []
-        self._shown = Text()
 
     @property
     def ctl(self) -> RolloutController | None:
@@ -51,8 +53,8 @@ class RolloutView(Static, can_focus=True):
     def on_mount(self) -> None:
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)
-        self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
-        self.app.metric_signal.subscribe(self, lambda _m: self.refresh_view())  # type: ignore[attr-defined]
+        signals(self).session_signal.subscribe(self, self._on_event)
+        signals(self).metric_signal.subscribe(self, lambda _m: self.refresh_view())
         self.read_versions()
 
     def _on_event(self, event: Event) -> None:
@@ -63,8 +65,17 @@ class RolloutView(Static, can_focus=True):
             self.refresh_view()
             self.refresh_bindings()
 
-    @work(group="rollout-read", exclusive=True, exit_on_error=False)
-    async def read_versions(self) -> None:
+    def read_versions(self) -> None:
+        # a newer read-back supersedes one still under way
+        run_intent(
+            self,
+            self._read_versions,
+            "Reading the versions back",
+            group="rollout-read",
+            exclusive=True,
+        )
+
+    async def _read_versions(self) -> None:
         if self.ctl is not None and self.ctl.actuator.can_read:
             self.versions = await self.ctl.read_back()
             self.refresh_view()
@@ -109,8 +120,17 @@ class RolloutView(Static, can_focus=True):
         if self.ctl is not None and self.ctl.rollout.failed is not None:
             self.apply(int(self.ctl.rollout.failed["previous"]))
 
-    @work(group="rollout", exclusive=True, exit_on_error=False)
-    async def apply(self, target: int) -> None:
+    def apply(self, target: int) -> None:
+        # preview, confirm (a modal waited for: needs a worker), apply, read back, record
+        run_intent(
+            self,
+            partial(self._apply, target),
+            f"Moving traffic to {target}%",
+            group="rollout",
+            exclusive=True,
+        )
+
+    async def _apply(self, target: int) -> None:
         ctl = self.ctl
         assert ctl is not None
         move = ctl.judge(target)
@@ -141,10 +161,7 @@ class RolloutView(Static, can_focus=True):
         return " ".join(theme_style(self.app, part) for part in style.split())
 
     def refresh_view(self) -> None:
-        text = self.render_text()
-        if text.plain != self._shown.plain or text.spans != self._shown.spans:
-            self._shown = text
-            self.update(text)
+        self.show(self.render_text())  # draws only what changed
 
     def render_text(self) -> Text:
         ctl = self.ctl
