@@ -81,3 +81,10 @@ async def test_a_key_taken_from_another_binding_is_reported(tmp_path):
         assert warnings == [
             "[keymap]: note = 'r' takes the key of 'Run' (run-selected), which now has none."
         ]
+
+
+def test_the_readme_names_every_binding_id():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    ids = readme.split("Binding ids:", 1)[1].split("The footer, help", 1)[0]
+    named = set(re.findall(r"`([a-z0-9-]+)`", ids)) | {f"tab-{n}" for n in range(1, 10)}
+    assert set(binding_ids()) <= named, set(binding_ids()) - named

@@ -27,6 +27,7 @@ from tminus.ui.screens.choose_with_note import ChooseWithNote
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.screens.note_prompt import NotePrompt
+from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.screens.signoff import SignOffScreen
 
 
@@ -38,7 +39,8 @@ def _bindings() -> Iterable[BindingType]:
     yield from ROLLBACK_BINDINGS
     yield from METRIC_PANEL_BINDINGS
     yield from METRICS_VIEW_BINDINGS
-    for screen in (ChooseWithNote, HelpScreen, MetricDetailScreen, NotePrompt, SignOffScreen):
+    dialogs = (ChooseWithNote, HelpScreen, MetricDetailScreen, NotePrompt, RolloutConfirm)
+    for screen in (*dialogs, SignOffScreen):
         yield from screen.BINDINGS
 
 
