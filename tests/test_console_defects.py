@@ -89,12 +89,14 @@ async def _fire_trigger(engine) -> None:  # type: ignore[no-untyped-def]
     await engine.declare_trigger(manual.id, "seen by a test")
 
 
-STATES = ["plain", "kept filter", "kept filters everywhere", "empty filter submitted", "tab bar"]
+# A filter kept on one phase tab is covered by filters kept on every phase tab: the trap
+# is a hidden filter box taking the focus, and there each phase tab has one.
+STATES = ["plain", "kept filters everywhere", "empty filter submitted", "tab bar"]
 
 
 async def _set_filters(app, pilot, state: str) -> None:  # type: ignore[no-untyped-def]
     """Filters are kept per phase tab: set once, they hold for every key pressed after."""
-    if state not in ("kept filter", "kept filters everywhere", "empty filter submitted"):
+    if state not in ("kept filters everywhere", "empty filter submitted"):
         return
     tabs = app.screen.query_one(TabbedContent)
     phases = [tab for tab in tab_ids(app) if tab.startswith("phase-")]

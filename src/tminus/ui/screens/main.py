@@ -181,7 +181,9 @@ class MainScreen(Screen[None]):
 
     # ------------------------------------------------------------ help (screens/help.py)
     def tab_count(self) -> int:
-        return len(self.query(TabPane))
+        # the tabs compose() makes; asked for each tab key whenever bindings are checked,
+        # so counted, not queried from the DOM
+        return len(self.engine.plan.phases) + 4
 
     def help_title(self) -> str:
         try:
