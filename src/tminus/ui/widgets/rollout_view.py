@@ -41,7 +41,7 @@ class RolloutView(LiveText, can_focus=True):
 
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         # wraps: a gate reason may wrap at 60 columns, so any edit may change the height
-        super().__init__("", wraps=True, **kw)  # type: ignore[arg-type]
+        super().__init__("", wraps=True, **kw)
         self.engine = engine
         self.target: int | None = None
         self.versions: list[ReadBack] = []
