@@ -11,7 +11,7 @@ from functools import partial
 from typing import ClassVar
 
 from textual import on
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import BindingType
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
@@ -134,8 +134,12 @@ class TminusApp(App[None]):
 
     def _place_toasts(self, tries: int) -> None:
         """Off the text the toast announces (ui/toast_placement.py), once they are laid out."""
+        try:
+            screen = self.screen
+        except ScreenStackError:  # the app is closing
+            return
         shown = sum(1 for n in self._notifications if not n.has_expired)
-        if not place_toasts(self.screen, shown) and tries > 1:
+        if not place_toasts(screen, shown) and tries > 1:
             self.set_timer(PLACE_EVERY, partial(self._place_toasts, tries - 1))
 
     def make_main_screen(self) -> MainScreen:

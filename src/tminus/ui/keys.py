@@ -30,7 +30,7 @@ CONSOLE_BINDINGS: list[Binding] = [
         "confirm",
         "Confirm",
         id="confirm",
-        tooltip="Confirm the selected manual item, with an optional note",
+        tooltip="Confirm the selected manual item with an optional note; on Metrics, a criterion",
     ),
     Binding("n", "note", "Note", id="note", tooltip="Add a note to the selected item"),
     Binding(
