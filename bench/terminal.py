@@ -30,7 +30,7 @@ the measured starts find every module's .pyc as they would after an install, eve
 PYTHONDONTWRITEBYTECODE is set and src/ has no __pycache__.
 
     .venv/bin/python bench/terminal.py [--seconds 30] [--runs 3] [--sizes 80x24,120x40]
-        [--keys] [--only tminus|bare|reference] [--tab KEYS] [--log DIR] [--explain] [--screen]
+        [--keys] [--only tminus,reference,bare] [--tab KEYS] [--log DIR] [--explain] [--screen]
 
 --tab 2 presses "2" (tminus's Launch Day tab, with the metrics strip; "4" is Metrics)
 after the first frame and measures the steady window there. --log DIR keeps each run's
@@ -46,6 +46,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import itertools
 import os
 import platform
 import pty
@@ -70,6 +71,9 @@ QUIET = 0.3  # seconds of silence that end the first frame
 STARTUP_TIMEOUT = 20.0
 KEYS_SECONDS = 10.0
 TAB_SETTLE = 2.0  # seconds after --tab before the steady window (a quiet gap comes too soon)
+SWITCH_QUIET = 0.25  # a tab switch ends when the output is quiet this long
+SWITCH_MAX = 1.5
+SWITCH_GAP = 1.0  # seconds between two switches
 
 LIVE: set[int] = set()  # process groups to kill on the way out
 
@@ -85,6 +89,7 @@ class Command:
     argv: list[str]
     texts: tuple[str, ...]  # what the screen must show before the first frame counts
     key: bytes | None = None  # the --keys scenario
+    switch_keys: tuple[str, str] = ("2", "1")  # --switches alternates between these tabs
 
 
 def commands() -> dict[str, Command]:
@@ -142,6 +147,10 @@ def child_env(home: str) -> dict[str, str]:
         drop |= {"PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL") and k not in drop}
     env.update(TERM="xterm-256color", TMINUS_HOME=home, LANG=env.get("LANG", "C.UTF-8"))
+    if env.get("PYTHONPATH"):  # the child runs in `home`: a relative `src` would miss
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p
+        )
     env.setdefault("LC_ALL", "C.UTF-8")
     if PYCACHE is not None:  # as after an install: every module has its .pyc (in our temp dir)
         env["PYTHONPYCACHEPREFIX"] = PYCACHE
@@ -270,6 +279,19 @@ def vmhwm_kb(pid: int) -> int:
     return 0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process tree (the child and its descendants)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def kill_group(pid: int) -> None:
     """SIGTERM the child's process group, SIGKILL what is left after 1 s, reap the child."""
     for sig, grace in ((signal.SIGTERM, 1.0), (signal.SIGKILL, 2.0)):
@@ -317,6 +339,8 @@ class Options:
     sync: bool = False
     tab: str = ""  # keys sent after the first frame, before the steady window ("2": tab 2)
     startup_only: bool = False
+    switches: int = 0  # tab switches measured after the steady window (bytes of each)
+    settle: float = TAB_SETTLE  # seconds after --tab before the steady window
 
 
 @dataclass
@@ -328,6 +352,8 @@ class Result:
     rss_mb: float = float("nan")
     steady_bps: float = float("nan")
     steady_seconds: list[int] = field(default_factory=list)
+    steady_cpu: float = float("nan")  # share of one core over the steady window
+    switch_bytes: list[int] = field(default_factory=list)
     active_bps: float = float("nan")
     active_seconds: list[int] = field(default_factory=list)
     active_changed: bool = False
@@ -345,7 +371,7 @@ def run_once(cmd: Command, cols: int, rows: int, opts: Options) -> Result:
         term = Terminal(fd, cols, rows, t0, sync=opts.sync)
         res.term = term
         try:
-            _measure(term, cmd, res, opts)
+            _measure(term, cmd, res, opts, pid)
             res.rss_mb = sum(vmhwm_kb(p) for p in descendants(pid)) / 1024
         finally:
             kill_group(pid)
@@ -359,7 +385,7 @@ def per_second(term: Terminal, start: float, seconds: float) -> list[int]:
     return [term.bytes_between(start + i, start + i + 1) for i in range(int(seconds))]
 
 
-def _measure(term: Terminal, cmd: Command, res: Result, opts: Options) -> None:
+def _measure(term: Terminal, cmd: Command, res: Result, opts: Options, pid: int) -> None:
     def now() -> float:
         return time.monotonic() - term.t0
 
@@ -391,17 +417,38 @@ def _measure(term: Terminal, cmd: Command, res: Result, opts: Options) -> None:
 
     if opts.tab:  # another view first; its switch (repaints, underline animation) settles
         os.write(term.fd, opts.tab.encode())
-        pump_until(now() + TAB_SETTLE)
+        pump_until(now() + opts.settle)
 
     # steady state, idle
     start = now()
+    cpu0 = cpu_seconds(pid)
     pump_until(start + opts.seconds)
     if term.eof:
         res.error = "exited during the steady window"
         return
+    res.steady_cpu = (cpu_seconds(pid) - cpu0) / max(now() - start, 1e-9)
     res.window = (start, start + opts.seconds)
     res.steady_bps = term.bytes_between(*res.window) / opts.seconds
     res.steady_seconds = per_second(term, start, opts.seconds)
+
+    # tab switches: the bytes from the key until the output is quiet for SWITCH_QUIET
+    # (at most SWITCH_MAX s), alternating between two tabs; each switch starts just after
+    # a write, so a periodic update (a 1 Hz tick) rarely falls inside one
+    for i in range(opts.switches):
+        pump_until(now() + SWITCH_GAP)
+        while term.pump(SWITCH_QUIET):  # catch the end of a burst, then press at once
+            pass
+        key = cmd.switch_keys[i % 2].encode()
+        t_key = now()
+        os.write(term.fd, key)
+        last = t_key
+        while now() - t_key < SWITCH_MAX and now() - last < SWITCH_QUIET:
+            if term.pump(0.02):
+                last = term.reads[-1][0]
+        res.switch_bytes.append(term.bytes_between(t_key, last + 1e-9))
+    if term.eof:
+        res.error = "exited during the tab switches"
+        return
 
     # active: one key, then 10 s
     if opts.keys and cmd.key:
@@ -477,7 +524,9 @@ def fmt(values: list[float], unit: str, scale: float = 1.0, digits: int = 2) -> 
     return f"{med:.{digits}f}{unit} ({min(vals):.{digits}f}-{max(vals):.{digits}f})"
 
 
-def table(size: str, results: dict[str, list[Result]], keys: bool, seconds: float) -> str:
+def table(
+    size: str, results: dict[str, list[Result]], keys: bool, seconds: float, switches: int = 0
+) -> str:
     cols = [
         "first byte",
         "text visible",
@@ -485,7 +534,10 @@ def table(size: str, results: dict[str, list[Result]], keys: bool, seconds: floa
         "startup KB",
         "peak RSS MB",
         f"steady KB/s ({seconds:g} s)",
+        "steady CPU % of a core",
     ]
+    if switches:
+        cols.append("KB per tab switch (median)")
     if keys:
         cols.append(f"active KB/s ({KEYS_SECONDS:g} s after 'a')")
     rows = []
@@ -498,7 +550,12 @@ def table(size: str, results: dict[str, list[Result]], keys: bool, seconds: floa
             fmt([r.startup_bytes for r in rs if not r.error], "", 1e-3, 1),
             fmt([r.rss_mb for r in rs], "", 1, 1),
             fmt([r.steady_bps for r in rs], "", 1e-3, 2),
+            fmt([r.steady_cpu for r in rs], "", 100, 1),
         ]
+        if switches:
+            row.append(
+                fmt([statistics.median(r.switch_bytes) for r in rs if r.switch_bytes], "", 1e-3, 1)
+            )
         if keys:
             row.append(fmt([r.active_bps for r in rs], "", 1e-3, 2))
         rows.append(row)
@@ -537,6 +594,21 @@ def machine() -> str:
 
 
 # ---------------------------------------------------------------- main
+def many_metrics_plan(n: int) -> str:
+    """The default plan on the demo world (healthy, speed 1) with `n` metrics: its own
+    first, then copies of them under new ids, as TOML for `tminus run`."""
+    from tminus.commands.console import demo_plan
+    from tminus.plan.writer import plan_to_toml
+
+    plan = demo_plan("healthy", 1.0, 1)
+    base = list(plan.metrics)
+    extra = [
+        dataclasses.replace(m, id=f"{m.id}_{i}", title=f"{m.title} {i}")
+        for i, m in zip(range(len(base), n), itertools.cycle(base), strict=False)
+    ]
+    return plan_to_toml(dataclasses.replace(plan, metrics=tuple((base + extra)[:n])))
+
+
 def parse_sizes(text: str) -> list[tuple[int, int]]:
     out = []
     for part in text.split(","):
@@ -572,7 +644,12 @@ def save_log(directory: Path, stem: str, term: Terminal) -> None:
 def summary(r: Result, keys: bool) -> str:
     if r.error:
         return f"FAILED: {r.error}"
-    out = f"first frame {r.first_frame:.2f} s, steady {r.steady_bps / 1000:.2f} KB/s"
+    out = (
+        f"first frame {r.first_frame:.2f} s, steady {r.steady_bps / 1000:.2f} KB/s,"
+        f" CPU {r.steady_cpu * 100:.1f}% of a core"
+    )
+    if r.switch_bytes:
+        out += f", tab switches {[round(b / 1000, 1) for b in r.switch_bytes]} KB"
     if keys and r.active_seconds:
         out += (
             f", active {r.active_bps / 1000:.2f} KB/s (busiest second {max(r.active_seconds) / 1000:.1f} KB,"
@@ -587,11 +664,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--sizes", default="80x24,120x40")
     ap.add_argument("--keys", action="store_true", help="also press 'a' and measure 10 s")
-    ap.add_argument("--only", choices=("tminus", "bare", "reference"))
+    ap.add_argument(
+        "--only", help="comma-separated commands to run: tminus, bare, reference (default all)"
+    )
     ap.add_argument(
         "--watch", metavar="DURATION", help="tminus demo --watch DURATION (checks keep watching)"
     )
     ap.add_argument("--tab", default="", help="keys to press before the steady window, e.g. 2")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=TAB_SETTLE,
+        help=f"seconds after --tab before the steady window (default {TAB_SETTLE:g})",
+    )
+    ap.add_argument(
+        "--switches",
+        type=int,
+        default=0,
+        help="after the steady window, switch tabs N times (2, 1, 2, ...) and count the bytes",
+    )
+    ap.add_argument(
+        "--metrics",
+        type=int,
+        help="tminus runs a generated plan with N metrics on the demo world (`tminus run`)",
+    )
     ap.add_argument(
         "--sync", action="store_true", help="answer that synchronized output (2026) is supported"
     )
@@ -614,7 +710,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     sizes = parse_sizes(args.sizes)
-    cmds = [c for n, c in commands().items() if args.only in (None, n)]
+    only = set(args.only.split(",")) if args.only else set(commands())
+    if only - set(commands()):
+        ap.error(f"--only: unknown command {', '.join(sorted(only - set(commands())))}")
+    cmds = [c for n, c in commands().items() if n in only]
     if args.watch:
         cmds = [
             dataclasses.replace(c, argv=[*c.argv, "--watch", args.watch])
@@ -622,12 +721,30 @@ def main(argv: list[str] | None = None) -> int:
             else c
             for c in cmds
         ]
-    opts = Options(seconds=args.seconds, keys=args.keys, sync=args.sync, tab=args.tab)
+    plan_dir = tempfile.TemporaryDirectory(prefix="tminus-bench-plan-") if args.metrics else None
+    if plan_dir is not None:
+        plan_file = Path(plan_dir.name) / f"plan-{args.metrics}-metrics.toml"
+        plan_file.write_text(many_metrics_plan(args.metrics))
+        cmds = [
+            dataclasses.replace(c, argv=[*c.argv[:-1], "run", str(plan_file), "--new"])
+            if c.name == "tminus"
+            else c
+            for c in cmds
+        ]
+    opts = Options(
+        seconds=args.seconds,
+        keys=args.keys,
+        sync=args.sync,
+        tab=args.tab,
+        switches=args.switches,
+        settle=args.settle,
+    )
     per_run = (
         STARTUP_TIMEOUT / 4
         + args.seconds
         + (KEYS_SECONDS if args.keys else 0)
-        + (TAB_SETTLE if args.tab else 0)
+        + (args.settle if args.tab else 0)
+        + args.switches * (SWITCH_GAP + SWITCH_MAX)
         + 3
     )
     budget = (
@@ -696,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
                             print(f"    last bytes: {bytes(term.raw[-300:])!r}", file=sys.stderr)
                     r.term = None  # free the byte log
             print()
-            print(table(size, results, args.keys, args.seconds), flush=True)
+            print(table(size, results, args.keys, args.seconds, args.switches), flush=True)
     except Abort as exc:
         print(f"aborted: {exc}", file=sys.stderr)
         return 130
@@ -706,6 +823,8 @@ def main(argv: list[str] | None = None) -> int:
             kill_group(pid)
         if cache_dir is not None:
             cache_dir.cleanup()
+        if plan_dir is not None:
+            plan_dir.cleanup()
     return 1 if failed else 0
 
 

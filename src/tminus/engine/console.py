@@ -116,6 +116,7 @@ class ConsoleEngine:
             clock=self.clock,
         )
         self.poller: MetricsPoller | None = None
+        self._verdicts: dict[str, tuple[tuple[int, int, bool], str]] = {}  # metric_states' cache
         self.rollout: RolloutController | None = None
         if plan.rollout is not None:
             self.rollout = RolloutController(
@@ -250,7 +251,15 @@ class ConsoleEngine:
             series = self.poller.series.get(metric.id)
             if series is not None:
                 stale = self.poller.stale_after(metric.id)
-                out[metric.id] = metric_state(metric, series, stale, series.age())
+                age = series.age()
+                # judged again only when a poll changed the series or it went stale: the
+                # rollout gate asks every second, for every metric of a 100-metric plan
+                key = (id(series), series.version, age is not None and age > stale)
+                known = self._verdicts.get(metric.id)
+                if known is None or known[0] != key:
+                    verdict = metric_state(metric, series, stale, age)
+                    known = self._verdicts[metric.id] = (key, verdict)
+                out[metric.id] = known[1]
         return out
 
     async def start(

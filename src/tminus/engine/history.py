@@ -6,10 +6,10 @@ Memory does not grow with session length: each metric keeps at most `capacity` p
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tminus.core.ring import PointRing
 from tminus.core.series import SeriesValue
 
 DEFAULT_CAPACITY = 1440  # a day of one-minute points, or two hours of five-second ones
@@ -21,7 +21,7 @@ class MetricSeries:
 
     metric_id: str
     capacity: int = DEFAULT_CAPACITY
-    points: deque[tuple[float, float]] = field(default_factory=deque)  # (unix time, value)
+    points: PointRing = field(default_factory=PointRing)  # (unix time, value), compact
     last_value: float | None = None
     last_ok: datetime | None = None  # launch time of the last value
     received: float | None = None  # time.monotonic() when it arrived: staleness is real time
@@ -33,7 +33,7 @@ class MetricSeries:
     condition_error: str = ""  # a trigger or range condition that failed to evaluate
 
     def __post_init__(self) -> None:
-        self.points = deque(self.points, maxlen=self.capacity)
+        self.points = PointRing(self.points, maxlen=self.capacity)
 
     def add(
         self, at: datetime, value: float, samples: tuple[SeriesValue, ...] | None = None
@@ -54,7 +54,7 @@ class MetricSeries:
         live = list(self.points)
         first_live = live[0][0] if live else float("inf")
         merged = [p for p in points if p[0] < first_live] + live
-        self.points = deque(merged, maxlen=self.capacity)
+        self.points = PointRing(merged, maxlen=self.capacity)
         if self.last_value is None and merged:
             self.last_value = merged[-1][1]
         self.version += 1

@@ -148,6 +148,7 @@ class MetricsPoller:
         ] + list(extra or [])
         self._slots = asyncio.Semaphore(MAX_CONCURRENT)
         self.series: dict[str, MetricSeries] = {p.id: MetricSeries(p.id) for p in self.polls}
+        self._by_id = {p.id: p for p in self.polls}
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._last_recorded: dict[str, float] = {}
@@ -175,8 +176,12 @@ class MetricsPoller:
         """Real seconds between two polls."""
         return max(MIN_REAL_INTERVAL, poll.interval / self.time_scale)
 
+    def poll_of(self, metric_id: str) -> Poll | None:
+        return self._by_id.get(metric_id)
+
     def stale_after(self, metric_id: str) -> float:
-        poll = next(p for p in self.polls if p.id == metric_id)
+        # asked for every metric every second (the rollout gate): a lookup, not a scan
+        poll = self._by_id[metric_id]
         return max(3 * self.real_interval(poll), 15.0)
 
     async def backfill(self, poll: Poll) -> None:

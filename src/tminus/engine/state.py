@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tminus.core.results import CheckResult
+from tminus.core.ring import PointRing
 from tminus.engine.events import CheckFinished
 from tminus.engine.rollback_state import RollbackState, fold_rollback
 from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
@@ -112,7 +113,7 @@ class SessionState:
     triggers: dict[str, TriggerState] = field(default_factory=dict)
     metrics: dict[str, tuple[str, Any]] = field(default_factory=dict)  # last sample per metric
     # recorded samples per metric, (unix time, value), bounded: what a chart reads from the log
-    samples: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
+    samples: dict[str, PointRing] = field(default_factory=dict)
     notes: list[Stamp] = field(default_factory=list)
     criteria: dict[str, Stamp] = field(default_factory=dict)  # manual criteria confirmed
     rollback: RollbackState = field(default_factory=RollbackState)
@@ -239,7 +240,7 @@ def _metric_sample(state: SessionState, ev: Event) -> None:
     state.metrics[metric] = (ev.ts, value)
     samples = state.samples.get(metric)
     if samples is None:
-        samples = state.samples[metric] = deque(maxlen=SAMPLE_HISTORY)
+        samples = state.samples[metric] = PointRing(maxlen=SAMPLE_HISTORY)
     at = ev.data.get("at")
     when = datetime.fromisoformat(at.replace("Z", "+00:00")) if at else ev.time
     samples.append((when.timestamp(), float(value)))
@@ -412,7 +413,7 @@ def apply_sample(state: SessionState, obj: dict[str, Any]) -> None:
     state.metrics[metric] = (ts, value)
     samples = state.samples.get(metric)
     if samples is None:
-        samples = state.samples[metric] = deque(maxlen=SAMPLE_HISTORY)
+        samples = state.samples[metric] = PointRing(maxlen=SAMPLE_HISTORY)
     at = obj.get("at") or ts
     samples.append((datetime.fromisoformat(at).timestamp(), float(value)))
 
@@ -442,7 +443,7 @@ def clone(state: SessionState) -> SessionState:
         for k, v in state.triggers.items()
     }
     new.metrics = dict(state.metrics)
-    new.samples = {k: deque(v, maxlen=v.maxlen) for k, v in state.samples.items()}
+    new.samples = {k: v.copy() for k, v in state.samples.items()}
     new.notes = list(state.notes)
     new.criteria = dict(state.criteria)
     new.info = dict(state.info)

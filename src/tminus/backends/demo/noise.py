@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 
 
-@lru_cache(maxsize=1 << 16)
+# a few buckets around the times being asked; 65,536 entries held ~16 MB for good
+@lru_cache(maxsize=1 << 12)
 def unit(seed: int, name: str, k: int) -> float:
     """A uniform value in [-1, 1) for bucket k; hashlib because hash() of str is salted."""
     digest = hashlib.blake2b(f"{seed}|{name}|{k}".encode(), digest_size=8).digest()

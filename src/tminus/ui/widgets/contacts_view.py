@@ -92,12 +92,17 @@ class ContactsView(VerticalScroll):
 
     def on_mount(self) -> None:
         self.app.session_signal.subscribe(self, self._on_event)  # type: ignore[attr-defined]
-        self.set_interval(PREVIEW_EVERY, self.refresh_comms)
+        # runs only while shown
+        self._ticker = self.set_interval(PREVIEW_EVERY, self.refresh_comms, pause=True)
 
     def _on_event(self, event: Event) -> None:
         self.refresh_comms()
 
+    def on_hide(self) -> None:
+        self._ticker.pause()
+
     def on_show(self) -> None:
+        self._ticker.resume()
         self.refresh_comms()  # catch up on what happened while the tab was hidden
 
     def refresh_comms(self) -> None:

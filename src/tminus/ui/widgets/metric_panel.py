@@ -1,7 +1,9 @@
 """One metric on the Metrics tab: title, current value, state, and a sparkline.
 
-It follows the metric polls itself, and redraws only while on screen: a panel scrolled
-away or on a hidden tab catches up when it is shown.
+Its MetricsView hands it its own metric's polls (one subscription for all panels: a
+signal wakes every subscriber on every poll, 10,000 wake-ups a cycle with 100 metrics),
+and it redraws only while on screen: a panel scrolled away or on a hidden tab catches up
+when it is shown.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from textual.containers import Vertical
 from textual.message import Message
 
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric
 from tminus.ui.keys import METRIC_PANEL_BINDINGS
-from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
 
@@ -55,18 +58,19 @@ class MetricPanel(Vertical, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_metric()
-        signals(self).metric_signal.subscribe(self, self._on_metric)
 
     def on_show(self) -> None:
-        self.refresh_metric()
+        if in_view(self):  # the others catch up when scrolled to
+            self.refresh_metric()
 
     def on_resize(self) -> None:
         self._head.forget()
         self._spark.forget()
-        self.refresh_metric()
+        if in_view(self):
+            self.refresh_metric()
 
-    def _on_metric(self, metric_id: str) -> None:
-        if metric_id == self.metric.id and self.is_on_screen:
+    def metric_polled(self) -> None:
+        if in_view(self):
             self.refresh_metric()
 
     def action_open_chart(self) -> None:
@@ -88,12 +92,13 @@ class MetricPanel(Vertical, can_focus=True):
     def _bucket(self, width: int) -> float:
         """Seconds per column: the poll interval, or more so the line spans HISTORY."""
         poller = self.engine.poller
-        interval = (
-            next((p.interval for p in poller.polls if p.id == self.metric.id), 5.0)
-            if poller
-            else 5.0
-        )
+        poll = poller.poll_of(self.metric.id) if poller else None
+        interval = poll.interval if poll is not None else 5.0
         return max(interval, HISTORY / max(1, width))
+
+    def _since(self, series: MetricSeries, width: int) -> float:
+        newest = series.points[-1][0] if series.points else 0.0
+        return newest - (width + 1) * self._bucket(width)
 
     def refresh_metric(self) -> None:
         if self.engine.poller is None:
@@ -103,7 +108,8 @@ class MetricPanel(Vertical, can_focus=True):
         width = max(8, self.size.width - 4)
         style = resolve(self, STATE_STYLE.get(state, ""))
         value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
-        spark = self._spark_text(series.points, width)
+        # only the points the line can show: a day of them is kept
+        spark = self._spark_text(series.points.since(self._since(series, width)), width)
         self._head.show(
             Text.assemble(
                 (self.metric.title, "bold"),

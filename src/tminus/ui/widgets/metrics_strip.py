@@ -46,9 +46,13 @@ class MetricsStrip(Vertical):
     def on_mount(self) -> None:
         self.refresh_metrics()
         signals(self).metric_signal.subscribe(self, self._on_metric)
-        self.set_interval(STALENESS_EVERY, self._on_tick)
+        self._ticker = self.set_interval(STALENESS_EVERY, self._on_tick, pause=True)  # while shown
+
+    def on_hide(self) -> None:
+        self._ticker.pause()
 
     def on_show(self) -> None:
+        self._ticker.resume()
         self.refresh_metrics()
 
     def on_resize(self) -> None:

@@ -11,6 +11,8 @@ from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.ui.keys import METRICS_VIEW_BINDINGS
+from tminus.ui.signals import signals
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.scoreboard import Scoreboard
 
@@ -76,12 +78,37 @@ class MetricsView(VerticalScroll):
 
     def on_mount(self) -> None:
         if self.engine.poller is not None:
-            self.set_interval(STALENESS_EVERY, self._tick)
+            # off screen a tab costs nothing: the ticker runs only while shown
+            self._ticker = self.set_interval(STALENESS_EVERY, self._tick, pause=True)
+            signals(self).metric_signal.subscribe(self, self._on_metric)
+
+    def on_show(self) -> None:
+        if self.engine.poller is not None:
+            self._ticker.resume()
+
+    def on_hide(self) -> None:
+        if self.engine.poller is not None:
+            self._ticker.pause()
+
+    def _on_metric(self, metric_id: str) -> None:
+        """One subscription for every panel: the polled metric's panel alone is told."""
+        panel = self.panels.get(metric_id)
+        if panel is not None and self.is_on_screen:
+            panel.metric_polled()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):  # panels scrolled into view catch up
+            self.call_after_refresh(self._refresh_in_view)
+
+    def _refresh_in_view(self) -> None:
+        for panel in self.panels.values():
+            if in_view(panel):
+                panel.refresh_metric()
 
     def _tick(self) -> None:
-        """Staleness words age without a poll; each child redraws only if its text did."""
-        for panel in self.panels.values():
-            if panel.is_on_screen:
-                panel.refresh_metric()
+        """Staleness words age without a poll; each child redraws only if its text did.
+        Only the panels in view: the rest catch up when scrolled to."""
+        self._refresh_in_view()
         if self.scoreboard.is_on_screen:
             self.scoreboard.refresh_scores()

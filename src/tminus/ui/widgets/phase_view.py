@@ -70,9 +70,13 @@ class PhaseView(Container):
         self.refresh_status()
         signals(self).session_signal.subscribe(self, self._on_event)
         signals(self).watch_signal.subscribe(self, self._on_watch)
-        self.set_interval(AGES_EVERY, self._on_tick)
+        self._ticker = self.set_interval(AGES_EVERY, self._on_tick, pause=True)  # while shown
+
+    def on_hide(self) -> None:
+        self._ticker.pause()
 
     def on_show(self) -> None:
+        self._ticker.resume()
         # a hidden tab's ages went on counting: catch up when shown
         self.checklist.refresh_ages()
         self.refresh_status()

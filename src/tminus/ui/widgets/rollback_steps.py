@@ -97,7 +97,14 @@ class RollbackSteps(Static):
         self.refresh_steps()
         signals(self).session_signal.subscribe(self, self._on_event)
         self.engine.rollback.subscribe(self._on_output)
-        self.set_interval(1.0, self._tick)
+        self._ticker = self.set_interval(1.0, self._tick, pause=True)  # while shown
+
+    def on_show(self) -> None:
+        self._ticker.resume()
+        self.refresh_steps()
+
+    def on_hide(self) -> None:
+        self._ticker.pause()
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith(("rollback.", "session.")):

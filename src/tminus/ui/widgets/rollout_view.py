@@ -52,10 +52,22 @@ class RolloutView(LiveText, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_view()
-        self.set_interval(1.0, self.refresh_view)
+        # off screen the tab costs nothing: no ticks, no redraws; it catches up when shown
+        self._ticker = self.set_interval(1.0, self.refresh_view, pause=True)
         signals(self).session_signal.subscribe(self, self._on_event)
-        signals(self).metric_signal.subscribe(self, lambda _m: self.refresh_view())
+        signals(self).metric_signal.subscribe(self, self._on_metric)
         self.read_versions()
+
+    def on_show(self) -> None:
+        self._ticker.resume()
+        self.refresh_view()
+
+    def on_hide(self) -> None:
+        self._ticker.pause()
+
+    def _on_metric(self, _metric_id: str) -> None:
+        if self.is_on_screen:
+            self.refresh_view()
 
     def _on_event(self, event: Event) -> None:
         if event.type.startswith(("rollout.", "trigger.")):
