@@ -348,6 +348,7 @@ class Result:
     first_byte: float = float("nan")
     visible: float = float("nan")
     first_frame: float = float("nan")
+    startup_cpu: float = float("nan")  # CPU seconds of the process tree at the first frame
     startup_bytes: int = 0
     rss_mb: float = float("nan")
     steady_bps: float = float("nan")
@@ -402,6 +403,7 @@ def _measure(term: Terminal, cmd: Command, res: Result, opts: Options, pid: int)
         if got and res.visible != res.visible and term.shows(cmd.texts):
             res.visible = term.reads[-1][0]
             res.first_frame = res.visible
+            res.startup_cpu = cpu_seconds(pid)
             break
         if term.eof:
             res.error = "exited during startup"
@@ -531,6 +533,7 @@ def table(
         "first byte",
         "text visible",
         "first frame",
+        "CPU to first frame",
         "startup KB",
         "peak RSS MB",
         f"steady KB/s ({seconds:g} s)",
@@ -547,6 +550,7 @@ def table(
             fmt([r.first_byte for r in rs], " s"),
             fmt([r.visible for r in rs], " s"),
             fmt([r.first_frame for r in rs], " s"),
+            fmt([r.startup_cpu for r in rs], " s"),
             fmt([r.startup_bytes for r in rs if not r.error], "", 1e-3, 1),
             fmt([r.rss_mb for r in rs], "", 1, 1),
             fmt([r.steady_bps for r in rs], "", 1e-3, 2),
@@ -570,6 +574,10 @@ def table(
         b = statistics.median([r.first_frame for r in results["reference"]])
         if t == t and b == b and b > 0:
             out.append(f"first full frame tminus/reference: {t / b:.2f}x (goal: <= 1.2x)")
+        t = statistics.median([r.startup_cpu for r in results["tminus"]])
+        b = statistics.median([r.startup_cpu for r in results["reference"]])
+        if t == t and b == b and b > 0:
+            out.append(f"CPU to the first full frame tminus/reference: {t / b:.2f}x")
     if "tminus" in results and "bare" in results:
         t = statistics.median([r.first_frame for r in results["tminus"]])
         b = statistics.median([r.first_frame for r in results["bare"]])

@@ -32,8 +32,10 @@ from tminus.ui.screens.main import MainScreen
 from tminus.ui.terminal_caps import ascii_requested
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
 from tminus.ui.toast_placement import place_toasts
+from tminus.ui.widgets.key_footer import KeyFooter
 
 PLACE_EVERY, PLACE_TRIES = 0.02, 50  # seconds, times: new toasts are laid out by then
+START_AT_LATEST = 2.0  # seconds: the engine starts then even if no footer said it is drawn
 
 
 class TminusApp(App[None]):
@@ -104,8 +106,9 @@ class TminusApp(App[None]):
         for clash in self._keymap_clashes:
             self.notify(f"[keymap]: {clash}.", severity="warning", timeout=20, markup=False)
         if self.on_start is not None:
-            # after the first frame: the first polls and backfills must not delay it
-            self.call_after_refresh(self._start_engine)
+            # after the first full frame: the first polls and backfills (seconds of CPU on
+            # the demo world) must not delay it; at the latest after START_AT_LATEST
+            self.set_timer(START_AT_LATEST, self._start_engine)
 
     def on_unmount(self) -> None:
         if self._log_handler is not None:
@@ -157,9 +160,13 @@ class TminusApp(App[None]):
             markup=False,
         )
 
+    def on_key_footer_ready(self, _message: KeyFooter.Ready) -> None:
+        self.call_after_refresh(self._start_engine)
+
     async def _start_engine(self) -> None:
-        if self.on_start is not None:
-            await self.on_start()
+        start, self.on_start = self.on_start, None  # once, whichever comes first
+        if start is not None:
+            await start()
 
     def _on_engine_event(self, event: Event) -> None:
         # on this loop's thread (the engine folds there), in seq order

@@ -11,7 +11,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Resize
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import TabbedContent, TabPane, Tabs
 
@@ -46,6 +45,7 @@ from tminus.ui.widgets.rollback_view import RollbackView
 from tminus.ui.widgets.rollout_view import RolloutView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
+MOUNT_AT_LATEST = 2.0  # seconds: hidden tabs' views mount then if no footer said it is drawn
 NARROW = 110  # below this width the detail pane goes under the list
 PHASE_ONLY = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
 
@@ -68,25 +68,43 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield LaunchHeader(self.engine, id="launch-header")
         yield TriggerBanner(self.engine, id="trigger-banner")
+        # hidden tabs get their views once the first full frame is drawn (the footer says
+        # so): composed before, they cost it a fifth of its time
+        n = len(self.engine.plan.phases)
+        self._deferred = {
+            **{f"phase-{p.id}": self.phase_views[p.id] for p in self.engine.plan.phases[1:]},
+            "metrics": MetricsView(self.engine, id="metrics-view"),
+            "rollout": RolloutView(self.engine, id="rollout-view"),
+            "rollback": RollbackView(self.engine, id="rollback-view"),
+            "contacts": ContactsView(self.engine, id="contacts-view"),
+        }
         with TabbedContent(id="tabs"):
-            # hidden tabs mount just after the first frame (Lazy): it shows sooner
-            for n, phase in enumerate(self.engine.plan.phases, 1):
-                label = f"{n} {phase_label(phase.at)} {escape(phase.title)}"
+            for i, phase in enumerate(self.engine.plan.phases, 1):
+                label = f"{i} {phase_label(phase.at)} {escape(phase.title)}"
                 with TabPane(label, id=f"phase-{phase.id}"):
-                    view = self.phase_views[phase.id]
-                    yield view if n == 1 else Lazy(view)
-            n = len(self.engine.plan.phases)
-            with TabPane(f"{n + 1} Metrics", id="metrics"):
-                yield Lazy(MetricsView(self.engine, id="metrics-view"))
-            with TabPane(f"{n + 2} Rollout", id="rollout"):
-                yield Lazy(RolloutView(self.engine, id="rollout-view"))
-            with TabPane(f"{n + 3} Rollback", id="rollback"):
-                yield Lazy(RollbackView(self.engine, id="rollback-view"))
-            with TabPane(f"{n + 4} Contacts & Comms", id="contacts"):
-                yield Lazy(ContactsView(self.engine, id="contacts-view"))
+                    if i == 1:
+                        yield self.phase_views[phase.id]
+            yield TabPane(f"{n + 1} Metrics", id="metrics")
+            yield TabPane(f"{n + 2} Rollout", id="rollout")
+            yield TabPane(f"{n + 3} Rollback", id="rollback")
+            yield TabPane(f"{n + 4} Contacts & Comms", id="contacts")
         yield KeyFooter(compact=True, show_command_palette=False)
 
+    async def on_key_footer_ready(self, _message: KeyFooter.Ready) -> None:
+        await self._mount_deferred()
+
+    async def _mount_deferred(self) -> None:
+        """The first full frame is on screen: the hidden tabs' views mount now."""
+        deferred, self._deferred = self._deferred, {}
+        for pane_id, view in deferred.items():
+            await self.query_one(f"#{pane_id}", TabPane).mount(view)
+        active = self._active_tab()
+        if active in deferred:  # a tab chosen before its view was there: focus into it
+            self._focus_active(self.query_one(f"#{active}", TabPane))
+
     def on_mount(self) -> None:
+        # at the latest: a footer that never draws (no focus) must not keep tabs empty
+        self.set_timer(MOUNT_AT_LATEST, self._mount_deferred)
         self._apply_width(self.size.width)
         # the screen's own concern: the x key and the alarm; the views follow by themselves
         signals(self).session_signal.subscribe(self, self._on_event)
@@ -134,10 +152,14 @@ class MainScreen(Screen[None]):
             # stale: another tab was chosen since (keys typed ahead); focusing this pane
             # would make TabbedContent follow focus back to it
             return
+        self._focus_active(event.pane)
+        self.refresh_bindings()
+
+    def _focus_active(self, pane: TabPane) -> None:
         if self.active_phase_view() is not None:
             self._focus_list()
         elif self._active_tab() == "rollout":
-            self._focus_pane(event.pane, "RolloutView")  # its keys (← → enter) work at once
+            self._focus_pane(pane, "RolloutView")  # its keys (← → enter) work at once
         elif self._active_tab() == "metrics":
             self._focus_list()
             self.call_after_refresh(self._focus_list)  # a lazily mounted tab: once it is there
@@ -145,8 +167,7 @@ class MainScreen(Screen[None]):
             # Focus must land inside the shown pane: left on a hidden widget, Textual moves
             # it to the next focusable one (a kept filter box in a phase tab), and
             # TabbedContent follows focus back to that phase tab.
-            self._focus_pane(event.pane)
-        self.refresh_bindings()
+            self._focus_pane(pane)
 
     def _focus_pane(self, pane: TabPane, selector: str = "*") -> None:
         def focus() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -77,6 +78,13 @@ def fit(
 
 
 class KeyFooter(Footer):
+    class Ready(Message):
+        """The footer's keys are on screen for the first time: it is painted last, so the
+        first full frame is. What can wait (hidden tabs, the engine's first polls) waits
+        for this."""
+
+    _announced = False
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
@@ -89,6 +97,9 @@ class KeyFooter(Footer):
         display = {b.action: self.app.get_key_display(b) for b, _, _ in bindings}
         chosen = fit(by_importance(bindings), self.app.size.width - 1, display)
         self.styles.grid_size_columns = len(chosen)
+        if chosen and not self._announced:
+            self._announced = True
+            self.call_after_refresh(self.post_message, self.Ready())
         for binding, enabled, tooltip in chosen:
             yield FooterKey(
                 binding.key,
