@@ -21,7 +21,7 @@ from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
-from tminus.engine.events import OUTCOMES, SessionStarted
+from tminus.engine.event_basics import OUTCOMES
 from tminus.engine.metric_history import merged_history
 from tminus.engine.metrics import MetricsPoller, metric_state
 from tminus.engine.refusals import ReadOnlyError as ReadOnlyError
@@ -291,6 +291,8 @@ class ConsoleEngine:
                 "session.resumed", actor=self.actor, version=__version__, **self.timebase()
             )
         else:
+            from tminus.engine.events import SessionStarted  # off the first frame's path
+
             started = SessionStarted.for_plan(
                 self.plan,
                 session=self.session.session_id,

@@ -16,13 +16,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from tminus.core.results import CheckResult
+from tminus.engine.event_basics import OUTCOMES as OUTCOMES
+from tminus.engine.event_basics import EventSchemaError as EventSchemaError
 
 if TYPE_CHECKING:
     from tminus.plan.model import Plan
-
-
-class EventSchemaError(ValueError):
-    """A payload that does not match its event type's schema."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,9 +106,6 @@ class SessionResumed(EventData):
     version: str
     console_t0: str | None = None  # as in session.started: this console's T-0
     speed: float | None = None
-
-
-OUTCOMES = ("launched", "rolled-back", "aborted")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,16 +29,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tminus.core.paths import sessions_dir
 from tminus.core.redact import json_is_clean, scrub
-from tminus.engine.events import (
-    EventData,
-    EventSchemaError,
-    event_class,
-    parse_payload,
-)
+from tminus.engine.event_basics import EventSchemaError
+
+if TYPE_CHECKING:
+    from tminus.engine.events import EventData
 
 ENVELOPE = ("v", "seq", "ts", "type", "actor", "os_user")
 # one encoder for every line: json.dumps with options builds a new one per call
@@ -126,6 +124,8 @@ def event_from_obj(obj: Any) -> Event:
     type_ = obj.get("type")
     if not isinstance(type_, str):
         raise EventSchemaError("no event type")
+    from tminus.engine.events import event_class, parse_payload  # off the first frame's path
+
     cls = event_class(type_)
     v = _envelope_int(obj, "v", 1)
     if v > cls.VERSION:
@@ -414,6 +414,8 @@ def make_event(
     os_user: str | None = None,
 ) -> tuple[bytes, Event]:
     """An event and its line, checked against the schema: nothing off it is ever written."""
+    from tminus.engine.events import EventData, parse_payload  # off the first frame's path
+
     if isinstance(event, EventData):
         if data:
             raise TypeError("pass an event object or keyword fields, not both")

@@ -4,7 +4,7 @@ the App's signals by themselves: this screen lays them out and does not route to
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Resize
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
 
 from tminus.core.durations import phase_label
@@ -30,20 +31,17 @@ from tminus.ui.keys import (
 )
 from tminus.ui.markup import escape
 from tminus.ui.screens.choose_with_note import ChooseWithNote
-from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.screens.note_prompt import NotePrompt
 from tminus.ui.screens.signoff import SignOffScreen
 from tminus.ui.signals import signals
 from tminus.ui.tab_labels import fit_labels
-from tminus.ui.widgets.contacts_view import ContactsView
 from tminus.ui.widgets.key_footer import KeyFooter
 from tminus.ui.widgets.launch_header import LaunchHeader
-from tminus.ui.widgets.metric_panel import MetricPanel
-from tminus.ui.widgets.metrics_view import MetricsView
 from tminus.ui.widgets.phase_view import PhaseView
-from tminus.ui.widgets.rollback_view import RollbackView
-from tminus.ui.widgets.rollout_view import RolloutView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
+
+if TYPE_CHECKING:
+    from tminus.ui.widgets.metric_panel import MetricPanel
 
 MOUNT_AT_LATEST = 2.0  # seconds: hidden tabs' views mount then if no footer said it is drawn
 NARROW = 110  # below this width the detail pane goes under the list
@@ -71,13 +69,7 @@ class MainScreen(Screen[None]):
         # hidden tabs get their views once the first full frame is drawn (the footer says
         # so): composed before, they cost it a fifth of its time
         n = len(self.engine.plan.phases)
-        self._deferred = {
-            **{f"phase-{p.id}": self.phase_views[p.id] for p in self.engine.plan.phases[1:]},
-            "metrics": MetricsView(self.engine, id="metrics-view"),
-            "rollout": RolloutView(self.engine, id="rollout-view"),
-            "rollback": RollbackView(self.engine, id="rollback-view"),
-            "contacts": ContactsView(self.engine, id="contacts-view"),
-        }
+        self._deferred = True
         with TabbedContent(id="tabs"):
             for i, phase in enumerate(self.engine.plan.phases, 1):
                 label = f"{i} {phase_label(phase.at)} {escape(phase.title)}"
@@ -95,12 +87,30 @@ class MainScreen(Screen[None]):
 
     async def _mount_deferred(self) -> None:
         """The first full frame is on screen: the hidden tabs' views mount now."""
-        deferred, self._deferred = self._deferred, {}
+        if not self._deferred:
+            return
+        self._deferred = False
+        deferred = self._deferred_views()
         for pane_id, view in deferred.items():
             await self.query_one(f"#{pane_id}", TabPane).mount(view)
         active = self._active_tab()
         if active in deferred:  # a tab chosen before its view was there: focus into it
             self._focus_active(self.query_one(f"#{active}", TabPane))
+
+    def _deferred_views(self) -> dict[str, Widget]:
+        """The hidden tabs' views by pane id; their modules load here, after the frame."""
+        from tminus.ui.widgets.contacts_view import ContactsView
+        from tminus.ui.widgets.metrics_view import MetricsView
+        from tminus.ui.widgets.rollback_view import RollbackView
+        from tminus.ui.widgets.rollout_view import RolloutView
+
+        return {
+            **{f"phase-{p.id}": self.phase_views[p.id] for p in self.engine.plan.phases[1:]},
+            "metrics": MetricsView(self.engine, id="metrics-view"),
+            "rollout": RolloutView(self.engine, id="rollout-view"),
+            "rollback": RollbackView(self.engine, id="rollback-view"),
+            "contacts": ContactsView(self.engine, id="contacts-view"),
+        }
 
     def on_mount(self) -> None:
         # at the latest: a footer that never draws (no focus) must not keep tabs empty
@@ -116,8 +126,8 @@ class MainScreen(Screen[None]):
             view.focus_list()
         elif self._active_tab() == "metrics":
             # the first panel, so enter opens its chart at once (the tab mounts lazily)
-            for metrics in self.query(MetricsView):
-                metrics.focus_first()
+            for metrics in self.query("MetricsView"):
+                metrics.focus_first()  # type: ignore[attr-defined]
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
@@ -142,6 +152,8 @@ class MainScreen(Screen[None]):
                 tab.label = label
 
     def on_metric_panel_open(self, message: MetricPanel.Open) -> None:
+        from tminus.ui.screens.metric_detail import MetricDetailScreen
+
         self.app.push_screen(
             MetricDetailScreen(self.engine, self.engine.plan.metric(message.metric_id))
         )
