@@ -30,9 +30,6 @@ from tminus.ui.keys import (
     ROLLOUT_BINDINGS,
 )
 from tminus.ui.markup import escape
-from tminus.ui.screens.choose_with_note import ChooseWithNote
-from tminus.ui.screens.note_prompt import NotePrompt
-from tminus.ui.screens.signoff import SignOffScreen
 from tminus.ui.signals import signals
 from tminus.ui.tab_labels import fit_labels
 from tminus.ui.widgets.key_footer import KeyFooter
@@ -342,6 +339,8 @@ class MainScreen(Screen[None]):
         self.notify(f"Running {checks}: {escape(what)}", timeout=3)
 
     def action_confirm(self) -> None:
+        from tminus.ui.screens.note_prompt import NotePrompt
+
         if self._active_tab() == "metrics":
             self._confirm_criterion()
             return
@@ -360,6 +359,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(NotePrompt(f"Confirm: {item.title}", "note (optional)"), done)
 
     def _confirm_criterion(self) -> None:
+        from tminus.ui.screens.choose_with_note import ChooseWithNote
+
         open_ = [
             (c.id, c.title)
             for c in self.engine.plan.success_criteria
@@ -384,6 +385,8 @@ class MainScreen(Screen[None]):
         )
 
     def action_note(self) -> None:
+        from tminus.ui.screens.note_prompt import NotePrompt
+
         view = self._guard()
         item = view.selected_item() if view else None
         if item is None:
@@ -398,6 +401,8 @@ class MainScreen(Screen[None]):
         )
 
     def action_sign_off(self) -> None:
+        from tminus.ui.screens.signoff import SignOffScreen
+
         view = self._guard()
         if view is None:
             return
@@ -419,6 +424,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(screen, done)
 
     async def _sign_off(self, phase_id: str, note: str) -> None:
+        from tminus.ui.screens.signoff import SignOffScreen
+
         blockers = await self.engine.sign_off(phase_id, note)
         if blockers:  # something turned red while the dialog was open
             phase = next(p for p in self.engine.plan.phases if p.id == phase_id)
@@ -438,6 +445,8 @@ class MainScreen(Screen[None]):
         self.action_rollback()
 
     def action_declare(self) -> None:
+        from tminus.ui.screens.choose_with_note import ChooseWithNote
+
         manual = [t for t in self.engine.plan.triggers if t.manual]
 
         def done(choice: tuple[str, str] | None) -> None:
@@ -473,6 +482,7 @@ class MainScreen(Screen[None]):
 
     def action_end_session(self) -> None:
         from tminus.engine.events import OUTCOMES
+        from tminus.ui.screens.choose_with_note import ChooseWithNote
 
         labels = {"launched": "Launched", "rolled-back": "Rolled back", "aborted": "Aborted"}
 
