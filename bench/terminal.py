@@ -433,8 +433,8 @@ def _measure(term: Terminal, cmd: Command, res: Result, opts: Options, pid: int)
     res.steady_bps = term.bytes_between(*res.window) / opts.seconds
     res.steady_seconds = per_second(term, start, opts.seconds)
 
-    # tab switches: the bytes from the key until the output is quiet for SWITCH_QUIET
-    # (at most SWITCH_MAX s), alternating between two tabs; each switch starts just after
+    # tab switches: the bytes from the key until the output, once it started, is quiet for
+    # SWITCH_QUIET (at most SWITCH_MAX s), alternating between two tabs; each switch starts just after
     # a write, so a periodic update (a 1 Hz tick) rarely falls inside one
     for i in range(opts.switches):
         pump_until(now() + SWITCH_GAP)
@@ -443,11 +443,11 @@ def _measure(term: Terminal, cmd: Command, res: Result, opts: Options, pid: int)
         key = cmd.switch_keys[i % 2].encode()
         t_key = now()
         os.write(term.fd, key)
-        last = t_key
-        while now() - t_key < SWITCH_MAX and now() - last < SWITCH_QUIET:
+        last = None  # the time of the last read since the key; none yet
+        while now() - t_key < SWITCH_MAX and (last is None or now() - last < SWITCH_QUIET):
             if term.pump(0.02):
                 last = term.reads[-1][0]
-        res.switch_bytes.append(term.bytes_between(t_key, last + 1e-9))
+        res.switch_bytes.append(term.bytes_between(t_key, (last or t_key) + 1e-9))
     if term.eof:
         res.error = "exited during the tab switches"
         return
@@ -692,6 +692,11 @@ def main(argv: list[str] | None = None) -> int:
         help="after the steady window, switch tabs N times (2, 1, 2, ...) and count the bytes",
     )
     ap.add_argument(
+        "--switch-keys",
+        default="2,1",
+        help="the two tabs --switches alternates between (default 2,1: the first two tabs)",
+    )
+    ap.add_argument(
         "--metrics",
         type=int,
         help="tminus runs a generated plan with N metrics on the demo world (`tminus run`)",
@@ -739,6 +744,8 @@ def main(argv: list[str] | None = None) -> int:
             else c
             for c in cmds
         ]
+    a, _, b = args.switch_keys.partition(",")
+    cmds = [dataclasses.replace(c, switch_keys=(a, b or a)) for c in cmds]
     opts = Options(
         seconds=args.seconds,
         keys=args.keys,

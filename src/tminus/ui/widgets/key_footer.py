@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
@@ -84,10 +85,9 @@ class KeyFooter(Footer):
         for this."""
 
     _announced = False
+    _shown: tuple[tuple[str, str, str, bool, str], ...] | None = None  # what compose drew
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
+    def _chosen(self) -> tuple[list[tuple[Binding, bool, str]], dict[str, str]]:
         seen: set[str] = set()
         bindings: list[tuple[Binding, bool, str]] = []
         for _, binding, enabled, tooltip in self.screen.active_bindings.values():
@@ -95,7 +95,34 @@ class KeyFooter(Footer):
                 seen.add(binding.action)
                 bindings.append((binding, enabled, tooltip))
         display = {b.action: self.app.get_key_display(b) for b, _, _ in bindings}
-        chosen = fit(by_importance(bindings), self.app.size.width - 1, display)
+        return fit(by_importance(bindings), self.app.size.width - 1, display), display
+
+    @staticmethod
+    def _signature(
+        chosen: list[tuple[Binding, bool, str]], display: dict[str, str]
+    ) -> tuple[tuple[str, str, str, bool, str], ...]:
+        return tuple(
+            (b.action, display[b.action], b.description, enabled, tooltip)
+            for b, enabled, tooltip in chosen
+        )
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        # a tab switch re-announces the same keys: redrawn, they were 2.4 KB of every
+        # switch at 80x24; only a different set of keys is drawn again
+        if (
+            self._shown is not None
+            and self.is_attached
+            and screen is self.screen
+            and self._signature(*self._chosen()) == self._shown
+        ):
+            return
+        super().bindings_changed(screen)
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        chosen, display = self._chosen()
+        self._shown = self._signature(chosen, display)
         self.styles.grid_size_columns = len(chosen)
         if chosen and not self._announced:
             self._announced = True

@@ -1,0 +1,199 @@
+"""What is not on screen costs nothing: metric panels scrolled away or on a hidden tab do
+not redraw on polls, hidden tabs' tickers do not run, the rollout gate does not judge a
+metric again until a poll changed it, and the engine's first polls and the hidden tabs'
+views wait for the first full frame. Real keys and real polls of the demo world, through
+the real app (Pilot); renders are counted on our own panels."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+
+from textual.widgets import TabbedContent
+from textual.widgets._footer import FooterKey
+
+from tminus.plan.loader import default_plan
+from tminus.plan.model import Plan
+from tminus.ui.widgets.in_view import in_view
+from tminus.ui.widgets.metric_panel import MetricPanel
+from tminus.ui.widgets.metrics_view import MetricsView
+
+from console_factory import make_app
+
+METRICS = 40
+
+
+def many_metrics(n: int = METRICS) -> Plan:
+    plan = default_plan()
+    base = list(plan.metrics)
+    extra = [
+        dataclasses.replace(m, id=f"{m.id}_{i}", title=f"{m.title} {i}")
+        for i, m in zip(range(len(base), n), itertools.cycle(base), strict=False)
+    ]
+    return dataclasses.replace(plan, metrics=tuple(base + extra))
+
+
+def count_renders(monkeypatch) -> dict[str, int]:
+    renders: dict[str, int] = {}
+    draw = MetricPanel.refresh_metric
+
+    def counted(self: MetricPanel) -> None:
+        renders[self.metric.id] = renders.get(self.metric.id, 0) + 1
+        draw(self)
+
+    monkeypatch.setattr(MetricPanel, "refresh_metric", counted)
+    return renders
+
+
+async def poll_every_metric(engine) -> None:
+    assert engine.poller is not None
+    for poll in engine.poller.polls:
+        await engine.poller.poll_once(poll)
+
+
+async def settle(pilot, app) -> None:
+    """Until the hidden tabs' views are mounted (after the first full frame)."""
+    for _ in range(100):
+        await pilot.pause()
+        if app.screen.query(MetricsView):
+            return
+    raise AssertionError("the Metrics tab's view never mounted")
+
+
+async def test_panels_out_of_view_and_on_hidden_tabs_do_not_redraw_on_polls(tmp_path, monkeypatch):
+    app, engine = make_app(tmp_path, many_metrics(), read_only=True)
+    renders = count_renders(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause()
+        renders.clear()
+        await poll_every_metric(engine)  # the Metrics tab is hidden: nothing redraws
+        await pilot.pause()
+        assert renders == {}
+
+        await pilot.press("4")  # the Metrics tab
+        await pilot.pause()
+        await pilot.pause()
+        panels = list(app.screen.query(MetricPanel))
+        assert len(panels) == METRICS
+        shown = {p.metric.id for p in panels if in_view(p)}
+        assert 0 < len(shown) < METRICS // 2  # 80x24 shows a few panels of 40
+        renders.clear()
+        await poll_every_metric(engine)
+        await pilot.pause()
+        assert set(renders) == shown  # each panel in view redrew; none of the rest did
+
+        await pilot.press("1")  # away again: polls draw nothing
+        await pilot.pause()
+        renders.clear()
+        await poll_every_metric(engine)
+        await pilot.pause()
+        assert renders == {}
+
+
+async def test_panels_scrolled_into_view_catch_up(tmp_path, monkeypatch):
+    app, engine = make_app(tmp_path, many_metrics(), read_only=True)
+    renders = count_renders(monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("4")
+        await pilot.pause()
+        view = app.screen.query_one(MetricsView)
+        last = view.panels[engine.plan.metrics[-1].id]
+        assert not in_view(last)
+        renders.clear()
+        await poll_every_metric(engine)
+        await pilot.pause()
+        assert last.metric.id not in renders
+        view.scroll_end(animate=False)
+        for _ in range(5):
+            await pilot.pause()
+        assert in_view(last)
+        assert renders.get(last.metric.id, 0) >= 1
+        assert last.metric.title in str(last.query_one(".metric-head").content)
+
+
+async def test_a_hidden_tabs_ticker_does_not_run(tmp_path, monkeypatch):
+    ticks: list[str] = []
+    tick = MetricsView._tick
+
+    def counted(self: MetricsView) -> None:
+        ticks.append("tick")
+        tick(self)
+
+    monkeypatch.setattr(MetricsView, "_tick", counted)
+    app, _engine = make_app(tmp_path, many_metrics(), read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await asyncio.sleep(2.5)  # the ticker's period is 1 s
+        await pilot.pause()
+        assert ticks == []  # hidden all along
+        await pilot.press("4")
+        await asyncio.sleep(2.5)
+        await pilot.pause()
+        assert len(ticks) >= 2  # shown: it ticks
+        await pilot.press("1")
+        await pilot.pause()
+        ticks.clear()
+        await asyncio.sleep(2.5)
+        await pilot.pause()
+        assert ticks == []  # hidden again: paused
+
+
+async def test_metric_verdicts_are_judged_again_only_when_a_poll_changed_them(tmp_path):
+    _app, engine = make_app(tmp_path, many_metrics(), read_only=True)
+    assert engine.poller is not None
+    await poll_every_metric(engine)
+    first = engine.metric_states()
+    assert engine.metric_states() == first
+    metric = engine.plan.metrics[0]  # the error rate: ok below 0.1%
+    series = engine.poller.series[metric.id]
+    assert first[metric.id] == "ok"
+    series.add(engine.clock.now(), 0.5)  # 50% errors: a poll that changed it
+    assert engine.metric_states()[metric.id] == "bad"
+    series.received = (series.received or 0.0) - 3600  # an hour without a poll: stale
+    assert engine.metric_states()[metric.id] == "stale"
+
+
+async def test_the_engine_and_hidden_tabs_wait_for_the_first_full_frame(tmp_path):
+    app, _engine = make_app(tmp_path)
+    seen: dict[str, object] = {}
+    start = app.on_start
+    assert start is not None
+
+    async def recording_start() -> None:
+        seen["footer keys"] = len(app.screen.query(FooterKey))
+        seen["metrics view"] = len(app.screen.query(MetricsView))
+        await start()
+
+    app.on_start = recording_start
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        for _ in range(100):
+            if "footer keys" in seen:
+                break
+            await pilot.pause()
+        assert seen["footer keys"] > 0  # the footer, painted last, was on screen
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.active == "phase-pre-launch"
+        assert app.screen.query_one(MetricsView) is not None
+
+
+async def test_a_tab_switch_with_the_same_keys_leaves_the_footer_alone(tmp_path):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause()
+        before = list(app.screen.query(FooterKey))
+        assert before
+        await pilot.press("3")  # T+1d: a phase tab with the same keys as the first
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "phase-post-launch"
+        assert list(app.screen.query(FooterKey)) == before  # not recomposed
+        await pilot.press("5")  # Rollout: its own keys
+        await pilot.pause()
+        await pilot.pause()
+        after = list(app.screen.query(FooterKey))
+        assert after != before
