@@ -23,15 +23,17 @@ from tminus.ui.keys import (
     ROLLBACK_BINDINGS,
     ROLLOUT_BINDINGS,
 )
-from tminus.ui.screens.choose_with_note import ChooseWithNote
-from tminus.ui.screens.help import HelpScreen
-from tminus.ui.screens.metric_detail import MetricDetailScreen
-from tminus.ui.screens.note_prompt import NotePrompt
-from tminus.ui.screens.rollout_confirm import RolloutConfirm
-from tminus.ui.screens.signoff import SignOffScreen
 
 
 def _bindings() -> Iterable[BindingType]:
+    # the dialogs load here, when a keymap is read, not on the path to the first frame
+    from tminus.ui.screens.choose_with_note import ChooseWithNote
+    from tminus.ui.screens.help import HelpScreen
+    from tminus.ui.screens.metric_detail import MetricDetailScreen
+    from tminus.ui.screens.note_prompt import NotePrompt
+    from tminus.ui.screens.rollout_confirm import RolloutConfirm
+    from tminus.ui.screens.signoff import SignOffScreen
+
     yield from CONSOLE_BINDINGS
     yield from APP_BINDINGS
     yield from REPLAY_BINDINGS
