@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import TYPE_CHECKING
 
 from tminus.backends.base import BackendError, QueryResult, RangeResult
-from tminus.backends.demo.evaluate import Evaluator
-from tminus.backends.demo.promql import Node, QueryError, parse
 from tminus.backends.demo.world import DemoWorld
 from tminus.core.series import SeriesValue
+
+if TYPE_CHECKING:
+    from tminus.backends.demo.evaluate import Evaluator
+    from tminus.backends.demo.promql import Node, QueryError
 
 MAX_POINTS = 11_000  # Prometheus refuses range queries with more points than this
 QUERY_LATENCY = 0.002  # seconds: yields to the loop like a real round trip would
@@ -23,7 +26,15 @@ QUERY_LATENCY = 0.002  # seconds: yields to the loop like a real round trip woul
 class DemoMetrics:
     def __init__(self, world: DemoWorld) -> None:
         self.world = world
-        self._eval = Evaluator(world)
+        self._evaluator: Evaluator | None = None  # the PromQL engine loads on the first query
+
+    @property
+    def _eval(self) -> Evaluator:
+        if self._evaluator is None:
+            from tminus.backends.demo.evaluate import Evaluator
+
+            self._evaluator = Evaluator(self.world)
+        return self._evaluator
 
     async def query(self, promql: str, *, timeout: float) -> QueryResult:
         node = _parse(promql)
@@ -51,6 +62,8 @@ class DemoMetrics:
         return RangeResult(tuple(points))
 
     def instant(self, promql: str, node: Node, t: float) -> QueryResult:
+        from tminus.backends.demo.promql import QueryError
+
         try:
             value = self._eval.instant(node, t)
         except QueryError as exc:
@@ -61,6 +74,8 @@ class DemoMetrics:
 
 
 def _parse(promql: str) -> Node:
+    from tminus.backends.demo.promql import QueryError, parse
+
     try:
         return parse(promql)
     except QueryError as exc:
