@@ -197,3 +197,31 @@ async def test_a_tab_switch_with_the_same_keys_leaves_the_footer_alone(tmp_path)
         await pilot.pause()
         after = list(app.screen.query(FooterKey))
         assert after != before
+
+
+async def test_hidden_trigger_states_wait_for_their_tab(tmp_path, monkeypatch):
+    from tminus.ui.widgets.trigger_states import TriggerStates
+
+    redraws: list[str] = []
+    draw = TriggerStates.refresh_states
+
+    def counted(self: TriggerStates) -> None:
+        redraws.append("redraw")
+        draw(self)
+
+    monkeypatch.setattr(TriggerStates, "refresh_states", counted)
+    app, engine = make_app(tmp_path, read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.pause()
+        redraws.clear()
+        await poll_every_metric(engine)  # the triggers' metrics among them
+        await pilot.pause()
+        assert redraws == []  # the Rollback tab is hidden
+        await pilot.press("6")  # Rollback: its trigger states catch up when shown
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen.query_one(TabbedContent).active == "rollback"
+        assert redraws
+        shown = app.screen.query_one(TriggerStates)
+        assert engine.plan.triggers[0].title in str(shown.content)

@@ -117,15 +117,27 @@ class TriggerStates(Static):
             self.refresh_states()
 
     def _on_metric(self, metric_id: str) -> None:
-        if any(t.metric == metric_id for t in self.engine.plan.triggers):
+        # off screen (a hidden tab) it waits: every poll of a trigger's metric changes the
+        # live value shown, and each redraw was a layout pass of the whole screen
+        if self.is_on_screen and any(t.metric == metric_id for t in self.engine.plan.triggers):
             self.refresh_states()
 
+    def on_show(self) -> None:
+        self.refresh_states()
+
     def _tick(self) -> None:
-        if self.engine.state.firing:  # "for 2m10s" moves; nothing else does
+        if self.engine.state.firing and self.is_on_screen:  # "for 2m10s" moves
             self.refresh_states()
 
     def refresh_states(self) -> None:
         text = triggers_text(self.engine)
         if text != self._text:
+            # a layout pass only when the shape changed (a longer line may wrap)
+            relayout = _shape(text) != _shape(self._text)
             self._text = text
-            self.update(text)
+            self.update(text, layout=relayout)
+
+
+def _shape(text: str) -> tuple[int, int]:
+    lines = text.split("\n")
+    return (len(lines), max(len(line) for line in lines))
