@@ -22,6 +22,7 @@ from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.event_basics import OUTCOMES
+from tminus.engine.history import MetricSeries
 from tminus.engine.metric_history import merged_history
 from tminus.engine.metrics import MetricsPoller, metric_state
 from tminus.engine.refusals import ReadOnlyError as ReadOnlyError
@@ -116,7 +117,8 @@ class ConsoleEngine:
             clock=self.clock,
         )
         self.poller: MetricsPoller | None = None
-        self._verdicts: dict[str, tuple[tuple[int, int, bool], str]] = {}  # metric_states' cache
+        # metric_states' cache: (series, (version, stale), verdict) per metric
+        self._verdicts: dict[str, tuple[MetricSeries, tuple[int, bool], str]] = {}
         self.rollout: RolloutController | None = None
         if plan.rollout is not None:
             self.rollout = RolloutController(
@@ -254,12 +256,13 @@ class ConsoleEngine:
                 age = series.age()
                 # judged again only when a poll changed the series or it went stale: the
                 # rollout gate asks every second, for every metric of a 100-metric plan
-                key = (id(series), series.version, age is not None and age > stale)
+                key = (series.version, age is not None and age > stale)
                 known = self._verdicts.get(metric.id)
-                if known is None or known[0] != key:
+                # the series object is kept and compared: a replay swaps in new ones
+                if known is None or known[0] is not series or known[1] != key:
                     verdict = metric_state(metric, series, stale, age)
-                    known = self._verdicts[metric.id] = (key, verdict)
-                out[metric.id] = known[1]
+                    known = self._verdicts[metric.id] = (series, key, verdict)
+                out[metric.id] = known[2]
         return out
 
     async def start(

@@ -51,6 +51,9 @@ class MetricPanel(Vertical, can_focus=True):
         self.metric = metric
         self._head = LiveText(classes="metric-head")
         self._spark = LiveText(classes="metric-spark")
+        self._spark_series: MetricSeries | None = None  # the series drawn (replay swaps them)
+        self._spark_for: tuple[int, int] | None = None  # its (version, width) drawn
+        self._spark_line = ""
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -108,8 +111,15 @@ class MetricPanel(Vertical, can_focus=True):
         width = max(8, self.size.width - 4)
         style = resolve(self, STATE_STYLE.get(state, ""))
         value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
-        # only the points the line can show: a day of them is kept
-        spark = self._spark_text(series.points.since(self._since(series, width)), width)
+        # drawn again only when a poll changed the points (the ticker asks every second):
+        # only the points the line can show, of the day kept
+        key = (series.version, width)
+        if self._spark_series is not series or self._spark_for != key:
+            self._spark_series, self._spark_for = series, key  # the object kept: no id reuse
+            self._spark_line = self._spark_text(
+                series.points.since(self._since(series, width)), width
+            )
+        spark = self._spark_line
         self._head.show(
             Text.assemble(
                 (self.metric.title, "bold"),
