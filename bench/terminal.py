@@ -30,7 +30,16 @@ the measured starts find every module's .pyc as they would after an install, eve
 PYTHONDONTWRITEBYTECODE is set and src/ has no __pycache__.
 
     .venv/bin/python bench/terminal.py [--seconds 30] [--runs 3] [--sizes 80x24,120x40]
-        [--keys] [--only tminus,reference,bare] [--tab KEYS] [--log DIR] [--explain] [--screen]
+        [--keys] [--only tminus,reference,bare] [--tab KEYS] [--settle S] [--log DIR]
+        [--explain] [--screen] [--metrics N] [--switches N] [--switch-keys A,B]
+
+Steady CPU: user + system time of the process tree over the steady window, as a share of
+one core. CPU to first frame: the same, from exec to the first full frame. --metrics N
+runs `tminus run` on a generated plan (the default plan on the demo world with N metrics)
+instead of `tminus demo`. --switches N, after the steady window, presses A and B in turn
+(default 2 and 1) and counts the bytes of each switch, from the key until the output is
+quiet for 0.25 s, each switch pressed just after the last write (a 1 Hz tick rarely falls
+inside one).
 
 --tab 2 presses "2" (tminus's Launch Day tab, with the metrics strip; "4" is Metrics)
 after the first frame and measures the steady window there. --log DIR keeps each run's

@@ -1,0 +1,138 @@
+"""CPU until the first full frame, measured inside the process: steadier than wall time on
+a loaded machine.
+
+Starts `tminus demo` (once per --src, so two checkouts can be compared in one run) and the
+shared reference app (`../shared/bench/reference_sparkline_app.py`) in a real pseudo-terminal
+(80x24, TERM=xterm-256color), in turn, --runs times each. In each process the footer
+(painted last) reports, one refresh after it first shows keys, the process's CPU time and
+the wall time since the interpreter ran the harness; then the process exits. Bytecode is
+cached (as after an install) by one untimed start of each first.
+
+    .venv/bin/python bench/first_frame_cpu.py [--runs 6] [--src DIR ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import select
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import terminal as term
+
+HARNESS = """
+import os, sys, time
+T0 = time.perf_counter()
+{patch}
+done = []
+orig = Footer.compose
+def compose(self):
+    out = list(orig(self))
+    if out and not done:
+        done.append(1)
+        def report():
+            with open({out!r}, "w") as f:
+                f.write(f"{{time.perf_counter() - T0:.3f}} {{time.process_time():.3f}}\\n")
+            os._exit(0)
+        self.call_after_refresh(report)
+    yield from out
+Footer.compose = compose
+{run}
+"""
+TMINUS = dict(
+    patch="from tminus.ui.widgets.key_footer import KeyFooter as Footer",
+    run="from tminus.cli import main\nsys.argv = ['tminus', 'demo']\nmain()",
+)
+REFERENCE = dict(
+    patch="from textual.widgets._footer import Footer\nimport runpy",
+    run="sys.argv = ['ref']\nrunpy.run_path({app!r}, run_name='__main__')",
+)
+
+
+def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple[float, float]:
+    out.unlink(missing_ok=True)
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            term.set_winsize(0, 80, 24)
+            os.execve(sys.executable, [sys.executable, "-c", code], env)
+        finally:
+            os._exit(127)
+    term.LIVE.add(pid)
+    deadline = time.monotonic() + limit
+    try:
+        while time.monotonic() < deadline and not out.exists():
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    os.read(fd, 1 << 16)
+                except OSError:
+                    break
+    finally:
+        term.kill_group(pid)
+        os.close(fd)
+    if not out.exists():
+        return float("nan"), float("nan")
+    wall, cpu = out.read_text().split()
+    return float(wall), float(cpu)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", type=int, default=6)
+    ap.add_argument(
+        "--src",
+        action="append",
+        help="a tminus src/ directory to measure (repeatable; default: this checkout's)",
+    )
+    args = ap.parse_args(argv)
+    srcs = [str(Path(s).resolve()) for s in (args.src or [str(term.ROOT / "src")])]
+    home = tempfile.mkdtemp(prefix="tminus-bench-")
+    pyc = tempfile.mkdtemp(prefix="tminus-bench-pyc-")
+    out = Path(home) / "first-frame.txt"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TEXTUAL")}
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base.update(TERM="xterm-256color", TMINUS_HOME=home, PYTHONPYCACHEPREFIX=pyc)
+    base.pop("COLORTERM", None)
+    cases: dict[str, tuple[str, dict[str, str]]] = {}
+    for src in srcs:
+        cases[f"tminus {src}"] = (
+            HARNESS.format(out=str(out), **TMINUS),
+            {**base, "PYTHONPATH": src},
+        )
+    ref = REFERENCE["run"].format(app=str(term.REFERENCE_APP))
+    cases["reference"] = (
+        HARNESS.format(out=str(out), patch=REFERENCE["patch"], run=ref),
+        base,
+    )
+    print(term.machine())
+    print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
+    for code, env in cases.values():  # untimed: fills the bytecode cache
+        one(code, env, out)
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    for _ in range(args.runs):
+        for name, (code, env) in cases.items():  # in turn, so drift hits all alike
+            results[name].append(one(code, env, out))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"{'':60} {'CPU s (median)':>15} {'wall s (median)':>16}")
+    medians = {}
+    for name, rs in results.items():
+        cpu = statistics.median(c for _, c in rs)
+        wall = statistics.median(w for w, _ in rs)
+        medians[name] = cpu
+        print(f"{name:60} {cpu:15.3f} {wall:16.3f}")
+    ref_cpu = medians["reference"]
+    for name, cpu in medians.items():
+        if name != "reference":
+            print(f"CPU to the first full frame, {name} / reference: {cpu / ref_cpu:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
