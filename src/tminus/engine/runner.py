@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from tminus.backends.base import BackendError, Backends
 from tminus.checks.base import CheckContext, backend_error_result, check_function, error_result
 from tminus.core.results import CheckResult, Outcome
-from tminus.engine.events import CheckFinished, CheckStarted, EventData
 from tminus.engine.gate import Gate
 from tminus.engine.pacer import Pacer
 from tminus.engine.session import SYSTEM_ACTOR
@@ -26,6 +25,7 @@ from tminus.plan.checkspecs import CheckSpec
 from tminus.plan.model import Item, Phase, Plan, Section
 
 if TYPE_CHECKING:
+    from tminus.engine.events import EventData
     from tminus.engine.session import EventLog
     from tminus.engine.state import SessionState
 
@@ -227,6 +227,9 @@ class CheckRunner:
         assert spec is not None
         gate = self.gate.exclusive() if spec.exclusive else self.gate.shared()
         listener = own_listener or self.listener
+        # the schema classes load with the first check, not on the first frame's path
+        from tminus.engine.events import CheckFinished, CheckStarted
+
         started: concurrent.futures.Future[Any] | None = None
         try:
             async with gate:

@@ -17,7 +17,6 @@ from typing import Any
 
 from tminus.core.results import CheckResult
 from tminus.core.ring import PointRing
-from tminus.engine.events import CheckFinished
 from tminus.engine.rollback_state import RollbackState, fold_rollback
 from tminus.engine.rollout_state import ROLLOUT_EVENTS, RolloutState, apply_rollout
 from tminus.engine.session import SYSTEM_ACTOR, Event, ScanResult, scan_events
@@ -190,6 +189,8 @@ def _check_started(state: SessionState, ev: Event) -> None:
 def _check_finished(state: SessionState, ev: Event) -> None:
     item = state.item(str(ev.data["item"]))
     payload = ev.payload  # checked when read: the result was parsed then, once
+    from tminus.engine.events import CheckFinished  # off the first frame's path
+
     if isinstance(payload, CheckFinished):
         result = payload.check_result()
     else:
