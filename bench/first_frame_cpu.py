@@ -56,6 +56,14 @@ REFERENCE = dict(
 )
 
 
+def _reported(out: Path) -> bool:
+    """The child's line is there, whole (it may be seen created but not yet written)."""
+    try:
+        return out.read_text().endswith("\n")
+    except OSError:
+        return False
+
+
 def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple[float, float]:
     out.unlink(missing_ok=True)
     pid, fd = pty.fork()
@@ -68,7 +76,7 @@ def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple
     term.LIVE.add(pid)
     deadline = time.monotonic() + limit
     try:
-        while time.monotonic() < deadline and not out.exists():
+        while time.monotonic() < deadline and not _reported(out):
             if select.select([fd], [], [], 0.05)[0]:
                 try:
                     os.read(fd, 1 << 16)
@@ -77,7 +85,7 @@ def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple
     finally:
         term.kill_group(pid)
         os.close(fd)
-    if not out.exists():
+    if not _reported(out):
         return float("nan"), float("nan")
     wall, cpu = out.read_text().split()
     return float(wall), float(cpu)
