@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from tminus.core.redact import has_registered_secret, scrub_values
+from tminus.core.ring import PointRing
 from tminus.engine.session import (
     Event,
     LogPosition,
@@ -88,8 +89,9 @@ def digest_of(path: Path, stop: int, hasher: Any = None) -> Any:
 
 # ---------------------------------------------------------------- state <-> JSON
 def _plain(obj: Any) -> Any:
-    """The JSON shape of what json cannot write itself: dataclasses and bounded deques."""
-    if isinstance(obj, deque):
+    """The JSON shape of what json cannot write itself: dataclasses, bounded deques and
+    point rings (both as their bound and items, so either reads the other's shape)."""
+    if isinstance(obj, deque | PointRing):
         return {"maxlen": obj.maxlen, "items": list(obj)}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         # what builds it: a field set after init (a cache, a flag) is not state
@@ -120,6 +122,8 @@ def _make_decoder(hint: Any) -> Decode:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is Any or hint in (str, int, float, bool, type(None)):
         return _same
+    if hint is PointRing:
+        return lambda v: PointRing(((t, x) for t, x in v["items"]), maxlen=v["maxlen"])
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
