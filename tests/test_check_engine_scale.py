@@ -207,6 +207,13 @@ def test_the_redaction_prefilter_never_misses_a_secret_word(parts: list[str]):
         assert _may_name_secret(low)
 
 
+def test_a_kept_result_has_no_instance_dict():
+    # a run keeps every result until it ends: a __dict__ each is ~100 bytes per check
+    result = CheckResult(Outcome.PASS, "ok").redacted()
+    assert not hasattr(result, "__dict__")
+    assert result.to_dict()["outcome"] == "pass"
+
+
 # ---------------------------------------------------------------- collector settings
 def test_batch_gc_freezes_what_is_loaded_and_collects_young_objects_less_often():
     before = gc.get_threshold()

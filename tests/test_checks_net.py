@@ -161,6 +161,18 @@ async def test_http_header_condition(http_server: HTTPTestServer, backends: Back
     assert "headers.x-cache is missing" in r.message
 
 
+async def test_http_replies_share_their_repeated_header_strings(
+    http_server: HTTPTestServer, backends: Backends
+) -> None:
+    # a run keeps every result: 10,000 replies must not hold 10,000 copies of "x-cache"
+    spec = HttpCheck(kind="http", url=f"{http_server.url}/cdn")
+    first, second = [(await run(run_http, spec, backends)).values["headers"] for _ in range(2)]
+    (name_1,) = (k for k in first if k == "x-cache")
+    (name_2,) = (k for k in second if k == "x-cache")
+    assert name_1 is name_2
+    assert first["x-cache"] is second["x-cache"]
+
+
 async def test_http_slow_endpoint_times_out(
     http_server: HTTPTestServer, backends: Backends
 ) -> None:

@@ -160,8 +160,10 @@ class RealHttp:
                 body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 reply_headers: dict[str, str] = {}
                 for k, v in response.raw_headers:
-                    name = _header_text(k).lower()
-                    value = _header_text(v)
+                    # interned: a run keeps every reply's headers in its result, and they
+                    # repeat (names, server, content type); an interned string is freed too
+                    name = sys.intern(_header_text(k).lower())
+                    value = sys.intern(_header_text(v))
                     old = reply_headers.get(name)
                     reply_headers[name] = value if old is None else f"{old}, {value}"
                 return HttpReply(

@@ -96,7 +96,7 @@ def _bounded(values: dict[str, Any], *, scrubbed: bool = False) -> dict[str, Any
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: a run keeps every result
 class CheckResult:
     outcome: Outcome
     message: str = ""
