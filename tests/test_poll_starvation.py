@@ -4,6 +4,7 @@ server (tests/fixtures/hung_prometheus.py, a fixture speaking Prometheus's query
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 from tminus.backends.prometheus import PrometheusMetrics
@@ -71,9 +72,16 @@ async def test_twenty_hung_queries_do_not_delay_eighty_healthy_ones():
         counts = sorted(len(poller.series[m].points) for m in healthy)
         assert counts[0] >= int(elapsed / (interval + 0.1)), (counts, elapsed)
     finally:
-        await poller.stop()
-        await backend.close()
-        await server.stop()
+        # Each step bounded, so a hang fails in seconds and names itself (once in CI the
+        # test sat idle until the 120 s timeout somewhere in this teardown).
+        for step, coro in (("poller.stop", poller.stop()), ("backend.close", backend.close())):
+            try:
+                await asyncio.wait_for(coro, 10)
+            except TimeoutError:
+                raise AssertionError(f"{step} did not finish within 10 s") from None
+        # the fixture server's own graceful shutdown is not ours to judge
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(server.stop(), 10)
 
 
 async def _no_backfill(poll: Poll) -> None:
