@@ -116,6 +116,7 @@ async def run_engine(plan_path: Path, concurrency: int) -> dict[str, float]:
     from tminus.backends.factory import build_backends
     from tminus.checks.http import run_http  # noqa: F401
     from tminus.core import gc_policy
+    from tminus.engine import events  # noqa: F401 - code the runner preloads: not per check
     from tminus.engine.runner import CheckRunner
     from tminus.engine.session import create_session
     from tminus.plan.loader import load_plan

@@ -238,3 +238,35 @@ def test_tminus_check_uses_the_batch_gc_settings():
 def test_a_pacer_needs_room_for_one_step(limit: int):
     with pytest.raises(ValueError):
         Pacer(limit)
+
+
+def test_the_event_schema_loads_in_the_preload_thread_not_on_the_loop(tmp_path):
+    """The runner keeps the event schema off the first frame's path; the first check then
+    imported it on the event loop, a stall of tens of milliseconds in every run's first
+    tick. The preload (a worker thread, before any check starts) must load it."""
+    import subprocess
+
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN + item("a", 'kind = "tcp", host = "127.0.0.1", port = 9'))
+    code = f"""
+import asyncio, sys, threading
+loaded_on = []
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == "tminus.engine.events":
+            loaded_on.append(threading.current_thread() is threading.main_thread())
+        return None
+sys.meta_path.insert(0, Watch())
+from tminus.backends.factory import build_backends
+from tminus.engine.runner import CheckRunner
+from tminus.plan.loader import load_plan
+plan = load_plan({str(plan)!r})
+runner = CheckRunner(plan, build_backends(plan))
+assert "tminus.engine.events" not in sys.modules, "imported with the runner"
+asyncio.run(runner.run())
+print(loaded_on)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0 and out.stdout.strip() == "[False]", out.stdout + out.stderr

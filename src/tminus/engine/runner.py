@@ -10,6 +10,7 @@ import asyncio
 import concurrent.futures
 import dataclasses
 import functools
+import importlib
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -192,6 +193,9 @@ class CheckRunner:
         self._preloaded |= new
 
         def load() -> None:
+            # the event schema classes too: kept off the first frame's path, but imported
+            # by the first check on the loop they stalled it for tens of milliseconds
+            importlib.import_module("tminus.engine.events")
             for kind in new:
                 check_function(kind)
                 backend = getattr(self.backends, CheckSpec.KINDS[kind].BACKEND, None)
