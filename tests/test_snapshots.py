@@ -436,3 +436,22 @@ def test_a_sample_with_a_bad_time_is_reported_and_skipped(tmp_path: Path, bad: s
     assert len(scanned.warnings) == 1 and scanned.warnings[0].startswith(f"{path.name}:2: ")
     rec = read_recording(path)
     assert rec.count == 1 and len(rec.warnings) == 1
+
+
+def test_a_keeper_that_cannot_write_says_so_once(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    """A snapshot that fails costs only speed, but it must not fail unseen: a directory
+    where the snapshot goes makes every write fail for real."""
+    path = tmp_path / "20261204T040000Z-w-0001.jsonl"
+    snap.snapshot_path(path).mkdir()
+    writer = SessionWriter(path, resume=False)
+    keeper = snap.SnapshotKeeper(
+        writer, SessionState(), LogPosition(), hashlib.sha256(), written=0, every_events=2
+    )
+    with caplog.at_level(logging.DEBUG, logger="tminus.snapshot"):
+        for n in range(6):
+            writer.append("note.added", "alice", text=f"note {n}")
+        writer.close(reason="done")
+    failures = [r for r in caplog.records if "snapshot not written" in r.getMessage()]
+    assert failures, caplog.text
+    assert [r.levelno for r in failures].count(logging.WARNING) == 1, caplog.text
+    assert keeper.written == 0

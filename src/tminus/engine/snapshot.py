@@ -31,7 +31,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from tminus.core.redact import has_registered_secret, scrub_values
+from tminus.core.redact import has_registered_secret, scrub, scrub_values
 from tminus.core.ring import PointRing
 from tminus.engine.session import (
     Event,
@@ -400,6 +400,7 @@ class SnapshotKeeper:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = False
+        self._warned = False  # a failed snapshot was reported once
         writer.subscribe_batch(self._on_batch)
         writer.on_close(self.close)
         self._thread = threading.Thread(
@@ -424,7 +425,7 @@ class SnapshotKeeper:
             try:
                 self.snapshot()
             except Exception as exc:  # a full disk, say: the log itself goes on
-                log.debug("%s: snapshot not written (%s)", self.path.name, exc)
+                self._failed(exc)
 
     def advance(self) -> None:
         """Fold what the writer made durable since the last advance."""
@@ -463,4 +464,11 @@ class SnapshotKeeper:
         try:
             self.snapshot()
         except Exception as exc:
-            log.debug("%s: last snapshot not written (%s)", self.path.name, exc)
+            self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        # Only speed is lost, but silently lost speed hides a bug: the first failure is a
+        # warning (the console log), the rest are debug lines.
+        level = logging.DEBUG if self._warned else logging.WARNING
+        self._warned = True
+        log.log(level, "%s: snapshot not written (%s)", self.path.name, scrub(str(exc)))
