@@ -11,25 +11,16 @@ from collections.abc import Callable, Sequence
 from html import escape
 
 from tminus.core.durations import format_tminus
+from tminus.core.sparkline import blocks, finite, thin_to
 from tminus.engine.summary import status_lines
 from tminus.report import state_parts
 from tminus.report.model import Entry, Report
 from tminus.report.svg import svg_chart
 
-SPARK = "▁▂▃▄▅▆▇█"
-
 
 def sparkline(values: list[float], width: int = 60) -> str:
-    if not values:
-        return ""
-    if len(values) > width:
-        size = len(values) / width
-        values = [
-            max(values[int(i * size) : int((i + 1) * size)] or values[-1:]) for i in range(width)
-        ]
-    lo, hi = min(values), max(values)
-    span = hi - lo or 1.0
-    return "".join(SPARK[min(7, int((v - lo) / span * 7.999))] for v in values)
+    """A chart's samples as one line of blocks: at most `width`, spikes kept."""
+    return blocks(thin_to(values, width))
 
 
 def _md_cell(text: str) -> str:
@@ -101,10 +92,10 @@ def md_charts(r: Report) -> str:
         return "## Metrics\n\nNo samples were recorded."
     lines = ["## Metrics", "", "```"]
     for c in r.charts:
-        values = [v for _, v in c.points]
-        lo, hi = min(values), max(values)
+        values = finite(v for _, v in c.points)  # NaN and infinities are gaps
         span = f"{format_tminus(c.points[0][0])}..{format_tminus(c.points[-1][0])}"
-        lines.append(f"{c.title[:28]:<28} {sparkline(values)}  {lo:.4g}..{hi:.4g} {span}")
+        scale = f"{min(values):.4g}..{max(values):.4g}" if values else "no numbers"
+        lines.append(f"{c.title[:28]:<28} {sparkline(values)}  {scale} {span}")
     lines.append("```")
     return "\n".join(lines)
 
