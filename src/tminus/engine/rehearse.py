@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -156,6 +157,11 @@ class Rehearsal:
             if value is None:
                 self.report.add("metric", m.id, m.title, BLOCKER, "no data: the query is empty")
                 continue
+            if not math.isfinite(value):  # NaN or ±Inf: a division by zero, not data
+                self.report.add(
+                    "metric", m.id, m.title, BLOCKER, f"no number: the query answers {value}"
+                )
+                continue
             text = format_metric(value, m.unit)
             if m.ok is not None and not m.ok.evaluate({"value": value}):
                 self.report.add("metric", m.id, m.title, WARN, f"{text}: outside ok {m.ok.text}")
@@ -181,13 +187,14 @@ class Rehearsal:
             if self.backends.metrics is None:
                 continue
             value = self.values.get(t.metric)
-            if value is None:
+            if value is None or not math.isfinite(value):
                 self.report.add(
                     "trigger",
                     t.id,
                     t.title,
                     BLOCKER,
-                    f"cannot be judged: metric {t.metric} has no data",
+                    f"cannot be judged: metric {t.metric} has no "
+                    + ("data" if value is None else f"number ({value})"),
                 )
                 continue
             if not t.when.evaluate({"value": value}):
@@ -200,7 +207,11 @@ class Rehearsal:
                     value = await self._query(self.plan.metric(t.metric).query)
                 except BackendError:
                     value = None
-                if value is None or not t.when.evaluate({"value": value}):
+                if (
+                    value is None
+                    or not math.isfinite(value)
+                    or not t.when.evaluate({"value": value})
+                ):
                     self.report.add("trigger", t.id, t.title, WARN, "true once, did not hold")
                     continue
             self.report.add(

@@ -46,9 +46,9 @@ class PlanVerifier:
                 lines.append(f"{metric_id}: {exc.kind}: {exc}")
                 continue
             value = answer.value
-            if value is None or math.isnan(value):
+            if value is None or not math.isfinite(value):  # NaN and ±Inf are not data
                 passed = False
-                lines.append(f"{metric_id}: no data")
+                lines.append(f"{metric_id}: no data" if value is None else f"{metric_id}: {value}")
                 continue
             ok = metric.ok is None or metric.ok.evaluate({"value": value})
             passed &= ok

@@ -94,7 +94,7 @@ def _item_status(manual: bool, st: Any) -> str:
 
 
 def _metric_state(metric: Any, value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or not math.isfinite(value):  # NaN and ±Inf are not data
         return "no_data"
     if metric.ok is None or metric.ok.evaluate({"value": value}):
         return "ok"
