@@ -145,6 +145,13 @@ async def test_prometheus_answers_that_are_not_numbers_break_nothing(prometheus,
         panels = app.screen.query(MetricPanel)
         heads = " ".join(str(p.query_one(".metric-head", Static).content) for p in panels)
         assert "Plus infinity" in heads and "Minus infinity" in heads
+        await pilot.press("enter")  # the first panel's chart
+        await pilot.pause(0.5)
+        assert type(app.screen).__name__ == "MetricDetailScreen"
+        for key in ("escape", "1", "3", "4", "5", "6"):  # every other tab draws them too
+            await pilot.press(key)
+            await pilot.pause(0.3)
+        assert app.is_running and app.return_code is None
         await pilot.press("q")
     report = build_report(tmp_path / "odd.jsonl")
     markdown, html = render_markdown(report), render_html(report)

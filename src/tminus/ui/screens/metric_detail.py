@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -107,13 +108,17 @@ class MetricDetailScreen(Screen[None]):
         unit = self.metric.unit
         scale = 100.0 if unit == "ratio" else (1000.0 if unit == "seconds" else 1.0)
         label = {"ratio": "%", "seconds": "ms"}.get(unit, unit if unit != "none" else "")
-        if not points:
-            meta.update(f"[b]{escape(self.metric.title)}[/b] · last {self.range} · no data")
+        drawn = [(t, v) for t, v in points if math.isfinite(v)]  # NaN, ±Inf: gaps
+        if not drawn:
+            last_text = f" (now {format_metric(points[-1][1], unit)})" if points else ""
+            meta.update(
+                f"[b]{escape(self.metric.title)}[/b] · last {self.range} · no data{last_text}"
+            )
             chart.refresh()
             return
         divisor, word, ticks = time_axis(end - start)
-        xs = [(t - end) / divisor for t, _ in points]  # before now, in the range's unit
-        ys = [v * scale for _, v in points]
+        xs = [(t - end) / divisor for t, _ in drawn]  # before now, in the range's unit
+        ys = [v * scale for _, v in drawn]
         plt.plot(xs, ys, marker="braille")
         plt.xlim(-(end - start) / divisor, 0)
         plt.xticks([v for v, _ in ticks], [text for _, text in ticks])
