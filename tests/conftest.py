@@ -13,6 +13,7 @@ from tminus.core.redact import forget_secrets
 
 from fixtures.certs import CertFactory, LeafPaths, make_ca
 from fixtures.dns_server import DNSTestServer
+from fixtures.echo_server import serve_echo
 from fixtures.http_server import HTTPTestServer
 from fixtures.kube_apiserver import KubeRegions, start_regions
 from fixtures.prometheus import PrometheusServer, restore_active, running_prometheus
@@ -39,6 +40,12 @@ def _restore_prometheus() -> Iterator[None]:
     # This does not start Prometheus for tests that do not ask for it.
     yield
     restore_active()
+
+
+@pytest.fixture
+def echo_url() -> Iterator[str]:
+    """A loopback server echoing each request's headers back (planted-secret tests)."""
+    yield from serve_echo()
 
 
 @pytest.fixture

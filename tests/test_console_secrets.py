@@ -8,16 +8,10 @@ every secret."""
 
 from __future__ import annotations
 
-import base64
 import json
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
-import pytest
 from textual.widgets import TabbedContent
 
 from screen_lines import screen_lines
@@ -25,52 +19,14 @@ from tminus.commands.console import prepare_run
 from tminus.plan.loader import load_plan
 from tminus.ui.app import TminusApp
 
+from fixtures.echo_server import forms
+
 SECRETS = {
     "PILOT_PROM_TOKEN": "pilot-PROM/aa+11=zz-7777",
     "PILOT_HTTP_SECRET": "pilot-HTTP/bb+22=yy-7777",
     "PILOT_CMD_SECRET": "pilot-CMD/cc+33=xx-7777",
     "PILOT_HOOK_TOKEN": "pilot-HOOK/dd+44=ww-7777",
 }
-
-
-class Echo(BaseHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _answer(self) -> None:
-        echoed = "; ".join(f"{k}: {v}" for k, v in self.headers.items())
-        if self.path.startswith("/prom/"):
-            code, body = 400, {"status": "error", "errorType": "bad_data", "error": echoed}
-        else:
-            code, body = 200, {"echo": echoed}
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_HEAD = _answer
-
-
-@pytest.fixture
-def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def forms(secret: str) -> set[str]:
-    raw = secret.encode()
-    out = {secret, quote(secret, safe=""), quote_plus(secret)}
-    for enc in (base64.b64encode, base64.urlsafe_b64encode):
-        out |= {enc(raw).decode(), enc(raw).decode().rstrip("=")}
-    return out
 
 
 PLAN = """

@@ -17,13 +17,9 @@ import os
 import stat
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, quote_plus
 
-import pytest
+from fixtures.echo_server import forms
 
 SRC = str(Path(__file__).parents[1] / "src")
 
@@ -37,68 +33,6 @@ SECRETS = {
     "CMD_SECRET": "cmd-SECRET/ff+66=ww",
 }
 KUBE_TOKEN = "kube-TOKEN/gg+77=vv-0123456789"
-
-
-class Echo(BaseHTTPRequestHandler):
-    """Echoes the request's headers: in the body, in response headers, and in errors."""
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-    def _headers_text(self) -> str:
-        return "; ".join(f"{k}: {v}" for k, v in self.headers.items())
-
-    def _send(self, code: int, body: dict[str, object]) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in self.headers.items():
-            if k.lower().startswith(("authorization", "x-")):
-                self.send_header(f"X-Echo-{k}", v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        echoed = self._headers_text()
-        if self.path.startswith("/prom/api/v1/"):
-            self._send(400, {"status": "error", "errorType": "bad_data", "error": echoed})
-        elif self.path.startswith("/kube/"):
-            self._send(
-                403,
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "status": "Failure",
-                    "message": f"forbidden: {echoed}",
-                    "reason": "Forbidden",
-                    "code": 403,
-                },
-            )
-        else:
-            self._send(200, {"headers": dict(self.headers.items()), "echo": echoed})
-
-    do_POST = do_GET
-
-
-@pytest.fixture
-def echo_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def forms(secret: str) -> set[str]:
-    raw = secret.encode()
-    out = {secret, quote(secret, safe=""), quote_plus(secret)}
-    for enc in (base64.b64encode, base64.urlsafe_b64encode):
-        out |= {enc(raw).decode(), enc(raw).decode().rstrip("=")}
-    return out
 
 
 def all_forms() -> dict[str, str]:
