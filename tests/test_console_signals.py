@@ -37,7 +37,10 @@ async def test_a_hidden_metric_panel_waits_and_catches_up_when_shown(tmp_path):
     assert engine.poller is not None
     metric = engine.plan.metrics[0]
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
+        for _ in range(200):  # hidden tabs' views are mounted after the first full frame
+            await pilot.pause()
+            if app.screen.query(f"#metric-{metric.id}"):
+                break
         panel = app.screen.query_one(f"#metric-{metric.id}", MetricPanel)  # mounted, hidden
         head = panel.query_one(".metric-head")
         before = str(head.content)
