@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from tminus import __version__
+from tminus.core import gc_policy
 from tminus.core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -303,14 +304,20 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from tminus.plan.loader import PlanError
+CONSOLES = ("demo", "run")  # commands that open the console: their start-up is timed
 
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return EXIT_BAD_INPUT
+    if args.command in CONSOLES:
+        # no collections until the console's first full frame (it resumes them then)
+        gc_policy.pause_for_start()
+    from tminus.plan.loader import PlanError
+
     try:
         return COMMANDS[args.command](args)
     except PlanError as exc:
@@ -331,6 +338,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    finally:
+        gc_policy.resume_after_start(freeze=False)  # no frame drawn (bad input, or an error)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from tminus.core import gc_policy
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.ui.ascii_filter import AsciiFilter
@@ -105,10 +106,9 @@ class TminusApp(App[None]):
             self.notify(self._keymap_notice, severity="error", timeout=20, markup=False)
         for clash in self._keymap_clashes:
             self.notify(f"[keymap]: {clash}.", severity="warning", timeout=20, markup=False)
-        if self.on_start is not None:
-            # after the first full frame: the first polls and backfills (seconds of CPU on
-            # the demo world) must not delay it; at the latest after START_AT_LATEST
-            self.set_timer(START_AT_LATEST, self._start_engine)
+        # after the first full frame: the first polls and backfills (seconds of CPU on the
+        # demo world) must not delay it; at the latest after START_AT_LATEST
+        self.set_timer(START_AT_LATEST, self._first_frame_drawn)
 
     def on_unmount(self) -> None:
         if self._log_handler is not None:
@@ -161,7 +161,11 @@ class TminusApp(App[None]):
         )
 
     def on_key_footer_ready(self, _message: KeyFooter.Ready) -> None:
-        self.call_after_refresh(self._start_engine)
+        self.call_after_refresh(self._first_frame_drawn)
+
+    async def _first_frame_drawn(self) -> None:
+        gc_policy.resume_after_start()  # paused by the command line for the start-up
+        await self._start_engine()
 
     async def _start_engine(self) -> None:
         start, self.on_start = self.on_start, None  # once, whichever comes first
