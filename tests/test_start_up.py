@@ -1,0 +1,114 @@
+"""Start-up to the first full frame: the cyclic garbage collector waits while a console
+starts (`tminus demo` and `tminus run` pause it before their imports) and runs again, the
+start-up's objects frozen out of its way, once the footer is drawn; a command that fails
+before any frame leaves it on. The real app through Pilot, the real command line in a
+subprocess; collections are counted with the collector's own callbacks."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tminus.cli import EXIT_BAD_INPUT, main
+from tminus.core import gc_policy
+from tminus.ui.widgets.key_footer import KeyFooter
+
+from console_factory import make_app
+
+
+@pytest.fixture
+def collector() -> Iterator[None]:
+    """This test process's collector as it was, whatever the test did to it."""
+    was_enabled, frozen = gc.isenabled(), gc.get_freeze_count()
+    yield
+    if gc.get_freeze_count() > frozen:
+        gc.unfreeze()  # back into the oldest generation: collectable again
+    gc_policy.resume_after_start(freeze=False)
+    if was_enabled:
+        gc.enable()
+
+
+async def test_the_collector_waits_for_the_first_full_frame(tmp_path, monkeypatch, collector):
+    app, _engine = make_app(tmp_path)
+    seen: dict[str, object] = {}
+    compose = KeyFooter.compose
+
+    def recording_compose(self: KeyFooter):  # the footer is painted last
+        out = list(compose(self))
+        if out:
+            seen.setdefault("enabled while the footer composed", gc.isenabled())
+        yield from out
+
+    monkeypatch.setattr(KeyFooter, "compose", recording_compose)
+    start = app.on_start
+    assert start is not None
+
+    async def recording_start() -> None:  # the engine starts after the first full frame
+        seen["enabled at engine start"] = gc.isenabled()
+        seen["frozen at engine start"] = gc.get_freeze_count()
+        await start()
+
+    app.on_start = recording_start
+    frozen_before = gc.get_freeze_count()
+    gc_policy.pause_for_start()  # as `tminus demo` does before its imports
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(100):
+            if "enabled at engine start" in seen:
+                break
+            await pilot.pause()
+        assert seen["enabled while the footer composed"] is False
+        assert seen["enabled at engine start"] is True
+        # the start-up's objects (the app, its widgets, the plan) were frozen
+        assert isinstance(seen["frozen at engine start"], int)
+        assert seen["frozen at engine start"] > frozen_before
+        assert gc.isenabled()
+
+
+def test_a_console_command_that_fails_before_any_frame_leaves_the_collector_on(
+    tmp_path: Path, collector
+):
+    frozen = gc.get_freeze_count()
+    assert main(["run", str(tmp_path / "missing.toml")]) == EXIT_BAD_INPUT
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen  # nothing frozen: no console ever started
+
+
+COUNT_COLLECTIONS = """
+import gc, sys
+collections = []
+def counted(phase, info):
+    # from the moment the console's modules start loading (the arguments are parsed)
+    if phase == "start" and "tminus.commands.console" in sys.modules:
+        collections.append(info)
+gc.callbacks.append(counted)
+{run}
+print(gc.isenabled(), len(collections))
+"""
+
+
+@pytest.mark.parametrize(
+    "run, collected",
+    [
+        # the console's start-up: its modules and the demo world's load, then --speed 0 is
+        # refused: no collection on the way
+        ("from tminus.cli import main\nassert main(['demo', '--speed', '0']) == 2", False),
+        # the same modules loaded without the command line: they do collect
+        ("import tminus.commands.console, tminus.backends.demo, tminus.backends.factory", True),
+    ],
+)
+def test_a_console_start_up_runs_no_collection(run, collected):
+    out = subprocess.run(
+        [sys.executable, "-c", COUNT_COLLECTIONS.format(run=run)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    enabled, count = out.stdout.split()
+    assert enabled == "True"  # on again once the command returned
+    assert (int(count) > 0) is collected, out.stdout
