@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
+import pkgutil
 import re
 import stat
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -112,7 +112,12 @@ def read_plan_text(p: FsPath) -> str:
 
 
 def default_plan_text() -> str:
-    return resources.files("tminus.plan").joinpath(DEFAULT_PLAN_RESOURCE).read_text("utf-8")
+    # the package loader reads it (from a wheel, a zip or a checkout alike); importlib's
+    # resources API would load zipfile and its kin on the path to the demo's first frame
+    data = pkgutil.get_data(__package__ or "tminus.plan", DEFAULT_PLAN_RESOURCE)
+    if data is None:  # a loader that cannot read files: never the case for tminus's own
+        raise FileNotFoundError(DEFAULT_PLAN_RESOURCE)
+    return data.decode("utf-8")
 
 
 def default_plan() -> Plan:

@@ -8,8 +8,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import tomli_w
-
 from tminus.core.paths import config_dir, private_dir
 
 
@@ -26,6 +24,8 @@ def load_config() -> dict[str, Any]:
 
 
 def save_config(updates: dict[str, Any]) -> None:
+    import tomli_w  # only a save needs the writer: off the path to the first frame
+
     data = {**load_config(), **updates}
     path = config_path()
     private_dir(path.parent)
