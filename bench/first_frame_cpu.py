@@ -5,10 +5,15 @@ Starts `tminus demo` (once per --src, so two checkouts can be compared in one ru
 shared reference app (`../shared/bench/reference_sparkline_app.py`) in a real pseudo-terminal
 (80x24, TERM=xterm-256color), in turn, --runs times each. In each process the footer
 (painted last) reports, one refresh after it first shows keys, the process's CPU time and
-the wall time since the interpreter ran the harness; then the process exits. Bytecode is
-cached (as after an install) by one untimed start of each first.
+the wall time since the interpreter ran the harness; then the process exits. The harness
+patches the footer as its module loads, so it changes neither what is imported nor when.
+Bytecode is cached (as after an install) by one untimed start of each first.
 
-    .venv/bin/python bench/first_frame_cpu.py [--runs 6] [--src DIR ...]
+With --after S, each process then stays S seconds more, while the engine starts (tminus)
+or the sparklines tick (reference), and reports the worst lateness of a 5 ms sleep on its
+event loop: how long a key would have waited.
+
+    .venv/bin/python bench/first_frame_cpu.py [--runs 6] [--src DIR ...] [--after 3]
 """
 
 from __future__ import annotations
@@ -32,6 +37,23 @@ import os, sys, time
 T0 = time.perf_counter()
 from importlib.machinery import PathFinder
 
+def done_with(frame, stall):
+    with open({out!r}, "w") as f:
+        f.write(f"{{frame}} {{stall:.3f}}\\n")
+    os._exit(0)
+
+async def heartbeat(frame):
+    # the worst lateness of a 5 ms sleep on the app's loop, for --after seconds after the
+    # first frame: what runs then (the engine's start, the hidden tabs) stalls keys this long
+    import asyncio
+    worst, last = 0.0, time.perf_counter()
+    end = last + {after!r}
+    while last < end:
+        await asyncio.sleep(0.005)
+        now = time.perf_counter()
+        worst, last = max(worst, now - last - 0.005), now
+    done_with(frame, worst)
+
 def patch(Footer):
     done = []
     orig = Footer.compose
@@ -40,9 +62,11 @@ def patch(Footer):
         if out and not done:
             done.append(1)
             def report():
-                with open({out!r}, "w") as f:
-                    f.write(f"{{time.perf_counter() - T0:.3f}} {{time.process_time():.3f}}\\n")
-                os._exit(0)
+                frame = f"{{time.perf_counter() - T0:.3f}} {{time.process_time():.3f}}"
+                if {after!r} <= 0:
+                    return done_with(frame, 0.0)
+                import asyncio
+                asyncio.get_running_loop().create_task(heartbeat(frame))
             self.call_after_refresh(report)
         yield from out
     Footer.compose = compose
@@ -85,7 +109,9 @@ def _reported(out: Path) -> bool:
         return False
 
 
-def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple[float, float]:
+def one(
+    code: str, env: dict[str, str], out: Path, limit: float = 30.0
+) -> tuple[float, float, float]:
     out.unlink(missing_ok=True)
     pid, fd = pty.fork()
     if pid == 0:
@@ -107,9 +133,9 @@ def one(code: str, env: dict[str, str], out: Path, limit: float = 30.0) -> tuple
         term.kill_group(pid)
         os.close(fd)
     if not _reported(out):
-        return float("nan"), float("nan")
-    wall, cpu = out.read_text().split()
-    return float(wall), float(cpu)
+        return float("nan"), float("nan"), float("nan")
+    wall, cpu, stall = out.read_text().split()
+    return float(wall), float(cpu), float(stall)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -119,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         "--src",
         action="append",
         help="a tminus src/ directory to measure (repeatable; default: this checkout's)",
+    )
+    ap.add_argument(
+        "--after",
+        type=float,
+        default=0.0,
+        help="also measure the worst event-loop stall for this many seconds after the frame",
     )
     args = ap.parse_args(argv)
     srcs = [str(Path(s).resolve()) for s in (args.src or [str(term.ROOT / "src")])]
@@ -132,30 +164,41 @@ def main(argv: list[str] | None = None) -> int:
     cases: dict[str, tuple[str, dict[str, str]]] = {}
     for src in srcs:
         cases[f"tminus {src}"] = (
-            HARNESS.format(out=str(out), **TMINUS),
+            HARNESS.format(out=str(out), after=args.after, **TMINUS),
             {**base, "PYTHONPATH": src},
         )
     ref = REFERENCE["run"].format(app=str(term.REFERENCE_APP))
     cases["reference"] = (
-        HARNESS.format(out=str(out), module=REFERENCE["module"], cls=REFERENCE["cls"], run=ref),
+        HARNESS.format(
+            out=str(out),
+            after=args.after,
+            module=REFERENCE["module"],
+            cls=REFERENCE["cls"],
+            run=ref,
+        ),
         base,
     )
     print(term.machine())
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     for code, env in cases.values():  # untimed: fills the bytecode cache
         one(code, env, out)
-    results: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in cases}
     for _ in range(args.runs):
         for name, (code, env) in cases.items():  # in turn, so drift hits all alike
             results[name].append(one(code, env, out))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
-    print(f"{'':60} {'CPU s (median)':>15} {'wall s (median)':>16}")
+    stalls = f" {f'worst stall in {args.after:g} s after (median, max)':>36}" if args.after else ""
+    print(f"{'':60} {'CPU s (median)':>15} {'wall s (median)':>16}{stalls}")
     medians = {}
     for name, rs in results.items():
-        cpu = statistics.median(c for _, c in rs)
-        wall = statistics.median(w for w, _ in rs)
+        cpu = statistics.median(c for _, c, _ in rs)
+        wall = statistics.median(w for w, _, _ in rs)
         medians[name] = cpu
-        print(f"{name:60} {cpu:15.3f} {wall:16.3f}")
+        row = f"{name:60} {cpu:15.3f} {wall:16.3f}"
+        if args.after:
+            worst = [s for _, _, s in rs]
+            row += f" {statistics.median(worst):28.3f} s, {max(worst):.3f} s"
+        print(row)
     ref_cpu = medians["reference"]
     for name, cpu in medians.items():
         if name != "reference":
