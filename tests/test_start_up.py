@@ -1,21 +1,30 @@
-"""Start-up to the first full frame: the cyclic garbage collector waits while a console
-starts (`tminus demo` and `tminus run` pause it before their imports) and runs again, the
-start-up's objects frozen out of its way, once the footer is drawn; a command that fails
-before any frame leaves it on. The real app through Pilot, the real command line in a
-subprocess; collections are counted with the collector's own callbacks."""
+"""Start-up to the first full frame and right after it: the cyclic garbage collector waits
+while a console starts (`tminus demo` and `tminus run` pause it before their imports) and
+runs again, the start-up's objects frozen out of its way, once the footer is drawn; a
+command that fails before any frame leaves it on; the demo world's backfills, which start
+right after the frame, leave the event loop its turns. The real app through Pilot, the
+real command line in a subprocess, the real demo world; collections are counted with the
+collector's own callbacks."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tminus.backends.demo import make_world
+from tminus.backends.demo.metrics import POINTS_PER_TURN, DemoMetrics
+from tminus.backends.factory import build_backends
 from tminus.cli import EXIT_BAD_INPUT, main
 from tminus.core import gc_policy
+from tminus.engine.console import ConsoleEngine
+from tminus.plan.loader import default_plan
 from tminus.ui.widgets.key_footer import KeyFooter
 
 from console_factory import make_app
@@ -112,3 +121,34 @@ def test_a_console_start_up_runs_no_collection(run, collected):
     enabled, count = out.stdout.split()
     assert enabled == "True"  # on again once the command returned
     assert (int(count) > 0) is collected, out.stdout
+
+
+async def test_the_demo_worlds_backfills_leave_the_event_loop_its_turns(monkeypatch):
+    """After the first frame the engine backfills every metric of the demo at once; each
+    range is computed on the loop, so it must hand the loop back every few points (keys and
+    redraws wait for nothing longer). Points are counted between two turns of a task that
+    only yields, as a key press would be handled."""
+    plan = default_plan()
+    assert plan.backends.demo is not None
+    world = make_world(plan.backends.demo, plan.launch.t0)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=None)
+    assert engine.poller is not None
+    evaluated = 0
+    instant = DemoMetrics.instant
+
+    def counted(self: DemoMetrics, *args: Any) -> Any:
+        nonlocal evaluated
+        evaluated += 1
+        return instant(self, *args)
+
+    monkeypatch.setattr(DemoMetrics, "instant", counted)
+    backfills = [asyncio.create_task(engine.poller.backfill(p)) for p in engine.poller.polls]
+    per_turn = []
+    while not all(task.done() for task in backfills):
+        before = evaluated
+        await asyncio.sleep(0)
+        per_turn.append(evaluated - before)
+    await asyncio.gather(*backfills)
+    assert len(backfills) > 10 and evaluated > 1000  # every metric's history, for real
+    # one range at a time, a slice of it per turn (at a range's end the next may start)
+    assert max(per_turn) <= 2 * POINTS_PER_TURN

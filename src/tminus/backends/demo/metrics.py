@@ -21,12 +21,19 @@ if TYPE_CHECKING:
 
 MAX_POINTS = 11_000  # Prometheus refuses range queries with more points than this
 QUERY_LATENCY = 0.002  # seconds: yields to the loop like a real round trip would
+# points evaluated between two turns of the event loop (a few ms of CPU): a range is
+# computed here, on the loop, where a real server would compute it elsewhere
+POINTS_PER_TURN = 8
 
 
 class DemoMetrics:
     def __init__(self, world: DemoWorld) -> None:
         self.world = world
         self._evaluator: Evaluator | None = None  # the PromQL engine loads on the first query
+        # one range at a time: the console's start backfills every metric at once, and a
+        # slice of each of the demo's 11 ranges, all between two turns of the loop, stalled
+        # keys for a third of a second and more
+        self._ranges: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def _eval(self) -> Evaluator:
@@ -50,16 +57,23 @@ class DemoMetrics:
         if (end - start) / step >= MAX_POINTS:
             raise BackendError("query", f"more than {MAX_POINTS} points: raise the step")
         await asyncio.sleep(QUERY_LATENCY)
-        end = min(end, self.world.time())  # the world has no future samples
-        points: list[tuple[float, float]] = []
-        for i in range(math.floor((end - start) / step) + 1 if end >= start else 0):
-            if i and i % 50 == 0:
-                await asyncio.sleep(0)  # long ranges must not stall the UI's event loop
-            at = start + i * step
-            result = self.instant(promql, node, at)
-            if result.value is not None:
-                points.append((at, result.value))
+        async with self._range_lock():
+            end = min(end, self.world.time())  # the world has no future samples
+            points: list[tuple[float, float]] = []
+            for i in range(math.floor((end - start) / step) + 1 if end >= start else 0):
+                if i and i % POINTS_PER_TURN == 0:
+                    await asyncio.sleep(0)  # the UI's keys and redraws get their turn
+                at = start + i * step
+                result = self.instant(promql, node, at)
+                if result.value is not None:
+                    points.append((at, result.value))
         return RangeResult(tuple(points))
+
+    def _range_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()  # a lock waits on one loop; a world may see several
+        if self._ranges is None or self._ranges[0] is not loop:
+            self._ranges = (loop, asyncio.Lock())
+        return self._ranges[1]
 
     def instant(self, promql: str, node: Node, t: float) -> QueryResult:
         from tminus.backends.demo.promql import QueryError

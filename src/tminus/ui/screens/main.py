@@ -4,6 +4,8 @@ the App's signals by themselves: this screen lays them out and does not route to
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -83,30 +85,52 @@ class MainScreen(Screen[None]):
         await self._mount_deferred()
 
     async def _mount_deferred(self) -> None:
-        """The first full frame is on screen: the hidden tabs' views mount now."""
+        """The first full frame is on screen: the hidden tabs' views mount now, one after
+        the other, each module loaded just before its view: a key pressed meanwhile waits
+        for one view (a few tens of ms), not for all of them."""
         if not self._deferred:
             return
         self._deferred = False
         deferred = self._deferred_views()
-        for pane_id, view in deferred.items():
-            await self.query_one(f"#{pane_id}", TabPane).mount(view)
+        for pane_id, make in deferred.items():
+            await self.query_one(f"#{pane_id}", TabPane).mount(make())
         active = self._active_tab()
         if active in deferred:  # a tab chosen before its view was there: focus into it
             self._focus_active(self.query_one(f"#{active}", TabPane))
 
-    def _deferred_views(self) -> dict[str, Widget]:
-        """The hidden tabs' views by pane id; their modules load here, after the frame."""
-        from tminus.ui.widgets.contacts_view import ContactsView
-        from tminus.ui.widgets.metrics_view import MetricsView
-        from tminus.ui.widgets.rollback_view import RollbackView
-        from tminus.ui.widgets.rollout_view import RolloutView
+    def _deferred_views(self) -> dict[str, Callable[[], Widget]]:
+        """What makes each hidden tab's view, by pane id; their modules load when called."""
 
+        def metrics() -> Widget:
+            from tminus.ui.widgets.metrics_view import MetricsView
+
+            return MetricsView(self.engine, id="metrics-view")
+
+        def rollout() -> Widget:
+            from tminus.ui.widgets.rollout_view import RolloutView
+
+            return RolloutView(self.engine, id="rollout-view")
+
+        def rollback() -> Widget:
+            from tminus.ui.widgets.rollback_view import RollbackView
+
+            return RollbackView(self.engine, id="rollback-view")
+
+        def contacts() -> Widget:
+            from tminus.ui.widgets.contacts_view import ContactsView
+
+            return ContactsView(self.engine, id="contacts-view")
+
+        phases: dict[str, Callable[[], Widget]] = {
+            f"phase-{p.id}": partial(self.phase_views.__getitem__, p.id)
+            for p in self.engine.plan.phases[1:]
+        }
         return {
-            **{f"phase-{p.id}": self.phase_views[p.id] for p in self.engine.plan.phases[1:]},
-            "metrics": MetricsView(self.engine, id="metrics-view"),
-            "rollout": RolloutView(self.engine, id="rollout-view"),
-            "rollback": RollbackView(self.engine, id="rollback-view"),
-            "contacts": ContactsView(self.engine, id="contacts-view"),
+            **phases,
+            "metrics": metrics,
+            "rollout": rollout,
+            "rollback": rollback,
+            "contacts": contacts,
         }
 
     def on_mount(self) -> None:
