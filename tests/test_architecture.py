@@ -143,3 +143,20 @@ def test_console_start_path_does_not_load_heavy_libraries():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_console_start_path_leaves_what_the_first_frame_does_not_need():
+    """What `tminus demo` loads and does before its first frame (the command line, the app,
+    the engine, the demo world, the embedded plan parsed) leaves the help screen, the
+    config writer and importlib's resource readers (zipfile and kin) for later."""
+    code = (
+        "import sys\n"
+        "import tminus.cli, tminus.ui.app, tminus.commands.console\n"
+        "import tminus.backends.demo, tminus.backends.factory\n"
+        "from tminus.plan.loader import default_plan\n"
+        "assert default_plan().phases\n"
+        "later = ('tminus.ui.screens.help', 'tomli_w', 'importlib.resources', 'zipfile')\n"
+        "print([m for m in later if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -28,7 +28,6 @@ from tminus.ui.failures import console_log_handler, report_failure
 from tminus.ui.intents import run_intent
 from tminus.ui.keymap import keymap_clashes, keymap_notice, read_keymap
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, key_label
-from tminus.ui.screens.help import HelpScreen
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.terminal_caps import ascii_requested
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
@@ -213,6 +212,8 @@ class TminusApp(App[None]):
         )
 
     def action_help(self) -> None:
+        from tminus.ui.screens.help import HelpScreen  # on the first `?`, not before the frame
+
         if not isinstance(self.screen, HelpScreen):  # the help is about the screen under it
             self.push_screen(HelpScreen(self.screen, read_only=self.engine.read_only))
 
