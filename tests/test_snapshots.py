@@ -18,6 +18,7 @@ from scripted_session import record_session
 from tminus.core.redact import forget_secrets, register_secret
 from tminus.engine import snapshot as snap
 from tminus.engine.events import EVENT_TYPES
+from tminus.engine.log_index import LogIndex, index_lines
 from tminus.engine.recording import read_recording
 from tminus.engine.session import (
     LogPosition,
@@ -122,7 +123,11 @@ def snapshot_at(path: Path, stop: int, state: SessionState | None = None) -> Non
     folded, scanned = fold_until(path, stop)
     digest = hashlib.sha256(path.read_bytes()[:stop]).hexdigest()
     chosen = state if state is not None else folded
-    snap.write_snapshot(path, chosen, scanned.position, digest, scanned.warnings, scanned.skipped)
+    index = LogIndex()
+    index_lines(path, index, stop, set(scanned.skipped))
+    snap.write_snapshot(
+        path, chosen, scanned.position, digest, scanned.warnings, scanned.skipped, index
+    )
 
 
 def poisoned_snapshot(path: Path, stop: int) -> None:
@@ -203,9 +208,10 @@ def _corrupt(log: Path) -> None:
 def _field(key: str, value: object):  # type: ignore[no-untyped-def]
     def change(log: Path) -> None:
         path = snap.snapshot_path(log)
-        obj = json.loads(path.read_bytes())
+        head, blob = path.read_bytes().split(b"\n", 1)
+        obj = json.loads(head)
         obj[key] = value
-        path.write_text(json.dumps(obj))
+        path.write_bytes(json.dumps(obj).encode() + b"\n" + blob)
 
     return change
 
@@ -311,8 +317,8 @@ def test_secrets_never_reach_a_snapshot(tmp_path: Path) -> None:
     try:
         _, scanned = fold_until(path, path.stat().st_size)
         snapshot_at(path, scanned.good_bytes)
-        raw = snap.snapshot_path(path).read_text()
-        assert SECRET not in raw and "[redacted]" in raw
+        raw = snap.snapshot_path(path).read_bytes()
+        assert SECRET.encode() not in raw and b"[redacted]" in raw
         loaded = snap.load_snapshot(path)
         assert loaded is not None
         confirmed = loaded.state.items["secrets-rotated"].confirmed

@@ -10,20 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import mmap
-import re
 from array import array
 from bisect import bisect_right, insort
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, Backends, QueryResult, RangeResult
 from tminus.engine.history import MetricSeries
+from tminus.engine.log_index import Samples, parse_ts
 from tminus.engine.session import (
     ENVELOPE,
-    SAMPLE_LINE,
     Event,
     NewerSchema,
     SessionError,
@@ -34,14 +33,15 @@ from tminus.engine.session import (
 from tminus.engine.state import SessionState, apply, apply_sample, clone
 from tminus.plan.model import Plan
 
+if TYPE_CHECKING:
+    from tminus.engine.snapshot import Loaded
+
+__all__ = ["Recording", "Samples", "parse_ts", "read_recording", "extend"]
+
 CHECKPOINT_EVERY = 10_000
 # what "jump to the next decision" stops at
 DECISION_PREFIXES = ("trigger.", "rollout.", "rollback.", "phase.signed_off")
 DECISION_TYPES = frozenset({"phase.signoff_refused", "session.closed", "item.confirmed"})
-
-
-def parse_ts(ts: str) -> float:
-    return datetime.fromisoformat(ts).timestamp()  # 3.11 reads the trailing Z
 
 
 NOT_DECISIONS = frozenset({"trigger.pending"})  # a hold timer starting is not yet a decision
@@ -89,17 +89,6 @@ class RecordedMetrics:
 
 
 @dataclass
-class Samples:
-    """One metric's recorded samples as two compact arrays (unix time, value)."""
-
-    times: array[float] = field(default_factory=lambda: array("d"))
-    values: array[float] = field(default_factory=lambda: array("d"))
-
-    def until(self, t: float) -> int:
-        return bisect_right(self.times, t)
-
-
-@dataclass
 class Recording:
     path: Path
     final: SessionState
@@ -111,6 +100,8 @@ class Recording:
     warnings: list[str]
     size: int
     lines: int = 0  # complete lines read (blank and damaged ones too)
+    skipped: list[int] = field(default_factory=list)  # damaged lines' numbers
+    base: Loaded | None = None  # the snapshot it started from, when one was trusted
 
     @property
     def count(self) -> int:
@@ -211,35 +202,41 @@ def read_recording(
     final_only: bool = False,
     visit_types: frozenset[str] | None = None,
 ) -> Recording:
-    """One streaming read: the final state, a light index, samples, checkpoints; `visit`
-    sees every event on the way (a report gathers its parts in the same pass).
+    """The final state, a light index, samples (and checkpoints); `visit` sees every
+    event but the samples on the way (a report gathers its parts in the same pass).
 
     `final_only` (a report, attach, a replay that opens at the end): no checkpoints while
-    reading (a replay makes them on its first moves back); when a snapshot
-    of the fold beside the log can be trusted, the final state starts from it and the
-    lines it covers are only decoded for the index, the samples and `visit`, not checked
-    and folded again (they were when the snapshot was made, and its SHA-256 says they are
-    the same bytes; the lines it skipped as damaged are skipped again). With `visit_types`,
-    `visit` sees only events of those types, and there the other lines are not decoded
-    at all when their envelope is in the writer's layout."""
+    reading (a replay makes them on its first moves back); when a snapshot beside the
+    log can be trusted, the state, the index and the samples start from it, and only the
+    lines after it are read (and checked, and folded). `visit` then sees the events it
+    covers read at their offsets in the index; with `visit_types`, only those types (the
+    few a report needs), so the cost is the snapshot's size plus the lines after it."""
     if not path.exists():
         raise SessionError(f"{path}: no such session file")
     rec = Recording(path, SessionState(), array("d"), [], array("q"), {}, [], [], 0)
+    wanted = visit_types
     if final_only:
         from tminus.engine.snapshot import load_snapshot
 
         loaded = load_snapshot(path)
-        if loaded is not None:
-            _read_trusted(rec, loaded.position.offset, loaded.skipped, visit, visit_types)
+        index = loaded.index() if loaded is not None else None
+        if loaded is not None and index is not None:
+            rec.times, rec.types, rec.offsets = index.times, index.types, index.offsets
+            rec.samples = index.samples
+            rec.size, rec.lines = index.offset, index.lines
             rec.final = loaded.state
             rec.warnings = list(loaded.warnings)
-            rec.lines = loaded.position.lines
-    if visit is not None and visit_types is not None:
-        wanted, visit = visit_types, visit
+            rec.skipped = sorted(loaded.skipped)
+            rec.base = loaded
+            if visit is not None:
+                for ev in _indexed_events(rec, wanted):
+                    visit(ev)
+    if visit is not None and wanted is not None:
+        inner = visit
 
         def visit_some(ev: Event) -> None:
             if ev.type in wanted:
-                visit(ev)
+                inner(ev)
 
         extend(rec, visit_some, checkpoints=not final_only)
     else:
@@ -247,77 +244,32 @@ def read_recording(
     return rec
 
 
-# the envelope as the writer lays it out (Event.to_json): time and type without decoding
-_HEAD = re.compile(rb'\{"v":[0-9]+,"seq":[0-9]+,"ts":"([^"\\]*)","type":"([^"\\]*)"')
-
-
-def _read_trusted(
-    rec: Recording,
-    stop: int,
-    skipped: frozenset[int],
-    visit: Callable[[Event], None] | None,
-    visit_types: frozenset[str] | None,
-) -> None:
-    """The index, samples and visits of lines a trusted snapshot covers (see above)."""
-    intern: dict[str, str] = {}
-    with open(rec.path, "rb") as fh:
-        pos = lineno = 0
-        for line in fh:
-            if pos >= stop:
-                break
-            start, pos = pos, pos + len(line)
-            lineno += 1
-            if lineno in skipped or not line.strip():
-                continue
-            laid_out = SAMPLE_LINE.match(line) if b'"type":"metric.sample"' in line else None
-            obj = None if laid_out is not None else sample_obj(line)  # as a checked read
-            if laid_out is not None:  # most of a long log: straight from the match
-                type_ = "metric.sample"
-                t = parse_ts(laid_out.group(2).decode("utf-8"))
-                metric = laid_out.group(3).decode("utf-8")
-                s = rec.samples.get(metric)
-                if s is None:
-                    s = rec.samples[metric] = Samples()
-                s.times.append(t)
-                s.values.append(float(laid_out.group(4)))
-            elif obj is not None:
-                type_ = "metric.sample"
-                t = parse_ts(obj["ts"])
-                _add_sample(rec, obj, t)
-            else:
-                head = _HEAD.match(line)
-                if (  # one "type" and one "ts" key: the envelope's, as json reads it
-                    head is not None
-                    and not (visit is not None and visit_types is None)  # not all wanted
-                    and line.count(b'"type":') == 1
-                    and line.count(b'"ts":') == 1
-                ):
-                    type_ = head.group(2).decode("utf-8")
-                    t = parse_ts(head.group(1).decode("utf-8"))
-                    if visit is None or visit_types is None or type_ not in visit_types:
-                        rec.types.append(intern.setdefault(type_, type_))
-                        rec.times.append(t)
-                        rec.offsets.append(start)
-                        continue
-                raw = decode_line(line)
-                type_ = raw["type"]
-                t = parse_ts(raw["ts"])
-                if visit is not None and (visit_types is None or type_ in visit_types):
-                    visit(
-                        Event(
-                            seq=raw["seq"],
-                            ts=raw["ts"],
-                            type=type_,
-                            data={k: v for k, v in raw.items() if k not in ENVELOPE},
-                            actor=raw.get("actor"),
-                            v=raw.get("v", 1),
-                            os_user=raw.get("os_user"),
-                        )
-                    )
-            rec.types.append(intern.setdefault(type_, type_))
-            rec.times.append(t)
-            rec.offsets.append(start)
-        rec.size = min(pos, stop)
+def _indexed_events(rec: Recording, wanted: frozenset[str] | None) -> list[Event]:
+    """The indexed events of these types (all but samples when None), each decoded at
+    its offset: lines a trusted snapshot says were checked, so not checked again."""
+    if wanted is None:
+        picked = [i for i, t in enumerate(rec.types) if t != "metric.sample"]
+    else:
+        picked = [i for i, t in enumerate(rec.types) if t in wanted]
+    events: list[Event] = []
+    if not picked:
+        return events
+    with open(rec.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        for i in picked:
+            begin = rec.offsets[i]
+            raw = decode_line(m[begin : m.find(b"\n", begin)])
+            events.append(
+                Event(
+                    seq=raw["seq"],
+                    ts=raw["ts"],
+                    type=raw["type"],
+                    data={k: v for k, v in raw.items() if k not in ENVELOPE},
+                    actor=raw.get("actor"),
+                    v=raw.get("v", 1),
+                    os_user=raw.get("os_user"),
+                )
+            )
+    return events
 
 
 def _add_sample(rec: Recording, obj: dict[str, Any], t: float) -> None:
@@ -354,9 +306,11 @@ def extend(
                 ev = None if obj is not None else parse_line(line[:-1])
             except NewerSchema as exc:  # the same words as every read of a log (scan_events)
                 rec.warnings.append(f"{rec.path.name}:{lineno}: refused: {exc}")
+                rec.skipped.append(lineno)
                 continue
             except ValueError as exc:  # EventSchemaError, bad UTF-8
                 rec.warnings.append(f"{rec.path.name}:{lineno}: invalid event skipped: {exc}")
+                rec.skipped.append(lineno)
                 continue
             seq = int(obj["seq"]) if obj is not None else ev.seq  # type: ignore[union-attr]
             if seq <= state.last_seq:
@@ -365,6 +319,7 @@ def extend(
                     f"{rec.path.name}:{lineno}: seq {seq} {what} seq {state.last_seq}; "
                     "event skipped"
                 )
+                rec.skipped.append(lineno)
                 continue
             if obj is not None:
                 type_ = "metric.sample"

@@ -11,7 +11,15 @@ deleting every snapshot changes nothing but speed.
 A snapshot is never made from the console's live state: the keeper folds the log itself,
 as written to disk, in a thread of its own (every `EVERY_EVENTS` events or `EVERY_SECONDS`
 seconds, and once more when the writer closes), so by construction it is the same fold
-a full read would give. It is written to a temporary file and renamed over the old one.
+a full read would give. It is written to a temporary file of its own (unique, 0600) and
+renamed over the old one, so writers at the same time (a console's keeper and a report)
+never mix their bytes: the last rename wins, and each file is whole and checked.
+
+The file also holds the log's index (`tminus.engine.log_index`: each event's time, type
+and offset, every metric's samples) over the same bytes, so replay, report and the status
+page read the index and the lines after it instead of every line. Its layout: one JSON
+line (the position, the fingerprint, the state, the index's description with the SHA-256
+of its bytes), then the index's arrays as raw bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+import secrets
 import threading
 import types
 import typing
@@ -33,6 +43,7 @@ from typing import Any
 
 from tminus.core.redact import has_registered_secret, scrub, scrub_values
 from tminus.core.ring import PointRing
+from tminus.engine.log_index import BadIndex, LogIndex, decode_index, encode_index, index_lines
 from tminus.engine.session import (
     Event,
     LogPosition,
@@ -52,10 +63,13 @@ from tminus.engine.state import (
     clone,
 )
 
+if typing.TYPE_CHECKING:
+    from tminus.engine.recording import Recording
+
 log = logging.getLogger("tminus.snapshot")
 
 FORMAT = "tminus-state-snapshot"
-VERSION = 1  # bump when SessionState (or what it holds) changes shape
+VERSION = 2  # bump when SessionState (or what it holds) changes shape
 # what the fold keeps: a snapshot made under other bounds is another fold
 LAYOUT = {"result_history": RESULT_HISTORY, "sample_history": SAMPLE_HISTORY}
 EVERY_EVENTS = 2000
@@ -194,6 +208,24 @@ class Loaded:
     hasher: Any  # SHA-256 of the log's first position.offset bytes, to continue
     warnings: list[str]  # the damaged lines among them, as a full read reports them
     skipped: frozenset[int]  # their numbers (every other line there passed the schema)
+    index_desc: dict[str, Any] = dataclasses.field(default_factory=dict)
+    blob: bytes = b""  # the index's arrays, decoded on first use (resume never needs them)
+    _index: LogIndex | None = None
+
+    def index(self) -> LogIndex | None:
+        """The log's index over the same bytes, or None (and a debug line) when it is
+        not what was written: then the caller reads the lines itself."""
+        if self._index is None:
+            try:
+                found = decode_index(self.index_desc, self.blob)
+                pos = self.position
+                if (found.offset, found.lines, found.count) != (pos.offset, pos.lines, pos.count):
+                    raise BadIndex("it covers other lines than the state")
+            except BadIndex as exc:
+                log.debug("snapshot index not used (%s)", exc)
+                return None
+            self._index, self.blob = found, b""
+        return self._index
 
 
 def write_snapshot(
@@ -203,8 +235,21 @@ def write_snapshot(
     digest: str,
     warnings: list[str] | None = None,
     skipped: list[int] | None = None,
-) -> None:
-    """Atomically: a temporary file (0600, never following a link), fsync, rename."""
+    index: LogIndex | None = None,
+    *,
+    only_if_newer: bool = False,
+) -> bool:
+    """Atomically: a temporary file of this writer's own (0600, never following a link),
+    fsync, rename. `index` covers the same bytes (an empty one for an empty log).
+    `only_if_newer`: leave a snapshot that already covers as much in place (a report
+    refreshing it while a console's keeper writes); returns whether it was written."""
+    index = index if index is not None else LogIndex()
+    if (index.offset, index.lines, index.count) != (position.offset, position.lines, position.count):
+        raise ValueError("the index covers other lines than the state")
+    final = snapshot_path(log_path)
+    if only_if_newer and _offset_on_disk(final) >= position.offset:
+        return False
+    desc, blob = encode_index(index)
     head = json.dumps(
         {
             "format": FORMAT,
@@ -218,18 +263,18 @@ def write_snapshot(
             "sha256": digest,
             "warnings": (warnings or [])[:MAX_WARNINGS],
             "skipped": skipped or [],
+            "index": desc,
         },
         separators=(",", ":"),
     )
     body = f'{head[:-1]},"state":{encode_state(state)}}}\n'.encode()
-    final = snapshot_path(log_path)
-    tmp = final.with_name(final.name + ".tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()  # a leftover of a crash (unlink removes a link, never its target)
+    # a name of its own: two writers never open, fill or rename each other's file
+    tmp = final.with_name(f"{final.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
+            fh.write(blob)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
@@ -237,6 +282,26 @@ def write_snapshot(
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+    return True
+
+
+_OFFSET = re.compile(rb'"offset":([0-9]+)')
+
+
+def _offset_on_disk(path: Path) -> int:
+    """The offset the snapshot on disk covers (its header comes first), -1 for none."""
+    try:
+        fd = open_regular(path, os.O_RDONLY)
+    except (OSError, SessionError):
+        return -1
+    with os.fdopen(fd, "rb") as fh:
+        found = _OFFSET.search(fh.read(4096))
+    return int(found.group(1)) if found else -1
+
+
+def stale_leftovers(log_path: Path) -> list[Path]:
+    """Temporary files of snapshot writers that crashed (for `sessions prune`)."""
+    return sorted(log_path.parent.glob(f"{snapshot_path(log_path).name}.*.tmp"))
 
 
 class Invalid(Exception):
@@ -261,7 +326,10 @@ def _load(log_path: Path, path: Path) -> Loaded:
         raw = fh.read(MAX_SNAPSHOT + 1)
     if len(raw) > MAX_SNAPSHOT:
         raise Invalid("larger than a snapshot can be")
-    obj = json.loads(raw)
+    end = raw.find(b"\n")
+    if end < 0:
+        raise Invalid("cut short")
+    obj = json.loads(raw[:end])
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise Invalid("not a snapshot")
     if obj.get("version") != VERSION or obj.get("layout") != LAYOUT:
@@ -293,7 +361,10 @@ def _load(log_path: Path, path: Path) -> Loaded:
     state = decode_state(obj["state"])
     if state.last_seq != pos.last_seq:
         raise Invalid("its state and position disagree")
-    return Loaded(state, pos, hasher, warnings, frozenset(skipped))
+    desc = obj["index"]
+    if not isinstance(desc, dict) or desc.get("bytes") != len(raw) - end - 1:
+        raise Invalid("its index is cut short or not described")
+    return Loaded(state, pos, hasher, warnings, frozenset(skipped), desc, raw[end + 1 :])
 
 
 # ---------------------------------------------------------------- opening a log
@@ -339,6 +410,7 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
                 written=written,
                 warnings=damaged,
                 skipped=sorted(writer.skipped),
+                loaded=loaded,
             )
         except (OSError, SessionError) as exc:  # snapshots only ever cost speed
             log.debug("%s: no snapshots kept (%s)", path.name, exc)
@@ -382,6 +454,7 @@ class SnapshotKeeper:
         written: int,
         warnings: list[str] | None = None,
         skipped: list[int] | None = None,
+        loaded: Loaded | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -394,6 +467,10 @@ class SnapshotKeeper:
         # damaged lines folded past, as a full read reports them
         self.warnings: list[str] = list(warnings or [])
         self.skipped: list[int] = list(skipped or [])
+        # the log's index, made in this thread: from the loaded snapshot's (decoded on
+        # first use), else from the first line
+        self.index: LogIndex | None = None
+        self._loaded = loaded
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -445,6 +522,10 @@ class SnapshotKeeper:
             self.advance()
             if self.position.offset == self.written:
                 return False
+            if self.index is None:
+                made = self._loaded.index() if self._loaded is not None else None
+                self.index, self._loaded = made or LogIndex(), None
+            index_lines(self.path, self.index, self.position.offset, frozenset(self.skipped))
             write_snapshot(
                 self.path,
                 self.state,
@@ -452,6 +533,7 @@ class SnapshotKeeper:
                 self.hasher.hexdigest(),
                 self.warnings,
                 self.skipped,
+                self.index,
             )
             self.written = self.position.offset
             return True
@@ -472,3 +554,37 @@ class SnapshotKeeper:
         level = logging.DEBUG if self._warned else logging.WARNING
         self._warned = True
         log.log(level, "%s: snapshot not written (%s)", self.path.name, scrub(str(exc)))
+
+
+# ---------------------------------------------------------------- readers refresh it
+def refresh_snapshot(rec: Recording, *, stale_after: int = EVERY_EVENTS) -> str | None:
+    """After a read of a recorded session (report, replay, attach, status page): write
+    the snapshot when there was none to trust, or it left `stale_after` events or more
+    to read, so a log nobody resumes is slow once only. Never takes the writer's lock;
+    a snapshot that covers as much already (a console's keeper) is left in place.
+    Returns why it could not be written (a read-only folder, say), else None."""
+    base = rec.base
+    if base is not None and rec.count - base.position.count < stale_after:
+        return None
+    if rec.size == 0:
+        return None
+    try:
+        start = base.position.offset if base is not None else 0
+        hasher = _continue(rec.path, start, rec.size, base.hasher.copy() if base else None)
+        position = LogPosition(rec.size, rec.lines, rec.final.last_seq, rec.count)
+        index = LogIndex(rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines)
+        write_snapshot(
+            rec.path,
+            rec.final,
+            position,
+            hasher.hexdigest(),
+            rec.warnings,
+            sorted(rec.skipped),
+            index,
+            only_if_newer=True,
+        )
+    except (OSError, SessionError, ValueError) as exc:
+        why = f"{rec.path.name}: snapshot not written ({scrub(str(exc))})"
+        log.debug("%s", why)
+        return why
+    return None

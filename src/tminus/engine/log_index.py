@@ -1,0 +1,177 @@
+"""The light index of a session log that replay and report need: each event's time, type
+and byte offset, and every metric's samples, in compact arrays.
+
+It is kept in the snapshot beside the log (`tminus.engine.snapshot`), covering the same
+bytes as the folded state there, so opening a recorded session costs the index's size
+plus the lines after it, not a read of every line. `index_lines` extends it over lines a
+checked read has already passed (their damaged lines are given as skipped): it decodes
+only an event's envelope, and a sample line in the writer's layout not even that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from array import array
+from bisect import bisect_right
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tminus.engine.session import SAMPLE_LINE, decode_line, open_regular, sample_obj
+
+
+def parse_ts(ts: str) -> float:
+    return datetime.fromisoformat(ts).timestamp()  # 3.11 reads the trailing Z
+
+
+@dataclass
+class Samples:
+    """One metric's recorded samples as two compact arrays (unix time, value)."""
+
+    times: array[float] = field(default_factory=lambda: array("d"))
+    values: array[float] = field(default_factory=lambda: array("d"))
+
+    def until(self, t: float) -> int:
+        return bisect_right(self.times, t)
+
+
+@dataclass
+class LogIndex:
+    """The index of a log's first `offset` bytes (`lines` complete lines)."""
+
+    times: array[float] = field(default_factory=lambda: array("d"))  # per event
+    types: list[str] = field(default_factory=list)  # per event (interned strings)
+    offsets: array[int] = field(default_factory=lambda: array("q"))  # each event's line
+    samples: dict[str, Samples] = field(default_factory=dict)
+    offset: int = 0
+    lines: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.types)
+
+    def add_sample(self, metric: str, t: float, value: float) -> None:
+        s = self.samples.get(metric)
+        if s is None:
+            s = self.samples[metric] = Samples()
+        s.times.append(t)
+        s.values.append(value)
+
+
+# the envelope as the writer lays it out (Event.to_json): time and type without decoding
+HEAD = re.compile(rb'\{"v":[0-9]+,"seq":[0-9]+,"ts":"([^"\\]*)","type":"([^"\\]*)"')
+
+
+def envelope(line: bytes) -> tuple[str, float]:
+    """(type, unix time) of a checked event line: from the writer's layout when the
+    line has one "type" and one "ts" key (the envelope's, as json reads it), else decoded."""
+    head = HEAD.match(line)
+    if head is not None and line.count(b'"type":') == 1 and line.count(b'"ts":') == 1:
+        return head.group(2).decode("utf-8"), parse_ts(head.group(1).decode("utf-8"))
+    raw = decode_line(line)
+    return str(raw["type"]), parse_ts(raw["ts"])
+
+
+def index_lines(path: Path, index: LogIndex, stop: int, skipped: Collection[int]) -> None:
+    """Extend `index` over the complete lines from its end to byte `stop`, lines a checked
+    read has passed: `skipped` holds the numbers of the ones it skipped as damaged."""
+    if stop <= index.offset:
+        return
+    intern = {t: t for t in index.types[-1:]}
+    fd = open_regular(path, os.O_RDONLY)
+    with os.fdopen(fd, "rb") as fh:
+        fh.seek(index.offset)
+        pos, lineno = index.offset, index.lines
+        for line in fh:
+            if pos + len(line) > stop or not line.endswith(b"\n"):
+                break
+            start, pos = pos, pos + len(line)
+            lineno += 1
+            if lineno in skipped or not line.strip():
+                continue
+            laid_out = SAMPLE_LINE.match(line) if b'"type":"metric.sample"' in line else None
+            if laid_out is not None:  # most of a long log: straight from the match
+                type_ = "metric.sample"
+                t = parse_ts(laid_out.group(2).decode("utf-8"))
+                index.add_sample(laid_out.group(3).decode("utf-8"), t, float(laid_out.group(4)))
+            else:
+                obj = sample_obj(line)  # a sample in another layout: as a checked read
+                if obj is not None:
+                    type_ = "metric.sample"
+                    t = parse_ts(obj["ts"])
+                    index.add_sample(str(obj["metric"]), t, float(obj["value"]))
+                else:
+                    type_, t = envelope(line)
+            index.types.append(intern.setdefault(type_, type_))
+            index.times.append(t)
+            index.offsets.append(start)
+        index.offset, index.lines = pos, lineno
+
+
+# ---------------------------------------------------------------- in the snapshot file
+class BadIndex(ValueError):
+    """The stored index does not match its description: not used."""
+
+
+def encode_index(index: LogIndex) -> tuple[dict[str, Any], bytes]:
+    """A description (JSON) and the arrays' bytes, with the SHA-256 of those bytes."""
+    table = sorted(set(index.types))
+    code = {t: n for n, t in enumerate(table)}
+    codes = array("I", [code[t] for t in index.types])
+    metrics = sorted(index.samples)
+    parts = [index.times.tobytes(), index.offsets.tobytes(), codes.tobytes()]
+    for m in metrics:
+        s = index.samples[m]
+        parts += [s.times.tobytes(), s.values.tobytes()]
+    blob = b"".join(parts)
+    desc = {
+        "byteorder": sys.byteorder,
+        "sizes": [array("d").itemsize, array("q").itemsize, array("I").itemsize],
+        "offset": index.offset,
+        "lines": index.lines,
+        "events": len(index.types),
+        "types": table,
+        "metrics": [[m, len(index.samples[m].times)] for m in metrics],
+        "bytes": len(blob),
+        "sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    return desc, blob
+
+
+def decode_index(desc: dict[str, Any], blob: bytes | memoryview) -> LogIndex:
+    """The index back from `encode_index`; any mismatch raises BadIndex."""
+    try:
+        sizes = [array("d").itemsize, array("q").itemsize, array("I").itemsize]
+        if desc["byteorder"] != sys.byteorder or desc["sizes"] != sizes:
+            raise BadIndex("written on another kind of machine")
+        if len(blob) != desc["bytes"] or hashlib.sha256(blob).hexdigest() != desc["sha256"]:
+            raise BadIndex("its bytes differ from the ones written")
+        n, table = int(desc["events"]), [str(t) for t in desc["types"]]
+        index = LogIndex(offset=int(desc["offset"]), lines=int(desc["lines"]))
+        at = 0
+
+        def take(typecode: str, count: int) -> array[Any]:
+            nonlocal at
+            arr = array(typecode)
+            size = arr.itemsize * count
+            arr.frombytes(blob[at : at + size])
+            at += size
+            return arr
+
+        index.times = take("d", n)
+        index.offsets = take("q", n)
+        index.types = [table[c] for c in take("I", n)]
+        for metric, count in desc["metrics"]:
+            index.samples[str(metric)] = Samples(take("d", int(count)), take("d", int(count)))
+        if at != len(blob):
+            raise BadIndex("its size does not match its description")
+        return index
+    except (KeyError, TypeError, IndexError, ValueError) as exc:
+        if isinstance(exc, BadIndex):
+            raise
+        raise BadIndex(f"unreadable ({exc})") from None
