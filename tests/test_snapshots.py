@@ -10,6 +10,7 @@ import logging
 import os
 import stat
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -461,3 +462,265 @@ def test_a_keeper_that_cannot_write_says_so_once(tmp_path: Path, caplog) -> None
     assert failures, caplog.text
     assert [r.levelno for r in failures].count(logging.WARNING) == 1, caplog.text
     assert keeper.written == 0
+
+
+# ---------------------------------------------------------------- the index beside the log
+class CountingFile:
+    """A log file that counts the lines read through it (mmap reads go by `fileno`)."""
+
+    def __init__(self, fh, counted: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+        self._fh, self._counted = fh, counted
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for line in self._fh:
+            self._counted["lines"] += 1
+            yield line
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self._fh, name)
+
+    def __enter__(self) -> CountingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._fh.close()
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Lines iterated and lines decoded by the recording reader, from here on."""
+    from tminus.engine import recording
+
+    counted = {"lines": 0, "decoded": 0}
+    real_decode = recording.decode_line
+
+    def decode(raw: bytes):  # type: ignore[no-untyped-def]
+        counted["decoded"] += 1
+        return real_decode(raw)
+
+    monkeypatch.setattr(recording, "decode_line", decode)
+
+    def counting_open(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return CountingFile(open(*args, **kwargs), counted)
+
+    monkeypatch.setattr(recording, "open", counting_open, raising=False)
+    return counted
+
+
+def full_index(log: Path) -> tuple[object, ...]:
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    rec = read_recording(log, final_only=True)
+    return rec.types, rec.times, rec.offsets, rec.samples, rec.final, rec.warnings, rec.skipped
+
+
+def test_a_report_over_a_snapshot_reads_only_the_lines_after_it(log: Path, monkeypatch) -> None:
+    """Its cost is the snapshot plus the lines after it: the lines the snapshot covers
+    are not read at all, only the decisions among them, at their offsets."""
+    from tminus.report.model import DESCRIBE, build_report
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    plain = build_report(log)
+    ends = line_ends(log)
+    for after in (0, 1, 6, len(ends) // 3):
+        covered = len(ends) - after
+        snapshot_at(log, ends[covered - 1])
+        loaded = snap.load_snapshot(log)
+        assert loaded is not None and loaded.position.lines == covered
+        index = loaded.index()
+        assert index is not None
+        decisions = sum(1 for t in index.types if t in DESCRIBE)
+        counted = count_reads(monkeypatch)
+        assert build_report(log) == plain, f"{after} lines after the snapshot"
+        assert counted["lines"] == after  # not one covered line iterated
+        assert counted["decoded"] == decisions  # and only the decisions decoded
+        monkeypatch.undo()
+
+
+def test_the_index_in_the_snapshot_is_the_index_of_a_full_read(log: Path) -> None:
+    """At many cuts, and continued by a resuming console's keeper over the lines after
+    the cut: the index, samples, state, warnings and damaged lines of a read from the
+    snapshot are those of a full read."""
+    full = full_index(log)
+    ends = line_ends(log)
+    for cut in sorted({ends[0], *ends[:: max(1, len(ends) // 15)], ends[-2], ends[-1]}):
+        snapshot_at(log, cut)
+        rec = read_recording(log, final_only=True)
+        assert rec.base is not None, f"cut {cut}"
+        got = (rec.types, rec.times, rec.offsets, rec.samples, rec.final, rec.warnings)
+        assert got == full[:6], f"cut {cut}"
+        assert rec.skipped == full[6]
+        writer, _ = snap.resume_session(log)  # its keeper indexes the rest on close
+        writer.close(mark_closed=False)
+        loaded = snap.load_snapshot(log)
+        assert loaded is not None and loaded.position.offset == ends[-1]
+        index = loaded.index()
+        assert index is not None
+        assert (index.types, index.times, index.offsets, index.samples) == full[:4]
+
+
+def test_a_damaged_index_means_a_full_read(log: Path, monkeypatch) -> None:
+    full = full_index(log)
+    poisoned_snapshot(log, line_ends(log)[-3])
+    path = snap.snapshot_path(log)
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 0xFF  # a byte of the index's arrays: its SHA-256 no longer matches
+    path.write_bytes(bytes(data))
+    counted = count_reads(monkeypatch)
+    rec = read_recording(log, final_only=True)
+    assert rec.final.plan_name != "POISON" and rec.base is None
+    assert (rec.types, rec.times, rec.offsets, rec.samples, rec.final) == full[:5]
+    assert counted["lines"] == len(line_ends(log))
+
+
+def _report_cli(log: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    from tminus.cli import main
+
+    assert main(["report", str(log), "-o", str(out)]) == 0
+    return capsys.readouterr().err
+
+
+def test_report_writes_the_snapshot_when_missing_or_stale(
+    log: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    """A log no console resumed is read in full once: `tminus report` leaves a snapshot
+    (0600, of the whole log, with its index), and the next report reads only past it."""
+    full = full_index(log)
+    _report_cli(log, tmp_path / "a.md", capsys)
+    loaded = snap.load_snapshot(log)
+    assert loaded is not None and loaded.position.offset == log.stat().st_size
+    assert loaded.state == fold_file(log)[0]
+    index = loaded.index()
+    assert index is not None and (index.types, index.offsets, index.samples) == (
+        full[0],
+        full[2],
+        full[3],
+    )
+    assert stat.S_IMODE(snap.snapshot_path(log).stat().st_mode) == 0o600
+    assert snap.stale_leftovers(log) == []
+    counted = count_reads(monkeypatch)
+    _report_cli(log, tmp_path / "b.md", capsys)
+    assert counted["lines"] == 0
+    assert (tmp_path / "a.md").read_text() == (tmp_path / "b.md").read_text()
+    monkeypatch.undo()
+    # stale: a snapshot far behind the log is written again
+    snapshot_at(log, line_ends(log)[3])
+    monkeypatch.setattr(snap, "EVERY_EVENTS", 5)
+    _report_cli(log, tmp_path / "c.md", capsys)
+    loaded = snap.load_snapshot(log)
+    assert loaded is not None and loaded.position.offset == log.stat().st_size
+    # fresh enough: left alone
+    snapshot_at(log, line_ends(log)[-3])
+    before = snap.snapshot_path(log).read_bytes()
+    _report_cli(log, tmp_path / "d.md", capsys)
+    assert snap.snapshot_path(log).read_bytes() == before
+
+
+def test_a_snapshot_that_cannot_be_written_does_not_fail_the_report(
+    log: Path, tmp_path: Path, capsys
+) -> None:
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    snap.snapshot_path(log).mkdir()  # every write fails for real (root ignores modes)
+    err = _report_cli(log, tmp_path / "r.md", capsys)
+    assert "warning:" in err and "snapshot not written" in err
+    assert "Timeline" in (tmp_path / "r.md").read_text()
+    assert snap.stale_leftovers(log) == []
+
+
+@pytest.mark.parametrize("command", ["replay", "attach"])
+def test_replay_and_attach_write_the_snapshot(log: Path, command: str) -> None:
+    from tminus.commands.recorded import prepare_attach, prepare_replay
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    prepare = prepare_replay if command == "replay" else prepare_attach
+    prepare(str(log))
+    loaded = snap.load_snapshot(log)
+    assert loaded is not None and loaded.position.offset == log.stat().st_size
+    assert loaded.state == fold_file(log)[0]
+
+
+def test_the_status_page_starts_from_the_snapshot(log: Path, monkeypatch) -> None:
+    """The live status page reads the snapshot and the lines after it; what it shows is
+    what a full read shows."""
+    from tminus.engine.recording import plan_of
+    from tminus.web.status import StatusHub
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    plan = plan_of(fold_file(log)[0])
+    fixed = lambda: datetime(2026, 12, 4, 16, 30, tzinfo=UTC)  # noqa: E731
+    plain = StatusHub(plan, log, now=fixed)
+    plain._load()
+    assert plain.decisions and plain.history
+    snapshot_at(log, line_ends(log)[-4])
+    counted = count_reads(monkeypatch)
+    hub = StatusHub(plan, log, now=fixed)
+    hub._load()
+    assert counted["lines"] == 3  # the lines after the snapshot
+    assert hub.state == plain.state and hub.body() == plain.body()
+    assert list(hub.decisions) == list(plain.decisions) and hub.history == plain.history
+    assert hub._offset == plain._offset == log.stat().st_size
+    monkeypatch.undo()
+    poisoned_snapshot(log, line_ends(log)[-4])  # trusted, so it shows
+    poisoned = StatusHub(plan, log, now=fixed)
+    poisoned._load()
+    assert poisoned.state.plan_name == "POISON"
+
+
+def test_concurrent_snapshot_writers_never_mix_or_mislead(log: Path) -> None:
+    """A console's keeper and a report writing the snapshot at the same moment: every
+    write succeeds, the file left is whole, and it is the fold and index of the bytes it
+    says it covers (a reader never trusts a mix of two)."""
+    import threading
+
+    ends = line_ends(log)
+    cuts = [ends[len(ends) // 3], ends[-1]]
+    made = {}
+    for cut in cuts:
+        state, scanned = fold_until(log, cut)
+        index = LogIndex()
+        index_lines(log, index, cut, set(scanned.skipped))
+        digest = hashlib.sha256(log.read_bytes()[:cut]).hexdigest()
+        made[cut] = (state, scanned, index, digest)
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(cuts))
+
+    def write_many(cut: int) -> None:
+        state, scanned, index, digest = made[cut]
+        start.wait()
+        try:
+            for _ in range(150):
+                snap.write_snapshot(
+                    log, state, scanned.position, digest, scanned.warnings, scanned.skipped, index
+                )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write_many, args=(cut,)) for cut in cuts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    loaded = snap.load_snapshot(log)
+    assert loaded is not None
+    state, _, index, _ = made[loaded.position.offset]
+    assert loaded.state == state
+    got = loaded.index()
+    assert got is not None and (got.types, got.offsets, got.samples) == (
+        index.types,
+        index.offsets,
+        index.samples,
+    )
+    assert snap.stale_leftovers(log) == []
+
+
+def test_a_refresh_leaves_a_snapshot_that_covers_more(log: Path) -> None:
+    """A report's refresh never replaces the keeper's newer snapshot with an older one."""
+    ends = line_ends(log)
+    snapshot_at(log, ends[5])
+    rec = read_recording(log, final_only=True)  # reads past it: stale for a refresh
+    snapshot_at(log, ends[-1])  # meanwhile the keeper wrote one of the whole log
+    before = snap.snapshot_path(log).read_bytes()
+    rec.base = None  # as if none had been trusted: it would write
+    rec.size, rec.lines = ends[-2], len(ends) - 1
+    del rec.types[-1:], rec.times[-1:], rec.offsets[-1:]
+    assert snap.refresh_snapshot(rec) is None
+    assert snap.snapshot_path(log).read_bytes() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -15,10 +16,18 @@ from tminus.engine.state import SessionState
 
 
 def _recording(path: Path, *, final_only: bool = False) -> Recording:
+    """The recording, and its snapshot written when it was missing or stale (a log from
+    elsewhere is read in full once only; a failure is a warning in the console log)."""
+    from tminus.engine.snapshot import refresh_snapshot
+
     try:
-        return read_recording(path, final_only=final_only)
+        rec = read_recording(path, final_only=final_only)
     except (SessionError, OSError) as exc:
         raise UsageError(str(exc)) from None
+    why = refresh_snapshot(rec)
+    if why:
+        logging.getLogger("tminus.snapshot").warning("%s", why)
+    return rec
 
 
 def recorded_engine(

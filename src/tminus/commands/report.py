@@ -11,7 +11,8 @@ from tminus.core.errors import UsageError
 
 def cmd_report(args: argparse.Namespace) -> int:
     from tminus.commands.sessions import resolve
-    from tminus.report.model import build_report
+    from tminus.engine.snapshot import refresh_snapshot
+    from tminus.report.model import read_for_report, report_from
     from tminus.report.render import RENDERERS
 
     fmt = args.format or (Path(args.output).suffix.lstrip(".") if args.output else "md")
@@ -19,7 +20,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if fmt not in RENDERERS:
         raise UsageError(f"--format must be md or html, not {fmt!r}")
     path = resolve(args.session)
-    text = RENDERERS[fmt](build_report(path))
+    rec, decisions = read_for_report(path)
+    text = RENDERERS[fmt](report_from(rec, decisions))
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
@@ -28,4 +30,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"wrote {args.output} ({fmt}, {len(text.encode()):,} bytes)", file=sys.stderr)
     else:
         sys.stdout.write(text)
+        sys.stdout.flush()
+    # after the report is out: a log nobody resumed is read in full once only
+    why = refresh_snapshot(rec)
+    if why:
+        print(f"warning: {why}", file=sys.stderr)
     return 0

@@ -36,7 +36,7 @@ from tminus.plan.model import Plan
 if TYPE_CHECKING:
     from tminus.engine.snapshot import Loaded
 
-__all__ = ["Recording", "Samples", "parse_ts", "read_recording", "extend"]
+__all__ = ["Recording", "Samples", "extend", "parse_ts", "read_recording"]
 
 CHECKPOINT_EVERY = 10_000
 # what "jump to the next decision" stops at

@@ -244,7 +244,11 @@ def write_snapshot(
     `only_if_newer`: leave a snapshot that already covers as much in place (a report
     refreshing it while a console's keeper writes); returns whether it was written."""
     index = index if index is not None else LogIndex()
-    if (index.offset, index.lines, index.count) != (position.offset, position.lines, position.count):
+    if (index.offset, index.lines, index.count) != (
+        position.offset,
+        position.lines,
+        position.count,
+    ):
         raise ValueError("the index covers other lines than the state")
     final = snapshot_path(log_path)
     if only_if_newer and _offset_on_disk(final) >= position.offset:
@@ -557,13 +561,14 @@ class SnapshotKeeper:
 
 
 # ---------------------------------------------------------------- readers refresh it
-def refresh_snapshot(rec: Recording, *, stale_after: int = EVERY_EVENTS) -> str | None:
+def refresh_snapshot(rec: Recording, *, stale_after: int | None = None) -> str | None:
     """After a read of a recorded session (report, replay, attach, status page): write
     the snapshot when there was none to trust, or it left `stale_after` events or more
     to read, so a log nobody resumes is slow once only. Never takes the writer's lock;
     a snapshot that covers as much already (a console's keeper) is left in place.
     Returns why it could not be written (a read-only folder, say), else None."""
     base = rec.base
+    stale_after = EVERY_EVENTS if stale_after is None else stale_after
     if base is not None and rec.count - base.position.count < stale_after:
         return None
     if rec.size == 0:

@@ -243,10 +243,15 @@ class Collector:
             self.decisions.append(ev)
 
 
-def build_report(path: Path) -> Report:
+def read_for_report(path: Path) -> tuple[Recording, Collector]:
+    """The recording (from the snapshot and the lines after it) and the decisions."""
     collector = Collector()
     rec = read_recording(path, collector.visit, final_only=True, visit_types=Collector.TYPES)
-    return report_from(rec, collector)
+    return rec, collector
+
+
+def build_report(path: Path) -> Report:
+    return report_from(*read_for_report(path))
 
 
 def report_from(rec: Recording, collector: Collector) -> Report:

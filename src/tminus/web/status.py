@@ -22,16 +22,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tminus.engine.follow import read_new
-from tminus.engine.session import Event, load_events
+from tminus.engine.recording import read_recording
+from tminus.engine.session import Event
+from tminus.engine.snapshot import refresh_snapshot
 from tminus.engine.state import SessionState, apply
 from tminus.engine.summary import Summary, summarize
 from tminus.plan.model import Plan
-from tminus.report.model import RECENT, Entry, entry_of
+from tminus.report.model import RECENT, Collector, Entry, entry_of
 from tminus.report.status_page import DECISIONS, body_html, page_html
 
 if TYPE_CHECKING:  # aiohttp is loaded by `tminus serve` when it starts serving
     from aiohttp import web
 
+TYPES = Collector.TYPES  # the events that are decisions on the page
 HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
 GONE_CHECK_S = 1.0  # how soon an observer that left stops costing anything
 
@@ -68,10 +71,7 @@ class StatusHub:
 
     # ------------------------------------------------------------ the one reader
     async def start(self) -> None:
-        loaded = await asyncio.to_thread(load_events, self.path)
-        for event in loaded.events:
-            self._apply(event)
-        self._offset = loaded.good_bytes
+        await asyncio.to_thread(self._load)
         self._render()
         self._task = asyncio.get_running_loop().create_task(self._follow())
 
@@ -94,6 +94,25 @@ class StatusHub:
                 for queue in list(self._observers):
                     self._offer(queue, self._message)
             await asyncio.sleep(self.interval)
+
+    def _load(self) -> None:
+        """The session so far: from its snapshot (state, index, samples) and the lines
+        after it, not every line; the latest decisions are read at their offsets."""
+        decisions: list[Event] = []
+        rec = read_recording(self.path, decisions.append, final_only=True, visit_types=TYPES)
+        self.state = rec.final
+        latest: list[Entry] = []
+        for event in reversed(decisions):
+            entry = entry_of(event, self.plan, self.state)
+            if entry is not None:
+                latest.append(entry)
+                if len(latest) == DECISIONS:
+                    break
+        self.decisions.extend(reversed(latest))
+        for metric, samples in rec.samples.items():
+            self.history[metric] = deque(samples.values[-RECENT:], maxlen=RECENT)
+        self._offset = rec.size
+        refresh_snapshot(rec)  # a log nobody resumed is read in full once only
 
     def _apply(self, event: Event) -> None:
         apply(self.state, event)
