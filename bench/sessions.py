@@ -169,16 +169,19 @@ CHILD = {
     "resume": "resume, no snapshot: open for writing + fold",
     "report-md": "report md, no snapshot (read + build + render)",
     "report-html": "report html, no snapshot",
+    # the second report of a log no console resumed: the first one wrote the snapshot
+    "report-md-again": "report md, again (the snapshot the first report left)",
     # the snapshot the resume above left at close (as every console session does)
     "resume-snap": "resume, with snapshot: load + check + fold the rest",
     "report-md-snap": "report md, with snapshot",
     "report-html-snap": "report html, with snapshot",
     "replay-snap": "replay open, with snapshot (at the end, as `replay`)",
+    "status-snap": "status page start, with snapshot",
     "cursor": "replay: a cursor move (mean of 20 random)",
     "replay": "replay open, no snapshot (every checkpoint)",
     "list": "tminus sessions: list 50 sessions",
 }
-NO_SNAPSHOT = {"resume", "report-md", "report-html", "replay"}
+NO_SNAPSHOT = {"resume", "report-md", "report-html", "replay", "report-md-again"}
 
 
 def child(mode: str, path: Path) -> None:
@@ -210,10 +213,25 @@ def child(mode: str, path: Path) -> None:
         extra["events"] = rec.count
     elif mode == "replay-snap":
         from tminus.engine.recording import read_recording
+        from tminus.engine.snapshot import refresh_snapshot
 
         rec = read_recording(path, final_only=True)  # as commands/recorded.prepare_replay
+        refresh_snapshot(rec)  # nothing to do when the snapshot is fresh
         rec.state_at(rec.count)
         extra["events"] = rec.count
+    elif mode == "status-snap":
+        from tminus.engine.recording import plan_of
+        from tminus.engine.snapshot import load_snapshot
+        from tminus.web.status import StatusHub
+
+        loaded = load_snapshot(path)
+        assert loaded is not None
+        plan = plan_of(loaded.state)
+        start, cpu = time.perf_counter(), time.process_time()  # the hub's own start
+        hub = StatusHub(plan, path)
+        hub._load()
+        hub.body()
+        extra["events"] = hub.state.last_seq
     elif mode == "cursor":
         from tminus.engine.recording import read_recording
 
@@ -229,12 +247,23 @@ def child(mode: str, path: Path) -> None:
         print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), "first_s": first}))
         return
     elif mode.startswith("report-"):
-        from tminus.report.model import build_report
+        from tminus.engine.snapshot import refresh_snapshot
+        from tminus.report.model import read_for_report, report_from
         from tminus.report.render import RENDERERS
 
-        text = RENDERERS[mode.split("-")[1]](build_report(path))
+        # as `tminus report` (commands/report.py): the report, then the snapshot written
+        # when it was missing or stale (after the output: timed apart)
         extra["snapshot"] = path.with_suffix(".snapshot").exists()
+        rec, decisions = read_for_report(path)
+        text = RENDERERS[mode.split("-")[1]](report_from(rec, decisions))
         extra["bytes"] = len(text.encode())
+        elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+        t = time.perf_counter()
+        if refresh_snapshot(rec) is not None:
+            raise SystemExit("snapshot not written")
+        extra["write_s"] = time.perf_counter() - t
+        print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), **extra}))
+        return
     elif mode == "none":
         pass
     elif mode == "list":
@@ -350,10 +379,14 @@ def main() -> None:
             target = listing / "20261204T040000Z-x-0000.jsonl" if mode == "list" else path
             if mode in NO_SNAPSHOT:
                 path.with_suffix(".snapshot").unlink(missing_ok=True)
+            if mode == "report-md-again":
+                measure("report-md", path)  # the first report, which writes the snapshot
             elif mode.endswith("-snap") and not path.with_suffix(".snapshot").exists():
                 measure("resume", path)  # a console leaves one when it closes
             r = measure(mode, target)
             note = f"  (first move {r['first_s']:.2f}s)" if "first_s" in r else ""
+            if "write_s" in r and not r.get("snapshot"):
+                note = f"  (then writes the snapshot: {r['write_s']:.2f}s)"
             row = f"{r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB"
             print(f"{label:<56} {row}{note}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
