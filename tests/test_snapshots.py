@@ -724,3 +724,57 @@ def test_a_refresh_leaves_a_snapshot_that_covers_more(log: Path) -> None:
     del rec.types[-1:], rec.times[-1:], rec.offsets[-1:]
     assert snap.refresh_snapshot(rec) is None
     assert snap.snapshot_path(log).read_bytes() == before
+
+
+@pytest.mark.parametrize("made_by", ["a report", "a resuming console's keeper"])
+def test_checkpoints_in_the_snapshot_are_the_fold_and_replay_starts_from_them(
+    log: Path, monkeypatch, made_by: str
+) -> None:
+    """The states kept in the snapshot every STORED_EVERY events are the fold of those
+    events, whoever wrote them; a replay opened from it starts each cursor move from the
+    nearest one (not the first event), and is exact at every cursor."""
+    from tminus.engine import log_index, recording
+    from tminus.engine.recording import Recording
+
+    monkeypatch.setattr(log_index, "STORED_EVERY", 9)
+    monkeypatch.setattr(recording, "CHECKPOINT_EVERY", 10**9)  # none made while moving
+    events = load_events(log).events
+
+    def fold_first(n: int) -> SessionState:
+        state = SessionState()
+        for ev in events[:n]:
+            apply(state, ev)
+        return state
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    if made_by == "a report":
+        assert snap.refresh_snapshot(read_recording(log, final_only=True)) is None
+    else:
+        snapshot_at(log, line_ends(log)[len(line_ends(log)) // 2])  # without checkpoints
+        writer, _ = snap.resume_session(log)  # the fold of the rest makes them
+        writer.close(mark_closed=False)
+    loaded = snap.load_snapshot(log)
+    assert loaded is not None
+    index = loaded.index()
+    assert index is not None
+    expected = list(range(9, len(events) + 1, 9))
+    if made_by != "a report":  # only the resumed part of the log has them
+        expected = [c for c in expected if c > index.count // 2 + 9]
+    assert set(expected) <= set(index.checkpoints)
+    for count, packed in index.checkpoints.items():
+        assert snap.unpack_state(packed) == fold_first(count), f"checkpoint {count}"
+    rec = read_recording(log, final_only=True)
+    assert rec.stored.keys() == index.checkpoints.keys()
+    starts: list[int] = []
+    real_fold = Recording._fold
+
+    def fold(self, state, start, stop, counts):  # type: ignore[no-untyped-def]
+        starts.append(start)
+        return real_fold(self, state, start, stop, counts)
+
+    monkeypatch.setattr(Recording, "_fold", fold)
+    for cursor in range(rec.count, -1, -1):
+        starts.clear()
+        assert rec.state_at(cursor) == fold_first(cursor), f"cursor {cursor}"
+        nearest = max((c for c in rec.stored if c <= cursor), default=0)
+        assert starts in ([], [nearest]), f"cursor {cursor} folded from {starts}"

@@ -50,6 +50,9 @@ class LogIndex:
     samples: dict[str, Samples] = field(default_factory=dict)
     offset: int = 0
     lines: int = 0
+    # the folded state after every STORED_EVERY events, packed (compressed JSON): replay
+    # starts a cursor move from the nearest one instead of from the first event
+    checkpoints: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -62,6 +65,8 @@ class LogIndex:
         s.times.append(t)
         s.values.append(value)
 
+
+STORED_EVERY = 20_000  # events between the checkpoints kept in the snapshot
 
 # the envelope as the writer lays it out (Event.to_json): time and type without decoding
 HEAD = re.compile(rb'\{"v":[0-9]+,"seq":[0-9]+,"ts":"([^"\\]*)","type":"([^"\\]*)"')
@@ -128,6 +133,8 @@ def encode_index(index: LogIndex) -> tuple[dict[str, Any], bytes]:
     for m in metrics:
         s = index.samples[m]
         parts += [s.times.tobytes(), s.values.tobytes()]
+    stored = sorted(index.checkpoints.items())
+    parts += [packed for _, packed in stored]
     blob = b"".join(parts)
     desc = {
         "byteorder": sys.byteorder,
@@ -137,6 +144,7 @@ def encode_index(index: LogIndex) -> tuple[dict[str, Any], bytes]:
         "events": len(index.types),
         "types": table,
         "metrics": [[m, len(index.samples[m].times)] for m in metrics],
+        "checkpoints": [[count, len(packed)] for count, packed in stored],
         "bytes": len(blob),
         "sha256": hashlib.sha256(blob).hexdigest(),
     }
@@ -168,6 +176,11 @@ def decode_index(desc: dict[str, Any], blob: bytes | memoryview) -> LogIndex:
         index.types = [table[c] for c in take("I", n)]
         for metric, count in desc["metrics"]:
             index.samples[str(metric)] = Samples(take("d", int(count)), take("d", int(count)))
+        for count, size in desc["checkpoints"]:
+            if not 0 < int(count) <= n:
+                raise BadIndex("a checkpoint past its events")
+            index.checkpoints[int(count)] = bytes(blob[at : at + int(size)])
+            at += int(size)
         if at != len(blob):
             raise BadIndex("its size does not match its description")
         return index

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, Backends, QueryResult, RangeResult
+from tminus.engine import log_index
 from tminus.engine.history import MetricSeries
 from tminus.engine.log_index import Samples, parse_ts
 from tminus.engine.session import (
@@ -102,6 +103,9 @@ class Recording:
     lines: int = 0  # complete lines read (blank and damaged ones too)
     skipped: list[int] = field(default_factory=list)  # damaged lines' numbers
     base: Loaded | None = None  # the snapshot it started from, when one was trusted
+    # packed states after every STORED_EVERY events (from the snapshot, and made while
+    # reading the lines after it), for the snapshot written next and for cursor moves
+    stored: dict[int, bytes] = field(default_factory=dict)
 
     @property
     def count(self) -> int:
@@ -117,6 +121,13 @@ class Recording:
         counts = [c for c, _ in self.checkpoints]
         i = bisect_right(counts, cursor) - 1
         done, base = self.checkpoints[i] if i >= 0 else (0, SessionState())
+        kept = max((c for c in self.stored if done < c <= cursor), default=0)
+        if kept:  # a checkpoint from the snapshot is nearer: unpacked once, kept
+            from tminus.engine.snapshot import unpack_state
+
+            done, base = kept, unpack_state(self.stored[kept])
+            insort(self.checkpoints, (done, base), key=lambda c: c[0])
+            counts = [c for c, _ in self.checkpoints]
         state = clone(base)
         if cursor > done:
             self._fold(state, done, cursor, counts)
@@ -227,6 +238,7 @@ def read_recording(
             rec.final = loaded.state
             rec.warnings = list(loaded.warnings)
             rec.skipped = sorted(loaded.skipped)
+            rec.stored = index.checkpoints
             rec.base = loaded
             if visit is not None:
                 for ev in _indexed_events(rec, wanted):
@@ -339,6 +351,10 @@ def extend(
             added += 1
             if checkpoints and len(rec.types) % CHECKPOINT_EVERY == 0:
                 rec.checkpoints.append((len(rec.types), clone(state)))
+            if len(rec.types) % log_index.STORED_EVERY == 0:
+                from tminus.engine.snapshot import pack_state
+
+                rec.stored[len(rec.types)] = pack_state(state)
     return added
 
 

@@ -35,14 +35,16 @@ import secrets
 import threading
 import types
 import typing
+import zlib
 from collections import deque
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tminus.core.redact import has_registered_secret, scrub, scrub_values
 from tminus.core.ring import PointRing
+from tminus.engine import log_index
 from tminus.engine.log_index import BadIndex, LogIndex, decode_index, encode_index, index_lines
 from tminus.engine.session import (
     Event,
@@ -209,23 +211,64 @@ class Loaded:
     warnings: list[str]  # the damaged lines among them, as a full read reports them
     skipped: frozenset[int]  # their numbers (every other line there passed the schema)
     index_desc: dict[str, Any] = dataclasses.field(default_factory=dict)
-    blob: bytes = b""  # the index's arrays, decoded on first use (resume never needs them)
+    # the snapshot file, still open after its first line: the index is read from the
+    # same file on first use (resume never needs it), even if a writer replaced it since
+    file: BinaryIO | None = None
     _index: LogIndex | None = None
 
     def index(self) -> LogIndex | None:
         """The log's index over the same bytes, or None (and a debug line) when it is
         not what was written: then the caller reads the lines itself."""
-        if self._index is None:
+        if self._index is None and self.file is not None:
             try:
-                found = decode_index(self.index_desc, self.blob)
+                with self.file as fh:
+                    blob = fh.read(int(self.index_desc.get("bytes", 0)) + 1)
+                found = decode_index(self.index_desc, blob)
                 pos = self.position
                 if (found.offset, found.lines, found.count) != (pos.offset, pos.lines, pos.count):
                     raise BadIndex("it covers other lines than the state")
-            except BadIndex as exc:
+            except (BadIndex, OSError) as exc:
                 log.debug("snapshot index not used (%s)", exc)
-                return None
-            self._index, self.blob = found, b""
+            else:
+                self._index = found
+            finally:
+                self.file = None
         return self._index
+
+    def release(self) -> None:
+        """Close the snapshot file when the index will not be read."""
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def pack_state(state: SessionState) -> bytes:
+    """A checkpoint kept in the snapshot: the state's JSON, compressed."""
+    return zlib.compress(encode_state(state).encode(), 1)
+
+
+def unpack_state(packed: bytes) -> SessionState:
+    return decode_state(json.loads(zlib.decompress(packed)))
+
+
+class Checkpointer:
+    """Counts the events a fold takes and packs its state after every STORED_EVERY."""
+
+    def __init__(self, state: SessionState, count: int, into: dict[int, bytes]) -> None:
+        self.state, self.count, self.into = state, count, into
+
+    def visit(self, ev: Event) -> None:
+        apply(self.state, ev)
+        self._counted()
+
+    def sample(self, obj: Any) -> None:
+        apply_sample(self.state, obj)
+        self._counted()
+
+    def _counted(self) -> None:
+        self.count += 1
+        if self.count % log_index.STORED_EVERY == 0:
+            self.into[self.count] = pack_state(self.state)
 
 
 def write_snapshot(
@@ -326,14 +369,24 @@ def load_snapshot(log_path: Path) -> Loaded | None:
 
 def _load(log_path: Path, path: Path) -> Loaded:
     fd = open_regular(path, os.O_RDONLY)
-    with os.fdopen(fd, "rb") as fh:
-        raw = fh.read(MAX_SNAPSHOT + 1)
-    if len(raw) > MAX_SNAPSHOT:
+    fh = os.fdopen(fd, "rb")
+    try:
+        loaded = _load_from(log_path, fh)
+    except BaseException:
+        fh.close()
+        raise
+    loaded.file = fh  # positioned at the index's bytes
+    return loaded
+
+
+def _load_from(log_path: Path, snap: BinaryIO) -> Loaded:
+    snap_size = os.fstat(snap.fileno()).st_size
+    if snap_size > MAX_SNAPSHOT:
         raise Invalid("larger than a snapshot can be")
-    end = raw.find(b"\n")
-    if end < 0:
+    head = snap.readline(snap_size)
+    if not head.endswith(b"\n"):
         raise Invalid("cut short")
-    obj = json.loads(raw[:end])
+    obj = json.loads(head)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise Invalid("not a snapshot")
     if obj.get("version") != VERSION or obj.get("layout") != LAYOUT:
@@ -366,9 +419,9 @@ def _load(log_path: Path, path: Path) -> Loaded:
     if state.last_seq != pos.last_seq:
         raise Invalid("its state and position disagree")
     desc = obj["index"]
-    if not isinstance(desc, dict) or desc.get("bytes") != len(raw) - end - 1:
+    if not isinstance(desc, dict) or desc.get("bytes") != snap_size - len(head):
         raise Invalid("its index is cut short or not described")
-    return Loaded(state, pos, hasher, warnings, frozenset(skipped), desc, raw[end + 1 :])
+    return Loaded(state, pos, hasher, warnings, frozenset(skipped), desc)
 
 
 # ---------------------------------------------------------------- opening a log
@@ -380,6 +433,8 @@ def fold_log(path: Path) -> tuple[SessionState, ScanResult]:
     """`state.fold_file` with the snapshot: its state, then only the lines after it; the
     damaged lines before it are reported from the snapshot, as a full read would."""
     loaded = load_snapshot(path)
+    if loaded is not None:
+        loaded.release()
     state = loaded.state if loaded is not None else SessionState()
     visit, sample = _folder(state)
     scanned = scan_events(path, visit, sample, start=loaded.position if loaded else None)
@@ -393,9 +448,12 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
     """Open a session for writing with its folded state (snapshot + the lines after it,
     or the whole log), and keep snapshots of it from then on."""
     loaded = load_snapshot(path)
+    if loaded is not None and not snapshots:
+        loaded.release()
     state = loaded.state if loaded is not None else SessionState()
-    visit, sample = _folder(state)
-    writer = open_session(path, visit, sample, start=loaded.position if loaded else None)
+    stored: dict[int, bytes] = {}  # checkpoints of the lines after the snapshot
+    fold = Checkpointer(state, loaded.position.count if loaded else 0, stored)
+    writer = open_session(path, fold.visit, fold.sample, start=loaded.position if loaded else None)
     if loaded is not None:
         writer.recovered[:0] = loaded.warnings
         writer.skipped[:0] = loaded.skipped
@@ -415,6 +473,7 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
                 warnings=damaged,
                 skipped=sorted(writer.skipped),
                 loaded=loaded,
+                checkpoints=stored,
             )
         except (OSError, SessionError) as exc:  # snapshots only ever cost speed
             log.debug("%s: no snapshots kept (%s)", path.name, exc)
@@ -459,6 +518,7 @@ class SnapshotKeeper:
         warnings: list[str] | None = None,
         skipped: list[int] | None = None,
         loaded: Loaded | None = None,
+        checkpoints: dict[int, bytes] | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -475,6 +535,7 @@ class SnapshotKeeper:
         # first use), else from the first line
         self.index: LogIndex | None = None
         self._loaded = loaded
+        self.checkpoints: dict[int, bytes] = dict(checkpoints or {})  # made by this keeper
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -513,8 +574,8 @@ class SnapshotKeeper:
         stop = self.writer.durable_size
         if stop <= self.position.offset:
             return
-        visit, sample = _folder(self.state)
-        scanned = scan_events(self.path, visit, sample, start=self.position, stop=stop)
+        fold = Checkpointer(self.state, self.position.count, self.checkpoints)
+        scanned = scan_events(self.path, fold.visit, fold.sample, start=self.position, stop=stop)
         self.warnings += scanned.warnings
         self.skipped += scanned.skipped
         self.hasher = _continue(self.path, self.position.offset, scanned.good_bytes, self.hasher)
@@ -530,6 +591,7 @@ class SnapshotKeeper:
                 made = self._loaded.index() if self._loaded is not None else None
                 self.index, self._loaded = made or LogIndex(), None
             index_lines(self.path, self.index, self.position.offset, frozenset(self.skipped))
+            self.index.checkpoints.update(self.checkpoints)
             write_snapshot(
                 self.path,
                 self.state,
@@ -577,7 +639,9 @@ def refresh_snapshot(rec: Recording, *, stale_after: int | None = None) -> str |
         start = base.position.offset if base is not None else 0
         hasher = _continue(rec.path, start, rec.size, base.hasher.copy() if base else None)
         position = LogPosition(rec.size, rec.lines, rec.final.last_seq, rec.count)
-        index = LogIndex(rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines)
+        index = LogIndex(
+            rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines, rec.stored
+        )
         write_snapshot(
             rec.path,
             rec.final,
