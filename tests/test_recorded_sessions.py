@@ -221,6 +221,9 @@ def test_prune_removes_old_sessions_and_never_an_open_or_resumable_one() -> None
     writer = SessionWriter(held, resume=True)  # someone has it open right now
     for path in (demo, held):  # a snapshot of the fold beside the log
         path.with_suffix(".snapshot").write_text("{}")
+    # a snapshot writer that crashed left its temporary file
+    leftover = demo.with_name(demo.stem + ".snapshot.123-abcdef.tmp")
+    leftover.write_text("{")
     try:
         dry = run("sessions", "prune", "--older-than", "30d", "--dry-run")
         assert dry.returncode == 0 and "would remove 2 sessions" in dry.stdout
@@ -229,7 +232,7 @@ def test_prune_removes_old_sessions_and_never_an_open_or_resumable_one() -> None
         assert {Path(i.path) for i in result.removed} == {demo, done}
         assert {Path(i.path) for i in result.kept_open} == {resumable, held}
         assert not demo.exists() and not done.exists()
-        assert not demo.with_suffix(".snapshot").exists()
+        assert not demo.with_suffix(".snapshot").exists() and not leftover.exists()
         assert held.with_suffix(".snapshot").exists()
         assert resumable.exists() and held.exists() and recent.exists()
     finally:

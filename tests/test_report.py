@@ -149,3 +149,31 @@ async def test_html_report_draws_timeline_and_charts_in_chromium(
     # and the page is not blank: plenty of dark text pixels
     dark = sum(1 for x in range(0, w, 2) for y in range(0, h, 2) if sum(px[x, y]) < 200)
     assert dark > 1000, dark
+
+
+def test_chart_thinning_keeps_each_buckets_extreme_as_before() -> None:
+    """The charts thin a week of samples by index over the arrays (no list of points):
+    the same points as thinning the list, ties and sign ties included."""
+    import random
+    from array import array
+
+    from tminus.report.model import thinned
+
+    def thin_list(points: list[tuple[float, float]], most: int) -> list[tuple[float, float]]:
+        if len(points) <= most:
+            return points
+        size = len(points) / most
+        out = []
+        for b in range(most):
+            bucket = points[int(b * size) : int((b + 1) * size)] or points[-1:]
+            out.append(max(bucket, key=lambda p: abs(p[1])))
+        return out
+
+    rng = random.Random(7)
+    for n in (0, 1, 5, 599, 600, 601, 1000, 12345):
+        for choices in ([-1.0, 0.0, 1.0, 0.5, -0.5], None):
+            values = array(
+                "d", (rng.choice(choices) if choices else rng.gauss(0, 1) for _ in range(n))
+            )
+            points = [(float(i), v) for i, v in enumerate(values)]
+            assert [points[i] for i in thinned(values, 600)] == thin_list(points, 600)

@@ -778,3 +778,11 @@ def test_checkpoints_in_the_snapshot_are_the_fold_and_replay_starts_from_them(
         assert rec.state_at(cursor) == fold_first(cursor), f"cursor {cursor}"
         nearest = max((c for c in rec.stored if c <= cursor), default=0)
         assert starts in ([], [nearest]), f"cursor {cursor} folded from {starts}"
+    # memory stays bounded on a long replay: a few stored states unpacked at once, and
+    # no copy kept in memory where a stored one is near
+    assert 0 < len(rec.unpacked) <= recording.UNPACKED_KEPT
+    monkeypatch.setattr(recording, "CHECKPOINT_EVERY", 3)
+    for cursor in range(rec.count - 1, -1, -2):
+        assert rec.state_at(cursor) == fold_first(cursor), f"cursor {cursor}"
+    made = [c for c, _ in rec.checkpoints]
+    assert made and not any(c - 9 < s <= c for c in made for s in rec.stored), made

@@ -234,7 +234,9 @@ def prune(
             continue
         if not dry_run:
             snapshot = path.with_suffix(".snapshot")  # disposable: the log's fold
-            for part in (path, path.with_suffix(".lock"), snapshot, Path(f"{snapshot}.tmp")):
+            # with the temporary files of snapshot writers that crashed
+            leftovers = path.parent.glob(f"{snapshot.name}.*tmp")
+            for part in (path, path.with_suffix(".lock"), snapshot, *leftovers):
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()
         removed.append(info)

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tminus.engine.session import SAMPLE_LINE, decode_line, open_regular, sample_obj
 
@@ -123,19 +123,22 @@ class BadIndex(ValueError):
     """The stored index does not match its description: not used."""
 
 
-def encode_index(index: LogIndex) -> tuple[dict[str, Any], bytes]:
-    """A description (JSON) and the arrays' bytes, with the SHA-256 of those bytes."""
+def encode_index(index: LogIndex) -> tuple[dict[str, Any], list[Any]]:
+    """A description (JSON) and the arrays to write after it in this order (buffers,
+    not copied into one), with the SHA-256 of their bytes."""
     table = sorted(set(index.types))
     code = {t: n for n, t in enumerate(table)}
     codes = array("I", [code[t] for t in index.types])
     metrics = sorted(index.samples)
-    parts = [index.times.tobytes(), index.offsets.tobytes(), codes.tobytes()]
+    parts: list[Any] = [index.times, index.offsets, codes]
     for m in metrics:
         s = index.samples[m]
-        parts += [s.times.tobytes(), s.values.tobytes()]
+        parts += [s.times, s.values]
     stored = sorted(index.checkpoints.items())
     parts += [packed for _, packed in stored]
-    blob = b"".join(parts)
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
     desc = {
         "byteorder": sys.byteorder,
         "sizes": [array("d").itemsize, array("q").itemsize, array("I").itemsize],
@@ -145,46 +148,56 @@ def encode_index(index: LogIndex) -> tuple[dict[str, Any], bytes]:
         "types": table,
         "metrics": [[m, len(index.samples[m].times)] for m in metrics],
         "checkpoints": [[count, len(packed)] for count, packed in stored],
-        "bytes": len(blob),
-        "sha256": hashlib.sha256(blob).hexdigest(),
+        "bytes": sum(memoryview(part).nbytes for part in parts),
+        "sha256": h.hexdigest(),
     }
-    return desc, blob
+    return desc, parts
 
 
-def decode_index(desc: dict[str, Any], blob: bytes | memoryview) -> LogIndex:
-    """The index back from `encode_index`; any mismatch raises BadIndex."""
+def read_index(desc: dict[str, Any], fh: BinaryIO) -> LogIndex:
+    """The index back from `encode_index`, read from `fh` (at the first byte of the
+    arrays) straight into the arrays, each hashed as it lands (no copy of the whole);
+    any mismatch with the description raises BadIndex."""
     try:
         sizes = [array("d").itemsize, array("q").itemsize, array("I").itemsize]
         if desc["byteorder"] != sys.byteorder or desc["sizes"] != sizes:
             raise BadIndex("written on another kind of machine")
-        if len(blob) != desc["bytes"] or hashlib.sha256(blob).hexdigest() != desc["sha256"]:
-            raise BadIndex("its bytes differ from the ones written")
         n, table = int(desc["events"]), [str(t) for t in desc["types"]]
         index = LogIndex(offset=int(desc["offset"]), lines=int(desc["lines"]))
-        at = 0
+        h = hashlib.sha256()
+        done = 0
 
         def take(typecode: str, count: int) -> array[Any]:
-            nonlocal at
-            arr = array(typecode)
-            size = arr.itemsize * count
-            arr.frombytes(blob[at : at + size])
-            at += size
+            nonlocal done
+            arr: array[Any] = array(typecode)
+            if count < 0:
+                raise BadIndex("a negative length")
+            try:
+                arr.fromfile(fh, count)
+            except EOFError:
+                raise BadIndex("its bytes end early") from None
+            h.update(arr)
+            done += arr.itemsize * count
             return arr
 
         index.times = take("d", n)
         index.offsets = take("q", n)
-        index.types = [table[c] for c in take("I", n)]
+        codes = take("I", n)
+        index.types = [table[c] for c in codes]
+        del codes
         for metric, count in desc["metrics"]:
             index.samples[str(metric)] = Samples(take("d", int(count)), take("d", int(count)))
         for count, size in desc["checkpoints"]:
             if not 0 < int(count) <= n:
                 raise BadIndex("a checkpoint past its events")
-            index.checkpoints[int(count)] = bytes(blob[at : at + int(size)])
-            at += int(size)
-        if at != len(blob):
+            packed = take("B", int(size)).tobytes()
+            index.checkpoints[int(count)] = packed
+        if done != desc["bytes"] or fh.read(1):
             raise BadIndex("its size does not match its description")
+        if h.hexdigest() != desc["sha256"]:
+            raise BadIndex("its bytes differ from the ones written")
         return index
-    except (KeyError, TypeError, IndexError, ValueError) as exc:
+    except (KeyError, TypeError, IndexError, ValueError, OverflowError) as exc:
         if isinstance(exc, BadIndex):
             raise
         raise BadIndex(f"unreadable ({exc})") from None

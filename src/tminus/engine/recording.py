@@ -12,6 +12,7 @@ import dataclasses
 import mmap
 from array import array
 from bisect import bisect_right, insort
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["Recording", "Samples", "extend", "parse_ts", "read_recording"]
 
 CHECKPOINT_EVERY = 10_000
+UNPACKED_KEPT = 4  # stored checkpoints kept unpacked at once
 # what "jump to the next decision" stops at
 DECISION_PREFIXES = ("trigger.", "rollout.", "rollback.", "phase.signed_off")
 DECISION_TYPES = frozenset({"phase.signoff_refused", "session.closed", "item.confirmed"})
@@ -106,6 +108,8 @@ class Recording:
     # packed states after every STORED_EVERY events (from the snapshot, and made while
     # reading the lines after it), for the snapshot written next and for cursor moves
     stored: dict[int, bytes] = field(default_factory=dict)
+    # the few stored ones unpacked lately (a week has 35: all unpacked would not fit)
+    unpacked: OrderedDict[int, SessionState] = field(default_factory=OrderedDict)
 
     @property
     def count(self) -> int:
@@ -122,16 +126,29 @@ class Recording:
         i = bisect_right(counts, cursor) - 1
         done, base = self.checkpoints[i] if i >= 0 else (0, SessionState())
         kept = max((c for c in self.stored if done < c <= cursor), default=0)
-        if kept:  # a checkpoint from the snapshot is nearer: unpacked once, kept
-            from tminus.engine.snapshot import unpack_state
-
-            done, base = kept, unpack_state(self.stored[kept])
-            insort(self.checkpoints, (done, base), key=lambda c: c[0])
-            counts = [c for c, _ in self.checkpoints]
+        if kept:  # a checkpoint from the snapshot is nearer
+            done, base = kept, self._unpack(kept)
         state = clone(base)
         if cursor > done:
             self._fold(state, done, cursor, counts)
         return state
+
+    def _unpack(self, count: int) -> SessionState:
+        found = self.unpacked.get(count)
+        if found is None:
+            from tminus.engine.snapshot import unpack_state
+
+            found = self.unpacked[count] = unpack_state(self.stored[count])
+            while len(self.unpacked) > UNPACKED_KEPT:
+                self.unpacked.popitem(last=False)
+        self.unpacked.move_to_end(count)
+        return found
+
+    def _stored_near(self, n: int) -> bool:
+        """A stored checkpoint at most STORED_EVERY events before `n`: a copy kept in
+        memory there would only cost memory."""
+        every = log_index.STORED_EVERY
+        return any(n - every < c <= n for c in self.stored)
 
     def _fold(self, state: SessionState, start: int, stop: int, counts: list[int]) -> None:
         """Fold the indexed events `start`..`stop` one line at a time (samples without an
@@ -145,7 +162,7 @@ class Recording:
                     apply_sample(state, obj)
                 else:
                     apply(state, parse_line(raw[:-1]))
-                if n % CHECKPOINT_EVERY == 0 and n not in counts:
+                if n % CHECKPOINT_EVERY == 0 and n not in counts and not self._stored_near(n):
                     insort(self.checkpoints, (n, clone(state)), key=lambda c: c[0])
 
     def _events(self, start: int, stop: int) -> list[Event]:

@@ -45,7 +45,7 @@ from typing import Any, BinaryIO
 from tminus.core.redact import has_registered_secret, scrub, scrub_values
 from tminus.core.ring import PointRing
 from tminus.engine import log_index
-from tminus.engine.log_index import BadIndex, LogIndex, decode_index, encode_index, index_lines
+from tminus.engine.log_index import BadIndex, LogIndex, encode_index, index_lines, read_index
 from tminus.engine.session import (
     Event,
     LogPosition,
@@ -222,8 +222,7 @@ class Loaded:
         if self._index is None and self.file is not None:
             try:
                 with self.file as fh:
-                    blob = fh.read(int(self.index_desc.get("bytes", 0)) + 1)
-                found = decode_index(self.index_desc, blob)
+                    found = read_index(self.index_desc, fh)
                 pos = self.position
                 if (found.offset, found.lines, found.count) != (pos.offset, pos.lines, pos.count):
                     raise BadIndex("it covers other lines than the state")
@@ -296,7 +295,7 @@ def write_snapshot(
     final = snapshot_path(log_path)
     if only_if_newer and _offset_on_disk(final) >= position.offset:
         return False
-    desc, blob = encode_index(index)
+    desc, parts = encode_index(index)
     head = json.dumps(
         {
             "format": FORMAT,
@@ -321,7 +320,8 @@ def write_snapshot(
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
-            fh.write(blob)
+            for part in parts:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)

@@ -8,7 +8,7 @@ new event type gets a line there and appears in every format.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -324,8 +324,8 @@ def report_from(rec: Recording, collector: Collector) -> Report:
         t0_text = state.t0 or str(state.info.get("t0", ""))
         t0 = parse_ts(t0_text) if t0_text else 0.0
         speed = state.speed or 1.0
-        pts = [((t - t0) * speed, v) for t, v in zip(s.times, s.values, strict=True)]
-        charts.append(Chart(m.id, m.title, m.unit, _thin(pts, 600), marks))
+        pts = [((s.times[i] - t0) * speed, s.values[i]) for i in thinned(s.values, 600)]
+        charts.append(Chart(m.id, m.title, m.unit, pts, marks))
     closed_by = state.closed_by
     # the state as the session ended, at its launch-clock time (a demo runs faster)
     ended_secs = tminus_seconds(state, state.last_ts) if state.last_ts else None
@@ -365,13 +365,25 @@ def format_duration_s(secs: float) -> str:
     return format_duration(timedelta(seconds=round(secs)))
 
 
-def _thin(points: list[tuple[float, float]], most: int) -> list[tuple[float, float]]:
-    """At most `most` points, keeping each bucket's extreme so spikes survive."""
-    if len(points) <= most:
-        return points
-    size = len(points) / most
+def thinned(values: Sequence[float], most: int) -> list[int]:
+    """The indexes of at most `most` points, keeping each bucket's extreme (its first
+    value of the largest magnitude) so spikes survive; a week of samples is never
+    copied into a list of points, each bucket is scanned in C."""
+    n = len(values)
+    if n <= most:
+        return list(range(n))
+    size = n / most
     out = []
     for b in range(most):
-        bucket = points[int(b * size) : int((b + 1) * size)] or points[-1:]
-        out.append(max(bucket, key=lambda p: abs(p[1])))
+        lo, hi = int(b * size), int((b + 1) * size)
+        if hi <= lo:
+            out.append(n - 1)
+            continue
+        bucket = values[lo:hi]
+        top, bottom = max(bucket), min(bucket)
+        if abs(top) != abs(bottom):
+            pick = bucket.index(top if abs(top) > abs(bottom) else bottom)
+        else:
+            pick = min(bucket.index(top), bucket.index(bottom))
+        out.append(lo + pick)
     return out
