@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import mmap
+import os
 from array import array
 from bisect import bisect_right, insort
 from collections import OrderedDict
@@ -283,10 +284,16 @@ def _indexed_events(rec: Recording, wanted: frozenset[str] | None) -> list[Event
     events: list[Event] = []
     if not picked:
         return events
-    with open(rec.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+    # each line read on its own (no mapping of the file: a week's decisions are spread
+    # over every page of it, and a mapping would make them all resident)
+    offsets, last = rec.offsets, len(rec.offsets) - 1
+    with open(rec.path, "rb") as fh:
+        fd = fh.fileno()
         for i in picked:
-            begin = rec.offsets[i]
-            raw = decode_line(m[begin : m.find(b"\n", begin)])
+            begin = offsets[i]
+            end = offsets[i + 1] if i < last else rec.size
+            data = os.pread(fd, end - begin, begin)
+            raw = decode_line(data[: data.index(b"\n")])
             events.append(
                 Event(
                     seq=raw["seq"],
