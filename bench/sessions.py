@@ -379,14 +379,20 @@ def main() -> None:
             target = listing / "20261204T040000Z-x-0000.jsonl" if mode == "list" else path
             if mode in NO_SNAPSHOT:
                 path.with_suffix(".snapshot").unlink(missing_ok=True)
+            first = None
             if mode == "report-md-again":
-                measure("report-md", path)  # the first report, which writes the snapshot
+                first = measure("report-md", path)  # the first report writes the snapshot
             elif mode.endswith("-snap") and not path.with_suffix(".snapshot").exists():
                 measure("resume", path)  # a console leaves one when it closes
             r = measure(mode, target)
             note = f"  (first move {r['first_s']:.2f}s)" if "first_s" in r else ""
             if "write_s" in r and not r.get("snapshot"):
                 note = f"  (then writes the snapshot: {r['write_s']:.2f}s)"
+            if first is not None:
+                note = (
+                    f"  (the first: {first['seconds']:.2f}s wall, {first['cpu']:.2f}s CPU, "
+                    f"{first['rss_mb']:.0f} MB, then {first['write_s']:.2f}s to write it)"
+                )
             row = f"{r['seconds']:>6.2f}s {r['cpu']:>6.2f}s {r['rss_mb']:>6.0f} MB"
             print(f"{label:<56} {row}{note}")
         print(f"load average after: {os.getloadavg()[0]:.2f}")
