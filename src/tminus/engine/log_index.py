@@ -66,7 +66,7 @@ class LogIndex:
         s.values.append(value)
 
 
-STORED_EVERY = 20_000  # events between the checkpoints kept in the snapshot
+STORED_EVERY = 10_000  # events between the checkpoints kept in the snapshot
 
 # the envelope as the writer lays it out (Event.to_json): time and type without decoding
 HEAD = re.compile(rb'\{"v":[0-9]+,"seq":[0-9]+,"ts":"([^"\\]*)","type":"([^"\\]*)"')
