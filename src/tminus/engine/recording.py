@@ -106,8 +106,8 @@ class Recording:
     lines: int = 0  # complete lines read (blank and damaged ones too)
     skipped: list[int] = field(default_factory=list)  # damaged lines' numbers
     base: Loaded | None = None  # the snapshot it started from, when one was trusted
-    # packed states after every STORED_EVERY events (from the snapshot, and made while
-    # reading the lines after it), for the snapshot written next and for cursor moves
+    # packed states after every STORED_EVERY events from the snapshot, for cursor moves
+    # and the snapshot written next
     stored: dict[int, bytes] = field(default_factory=dict)
     # the few stored ones unpacked lately (a week has 35: all unpacked would not fit)
     unpacked: OrderedDict[int, SessionState] = field(default_factory=OrderedDict)
@@ -373,12 +373,11 @@ def extend(
             rec.times.append(t)
             rec.offsets.append(start)
             added += 1
-            if checkpoints and len(rec.types) % CHECKPOINT_EVERY == 0:
-                rec.checkpoints.append((len(rec.types), clone(state)))
-            if len(rec.types) % log_index.STORED_EVERY == 0:
-                from tminus.engine.snapshot import pack_state
-
-                rec.stored[len(rec.types)] = pack_state(state)
+            n = len(rec.types)
+            # the ones a snapshot keeps are made even for a recording that opens at the
+            # end (a copy costs under a millisecond; the snapshot written next packs them)
+            if (checkpoints and n % CHECKPOINT_EVERY == 0) or n % log_index.STORED_EVERY == 0:
+                rec.checkpoints.append((n, clone(state)))
     return added
 
 

@@ -250,10 +250,16 @@ def unpack_state(packed: bytes) -> SessionState:
     return decode_state(json.loads(zlib.decompress(packed)))
 
 
-class Checkpointer:
-    """Counts the events a fold takes and packs its state after every STORED_EVERY."""
+def packed(states: dict[int, SessionState]) -> dict[int, bytes]:
+    return {count: pack_state(state) for count, state in states.items()}
 
-    def __init__(self, state: SessionState, count: int, into: dict[int, bytes]) -> None:
+
+class Checkpointer:
+    """Counts the events a fold takes and copies its state after every STORED_EVERY
+    (a copy costs under a millisecond; packing it, a tenth of a second, is left to
+    whoever writes the snapshot: the keeper's thread, a report after its output)."""
+
+    def __init__(self, state: SessionState, count: int, into: dict[int, SessionState]) -> None:
         self.state, self.count, self.into = state, count, into
 
     def visit(self, ev: Event) -> None:
@@ -267,7 +273,7 @@ class Checkpointer:
     def _counted(self) -> None:
         self.count += 1
         if self.count % log_index.STORED_EVERY == 0:
-            self.into[self.count] = pack_state(self.state)
+            self.into[self.count] = clone(self.state)
 
 
 def write_snapshot(
@@ -451,7 +457,7 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
     if loaded is not None and not snapshots:
         loaded.release()
     state = loaded.state if loaded is not None else SessionState()
-    stored: dict[int, bytes] = {}  # checkpoints of the lines after the snapshot
+    stored: dict[int, SessionState] = {}  # checkpoints of the lines after the snapshot
     fold = Checkpointer(state, loaded.position.count if loaded else 0, stored)
     writer = open_session(path, fold.visit, fold.sample, start=loaded.position if loaded else None)
     if loaded is not None:
@@ -518,7 +524,7 @@ class SnapshotKeeper:
         warnings: list[str] | None = None,
         skipped: list[int] | None = None,
         loaded: Loaded | None = None,
-        checkpoints: dict[int, bytes] | None = None,
+        checkpoints: dict[int, SessionState] | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -535,7 +541,8 @@ class SnapshotKeeper:
         # first use), else from the first line
         self.index: LogIndex | None = None
         self._loaded = loaded
-        self.checkpoints: dict[int, bytes] = dict(checkpoints or {})  # made by this keeper
+        # copies of the fold made since the last snapshot, packed when it is written
+        self.checkpoints: dict[int, SessionState] = dict(checkpoints or {})
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -591,7 +598,8 @@ class SnapshotKeeper:
                 made = self._loaded.index() if self._loaded is not None else None
                 self.index, self._loaded = made or LogIndex(), None
             index_lines(self.path, self.index, self.position.offset, frozenset(self.skipped))
-            self.index.checkpoints.update(self.checkpoints)
+            self.index.checkpoints.update(packed(self.checkpoints))
+            self.checkpoints.clear()
             write_snapshot(
                 self.path,
                 self.state,
@@ -639,8 +647,11 @@ def refresh_snapshot(rec: Recording, *, stale_after: int | None = None) -> str |
         start = base.position.offset if base is not None else 0
         hasher = _continue(rec.path, start, rec.size, base.hasher.copy() if base else None)
         position = LogPosition(rec.size, rec.lines, rec.final.last_seq, rec.count)
+        every = log_index.STORED_EVERY
+        made = {c: st for c, st in rec.checkpoints if c % every == 0 and c not in rec.stored}
+        stored = {**rec.stored, **packed(made)}
         index = LogIndex(
-            rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines, rec.stored
+            rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines, stored
         )
         write_snapshot(
             rec.path,
