@@ -67,6 +67,7 @@ class LogIndex:
 
 
 STORED_EVERY = 10_000  # events between the checkpoints kept in the snapshot
+COPIES_KEPT = 8  # of those, made while reading: the newest kept as copies, older packed
 
 # the envelope as the writer lays it out (Event.to_json): time and type without decoding
 HEAD = re.compile(rb'\{"v":[0-9]+,"seq":[0-9]+,"ts":"([^"\\]*)","type":"([^"\\]*)"')

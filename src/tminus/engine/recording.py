@@ -378,7 +378,23 @@ def extend(
             # end (a copy costs under a millisecond; the snapshot written next packs them)
             if (checkpoints and n % CHECKPOINT_EVERY == 0) or n % log_index.STORED_EVERY == 0:
                 rec.checkpoints.append((n, clone(state)))
+                if not checkpoints:
+                    _pack_oldest(rec)
     return added
+
+
+def _pack_oldest(rec: Recording) -> None:
+    """Beyond the newest `COPIES_KEPT` copies a snapshot will keep, pack the oldest (a
+    week read without a snapshot would otherwise hold 70 copies of the state)."""
+    every = log_index.STORED_EVERY
+    copies = [i for i, (c, _) in enumerate(rec.checkpoints) if c % every == 0]
+    if len(copies) <= log_index.COPIES_KEPT:
+        return
+    from tminus.engine.snapshot import pack_state
+
+    i = copies[0]
+    count, state = rec.checkpoints.pop(i)
+    rec.stored[count] = pack_state(state)
 
 
 def with_recorded_metrics(backends: Backends) -> Backends:

@@ -250,16 +250,27 @@ def unpack_state(packed: bytes) -> SessionState:
     return decode_state(json.loads(zlib.decompress(packed)))
 
 
-def packed(states: dict[int, SessionState]) -> dict[int, bytes]:
-    return {count: pack_state(state) for count, state in states.items()}
+def packed(states: Kept) -> dict[int, bytes]:
+    return {c: s if isinstance(s, bytes) else pack_state(s) for c, s in states.items()}
+
+
+def pack_oldest(kept: Kept) -> None:
+    """Pack the oldest copies beyond the last `log_index.COPIES_KEPT`."""
+    copies = [c for c, s in kept.items() if not isinstance(s, bytes)]
+    for count in sorted(copies)[: max(0, len(copies) - log_index.COPIES_KEPT)]:
+        kept[count] = pack_state(kept[count])  # type: ignore[arg-type]
+
+
+Kept = dict[int, SessionState | bytes]  # checkpoints by events folded: copies, or packed
 
 
 class Checkpointer:
-    """Counts the events a fold takes and copies its state after every STORED_EVERY
-    (a copy costs under a millisecond; packing it, a tenth of a second, is left to
-    whoever writes the snapshot: the keeper's thread, a report after its output)."""
+    """Counts the events a fold takes and copies its state after every STORED_EVERY (a
+    copy costs under a millisecond; packing it, a tenth of a second, is left to whoever
+    writes the snapshot: the keeper's thread, a report after its output). Only the last
+    `log_index.COPIES_KEPT` copies wait unpacked, so a week-long fold stays in bounds."""
 
-    def __init__(self, state: SessionState, count: int, into: dict[int, SessionState]) -> None:
+    def __init__(self, state: SessionState, count: int, into: Kept) -> None:
         self.state, self.count, self.into = state, count, into
 
     def visit(self, ev: Event) -> None:
@@ -274,6 +285,7 @@ class Checkpointer:
         self.count += 1
         if self.count % log_index.STORED_EVERY == 0:
             self.into[self.count] = clone(self.state)
+            pack_oldest(self.into)
 
 
 def write_snapshot(
@@ -457,7 +469,7 @@ def resume_session(path: Path, *, snapshots: bool = True) -> tuple[SessionWriter
     if loaded is not None and not snapshots:
         loaded.release()
     state = loaded.state if loaded is not None else SessionState()
-    stored: dict[int, SessionState] = {}  # checkpoints of the lines after the snapshot
+    stored: Kept = {}  # checkpoints of the lines after the snapshot
     fold = Checkpointer(state, loaded.position.count if loaded else 0, stored)
     writer = open_session(path, fold.visit, fold.sample, start=loaded.position if loaded else None)
     if loaded is not None:
@@ -524,7 +536,7 @@ class SnapshotKeeper:
         warnings: list[str] | None = None,
         skipped: list[int] | None = None,
         loaded: Loaded | None = None,
-        checkpoints: dict[int, SessionState] | None = None,
+        checkpoints: Kept | None = None,
         every_events: int = EVERY_EVENTS,
         every_seconds: float = EVERY_SECONDS,
     ) -> None:
@@ -542,7 +554,7 @@ class SnapshotKeeper:
         self.index: LogIndex | None = None
         self._loaded = loaded
         # copies of the fold made since the last snapshot, packed when it is written
-        self.checkpoints: dict[int, SessionState] = dict(checkpoints or {})
+        self.checkpoints: Kept = dict(checkpoints or {})
         self.every_events = every_events
         self.every_seconds = every_seconds
         self._pending = 0
@@ -648,7 +660,7 @@ def refresh_snapshot(rec: Recording, *, stale_after: int | None = None) -> str |
         hasher = _continue(rec.path, start, rec.size, base.hasher.copy() if base else None)
         position = LogPosition(rec.size, rec.lines, rec.final.last_seq, rec.count)
         every = log_index.STORED_EVERY
-        made = {c: st for c, st in rec.checkpoints if c % every == 0 and c not in rec.stored}
+        made: Kept = {c: st for c, st in rec.checkpoints if c % every == 0 and c not in rec.stored}
         stored = {**rec.stored, **packed(made)}
         index = LogIndex(
             rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines, stored
