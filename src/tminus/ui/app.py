@@ -29,6 +29,7 @@ from tminus.ui.intents import run_intent
 from tminus.ui.keymap import keymap_clashes, keymap_notice, read_keymap
 from tminus.ui.keys import APP_BINDINGS, CONSOLE_BINDINGS, key_label
 from tminus.ui.screens.main import MainScreen
+from tminus.ui.scrollbar_render import use_whole_cell_scrollbars
 from tminus.ui.terminal_caps import ascii_requested
 from tminus.ui.themes import DEFAULT_THEME, NO_COLOR_THEME, THEMES
 from tminus.ui.toast_placement import place_toasts
@@ -57,6 +58,7 @@ class TminusApp(App[None]):
         # a non-UTF-8 locale or an old terminal (ui/terminal_caps.py), or --ascii
         self.ascii_only = ascii_requested() if ascii_only is None else ascii_only
         self._ascii_filter = AsciiFilter()
+        use_whole_cell_scrollbars()  # no partial-block glyphs left at the right edge
         # Views subscribe themselves (weakly: a removed widget stops receiving):
         # every folded session event, in seq order, and the id of each metric polled.
         self.session_signal: Signal[Event] = Signal(self, "session")

@@ -1,0 +1,74 @@
+"""No stray glyphs at the right edge: scrollbars are drawn in whole cells.
+
+Textual ends a scrollbar's thumb with a partial block (▅▅ at columns 79-80 at 80x24 on
+the checklist and the Metrics tab, ▆▆ above the footer at 60x20), which a terminal shows
+as two sparkline characters with nothing around them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.color import Color
+
+from pty_console import pty_console
+from tminus.ui.scrollbar_render import WholeCellScrollBarRender
+
+PARTIAL_BLOCKS = set("▁▂▃▄▅▆▇▉▊▋▌▍▎▏")
+
+
+@pytest.mark.parametrize("vertical", [True, False])
+def test_thumb_is_whole_cells_at_every_position(vertical: bool):
+    for size, virtual, window in ((14, 43, 14), (3, 10, 3), (20, 21, 20), (16, 200, 16)):
+        for step in range(0, 8 * (virtual - window) + 1):
+            segments = WholeCellScrollBarRender.render_bar(
+                size=size,
+                virtual_size=virtual,
+                window_size=window,
+                position=step / 8,
+                vertical=vertical,
+                back_color=Color.parse("#000000"),
+                bar_color=Color.parse("#005f5f"),
+            ).segments
+            cells = [s for s in segments if s.text.strip("\n")]
+            assert all(not s.text.strip() for s in cells), (size, virtual, step)
+            thumb = [s for s in cells if s.style and s.style.reverse]
+            assert thumb, (size, virtual, step)  # a thumb is still drawn
+
+
+def right_edge(console, width: int, rows: range) -> list[tuple[int, str, bool]]:
+    """(row, text, any cell in reverse video) of the last `width` columns of these rows."""
+    out = []
+    screen = console.screen
+    for y in rows:
+        cells = [screen.buffer[y][x] for x in range(screen.columns - width, screen.columns)]
+        out.append((y + 1, "".join(c.data for c in cells), any(c.reverse for c in cells)))
+    return out
+
+
+def assert_scrollbar_without_glyphs(console, width: int) -> None:
+    rows = range(3, console.screen.lines - 1)  # below the tab row, above the footer
+    edge = right_edge(console, width, rows)
+    stray = [(y, t) for y, t, _ in edge if PARTIAL_BLOCKS & set(t)]
+    assert not stray, f"stray glyphs at the right edge: {stray}\n{console.text()}"
+    # the scenario is real: a scrollbar's thumb (reverse-video cells) is on screen there
+    assert any(rev for *_, rev in edge), console.text()
+
+
+def test_no_stray_glyphs_at_80x24_in_a_real_terminal(tmp_path: Path):
+    with pty_console(80, 24, tmp_path) as console:
+        console.wait_for("? Help")
+        console.pump(1.0)
+        assert_scrollbar_without_glyphs(console, 2)  # the checklist overflows
+        console.press("4")
+        console.wait_for("Success criteria")
+        assert_scrollbar_without_glyphs(console, 2)  # the metric panels overflow
+
+
+def test_no_stray_glyph_above_the_footer_at_60x20_in_a_real_terminal(tmp_path: Path):
+    with pty_console(60, 20, tmp_path) as console:
+        console.wait_for("? Help")
+        console.pump(1.0)
+        # the checklist's and the detail pane's scrollbars (the pane's is one column in)
+        assert_scrollbar_without_glyphs(console, 3)
