@@ -1,8 +1,10 @@
 """Benchmark: tminus as its user sees it, in a real pseudo-terminal.
 
-For each command (`tminus demo`; `bench/bare_app.py`; and the shared reference app
+For each command (`tminus demo`; `bench/bare_app.py`; the shared reference app
 `../shared/bench/reference_sparkline_app.py`, a plain Textual app with a header, 5 tabs,
-6 sparklines at 1 Hz and a footer, the peer for start-up) and each window
+6 sparklines at 1 Hz and a footer, the peer for start-up; and htop 3.2 at a 1 s refresh,
+the peer for tab switches, its Main and I/O screen tabs switched with Tab, skipped with a
+note when htop is not installed) and each window
 size, this runs the program under `pty.fork()` with the size set by TIOCSWINSZ,
 TERM=xterm-256color, COLORTERM unset, TEXTUAL_* unset and TMINUS_HOME in a temporary
 directory, and measures:
@@ -37,7 +39,7 @@ Steady CPU: user + system time of the process tree over the steady window, as a 
 one core. CPU to first frame: the same, from exec to the first full frame. --metrics N
 runs `tminus run` on a generated plan (the default plan on the demo world with N metrics)
 instead of `tminus demo`. --switches N, after the steady window, presses A and B in turn
-(default 2 and 1) and counts the bytes of each switch, from the key until the output is
+(default 2 and 1; htop: Tab) and counts the bytes of each switch, from the key until the output is
 quiet for 0.25 s, each switch pressed just after the last write (a 1 Hz tick rarely falls
 inside one).
 
@@ -99,6 +101,7 @@ class Command:
     texts: tuple[str, ...]  # what the screen must show before the first frame counts
     key: bytes | None = None  # the --keys scenario
     switch_keys: tuple[str, str] = ("2", "1")  # --switches alternates between these tabs
+    own_home: bool = False  # HOME is the run's temporary directory (htop writes its htoprc)
 
 
 def commands() -> dict[str, Command]:
@@ -129,6 +132,15 @@ def commands() -> dict[str, Command]:
             [sys.executable, str(ROOT / "bench" / "bare_app.py")],
             ("BareApp", "Pre-Launch"),
             key=b"a",
+        ),
+        # the peer for tab switches: htop 3.2 refreshing every second, its two screen tabs
+        # (Main, I/O) switched with Tab; skipped with a note where htop is not installed
+        "htop": Command(
+            "htop",
+            [shutil.which("htop") or "htop", "-d", "10"],
+            ("[Main]", "PID"),
+            switch_keys=("\t", "\t"),
+            own_home=True,
         ),
     }
 
@@ -325,6 +337,8 @@ def kill_group(pid: int) -> None:
 
 def spawn(cmd: Command, cols: int, rows: int, home: str) -> tuple[int, int, float]:
     env = child_env(home)
+    if cmd.own_home:
+        env.update(HOME=home, XDG_CONFIG_HOME=home)
     t0 = time.monotonic()
     pid, fd = pty.fork()
     if pid == 0:  # child: a session leader (pty.fork calls setsid), its pty is fd 0
@@ -592,6 +606,11 @@ def table(
         b = statistics.median([r.first_frame for r in results["bare"]])
         if t == t and b == b and b > 0:
             out.append(f"first frame tminus/bare: {t / b:.2f}x (goal: <= 1.3x and < 1 s)")
+    if switches and "tminus" in results and "htop" in results:
+        per = {n: [b for r in results[n] for b in r.switch_bytes] for n in ("tminus", "htop")}
+        if per["tminus"] and per["htop"] and statistics.median(per["htop"]) > 0:
+            ratio = statistics.median(per["tminus"]) / statistics.median(per["htop"])
+            out.append(f"bytes per tab switch tminus/htop (median of every switch): {ratio:.1f}x")
     return "\n".join(out)
 
 
@@ -682,7 +701,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="80x24,120x40")
     ap.add_argument("--keys", action="store_true", help="also press 'a' and measure 10 s")
     ap.add_argument(
-        "--only", help="comma-separated commands to run: tminus, bare, reference (default all)"
+        "--only",
+        help="comma-separated commands to run: tminus, bare, reference, htop (default all)",
     )
     ap.add_argument(
         "--watch", metavar="DURATION", help="tminus demo --watch DURATION (checks keep watching)"
@@ -702,8 +722,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument(
         "--switch-keys",
-        default="2,1",
-        help="the two tabs --switches alternates between (default 2,1: the first two tabs)",
+        help="the two tabs --switches alternates between (default 2,1: the first two tabs;"
+        " htop: Tab, between Main and I/O)",
     )
     ap.add_argument(
         "--metrics",
@@ -735,6 +755,9 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(",")) if args.only else set(commands())
     if only - set(commands()):
         ap.error(f"--only: unknown command {', '.join(sorted(only - set(commands())))}")
+    if "htop" in only and not shutil.which("htop"):
+        print("htop is not installed: skipped (Debian: apt-get install htop)", file=sys.stderr)
+        only.discard("htop")
     cmds = [c for n, c in commands().items() if n in only]
     if args.watch:
         cmds = [
@@ -753,8 +776,11 @@ def main(argv: list[str] | None = None) -> int:
             else c
             for c in cmds
         ]
-    a, _, b = args.switch_keys.partition(",")
-    cmds = [dataclasses.replace(c, switch_keys=(a, b or a)) for c in cmds]
+    if args.switch_keys:  # the Textual apps' tabs; htop keeps its Tab key
+        a, _, b = args.switch_keys.partition(",")
+        cmds = [
+            dataclasses.replace(c, switch_keys=(a, b or a)) if c.name != "htop" else c for c in cmds
+        ]
     opts = Options(
         seconds=args.seconds,
         keys=args.keys,

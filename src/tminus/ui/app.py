@@ -236,7 +236,7 @@ class TminusApp(App[None]):
         tabs = main.query_one(TabbedContent)
         panes = [p.id for p in tabs.query("TabPane")]
         if 1 <= n <= len(panes) and panes[n - 1]:
-            tabs.active = str(panes[n - 1])
+            main.show_tab(str(panes[n - 1]))
 
     async def action_quit(self) -> None:
         await self.engine.shutdown()

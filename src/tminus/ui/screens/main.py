@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.events import Resize
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import TabbedContent, TabPane, Tabs
@@ -51,6 +52,10 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*CONSOLE_BINDINGS]
     HELP_TITLE = "console"
     HELP_SYMBOLS = True
+    # Textual repaints the whole screen when focus moves (Screen.focused repaints): a
+    # full frame, about 11 KB at 80x24, on every tab switch. The widgets that gain and
+    # lose focus repaint themselves (their :focus styles), so the screen need not.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, engine: ConsoleEngine) -> None:
         super().__init__()
@@ -187,6 +192,15 @@ class MainScreen(Screen[None]):
             return
         self._focus_active(event.pane)
         self.refresh_bindings()
+
+    def show_tab(self, pane_id: str) -> None:
+        """Switch tabs and focus into the new one in the same frame: focused later (on
+        TabActivated), the new tab's rows were painted twice, unfocused and then focused."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active == pane_id:
+            return
+        tabs.active = pane_id
+        self._focus_active(tabs.get_pane(pane_id))
 
     def _focus_active(self, pane: TabPane) -> None:
         if self.active_phase_view() is not None:

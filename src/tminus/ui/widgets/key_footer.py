@@ -109,13 +109,16 @@ class KeyFooter(Footer):
     def bindings_changed(self, screen: Screen[object]) -> None:
         # a tab switch re-announces the same keys: redrawn, they were 2.4 KB of every
         # switch at 80x24; only a different set of keys is drawn again
-        if (
-            self._shown is not None
-            and self.is_attached
-            and screen is self.screen
-            and self._signature(*self._chosen()) == self._shown
-        ):
+        if not (self._shown is not None and self.is_attached and screen is self.screen):
+            super().bindings_changed(screen)
             return
+        wanted = self._signature(*self._chosen())
+        if wanted == self._shown:
+            return
+        # a switch announces its keys twice (focus moves, then the tab is activated):
+        # one recompose (pending until after the next refresh) draws them; a second one
+        # drew the footer again, ~1 KB more per switch
+        self._shown = wanted
         super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:

@@ -163,7 +163,10 @@ class PhaseView(Container):
         return self.checklist.selected_section()
 
     def focus_list(self) -> None:
-        self.checklist.focus()
+        # focus() repaints the widget even when it has focus: a second paint of the list
+        # on every tab switch (the switch focuses, then TabActivated focuses again)
+        if not self.checklist.has_focus:
+            self.checklist.focus()
 
     def reveal(self, item_id: str) -> None:
         """Select an item, clearing a filter that hides it."""

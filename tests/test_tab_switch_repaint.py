@@ -1,0 +1,77 @@
+"""A tab switch repaints only what changed, once: not the whole screen, not the header.
+
+Measured in a real pty (bench/terminal.py --switches), a switch between tabs 1 and 2 wrote
+12 KB or 18.6-19 KB at 80x24: moving focus made Textual repaint the whole screen (header
+and tab row included), the new tab's rows were painted a second time when focus was set
+again on TabActivated, and the footer was recomposed twice. Here the real app's frames are
+read as Textual hands them to the terminal driver.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual._compositor import ChopsUpdate, LayoutUpdate
+
+from tminus.ui.widgets.key_footer import KeyFooter
+
+from console_factory import make_app
+
+LIST_ROW = 8  # a checklist row at 80x24 (0-based screen row), in both tabs; its
+# scrollbar (columns 78-79) is repainted on each layout pass and is not counted
+
+
+def painted(update: ChopsUpdate, row: int, below: int = 80) -> bool:
+    """Whether this update writes a cell of this screen row left of column `below` (its
+    spans are what the driver writes: (row, first column, end column))."""
+    return any(y == row and x0 < below for y, x0, _x1 in update.spans)
+
+
+async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path: Path):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.5)
+        for key in "21":  # every view mounted and visited once: only switches remain
+            await pilot.press(key)
+            await pilot.pause(0.3)
+        display = app._display
+        frames: list[object] = []
+
+        def record(screen, renderable) -> None:  # what the driver would be given
+            if renderable is not None:
+                frames.append(renderable)
+            display(screen, renderable)
+
+        footer = app.screen.query_one(KeyFooter)
+        compose = footer.compose
+        composed: list[int] = []
+
+        def count_compose():  # tabs 1 and 2 differ by one key: one recompose per switch
+            composed.append(1)
+            return compose()
+
+        app._display = record  # type: ignore[method-assign]
+        footer.compose = count_compose  # type: ignore[method-assign]
+        per_switch: list[list[object]] = []
+        footer_composes: list[int] = []
+        for key in "2121":
+            frames.clear()
+            composed.clear()
+            await pilot.press(key)
+            await pilot.pause(0.5)
+            per_switch.append(list(frames))
+            footer_composes.append(len(composed))
+        app._display = display  # type: ignore[method-assign]
+
+    assert footer_composes == [1, 1, 1, 1]
+
+    for n, updates in enumerate(per_switch):
+        assert updates, f"switch {n} drew nothing"
+        full = [u for u in updates if isinstance(u, LayoutUpdate)]
+        assert not full, f"switch {n} repainted the whole screen"
+        chops = [u for u in updates if isinstance(u, ChopsUpdate)]
+        header = [u for u in chops if painted(u, 0)]  # the clock is frozen: nothing changes
+        assert not header, f"switch {n} repainted the header"
+        assert any(painted(u, 1) for u in chops), f"switch {n} left the tab row as it was"
+        list_paints = sum(1 for u in chops if painted(u, LIST_ROW, below=78))
+        assert list_paints == 1, f"switch {n} painted the list's rows {list_paints} times"
