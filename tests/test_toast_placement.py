@@ -72,3 +72,60 @@ def test_the_stack_goes_as_low_as_it_can():
     # room above the row only
     assert free_bottom_margin([detail, Region(0, 12, 80, 1)], screen, 40, 10) == 24 - 12
     assert free_bottom_margin([Region(0, 0, 80, 24)], screen, 40, 4) is None
+
+
+def assert_toasts_clear(app, size: tuple[int, int], detail_id: str, checklist_id: str) -> None:
+    detail = app.screen.query_one(detail_id, ItemDetail)
+    row = selected_row(app.screen.query_one(checklist_id, Checklist))
+    toasts = [t.region for t in app.screen.query(Toast)]
+    assert toasts, "no toast on screen"
+    for toast in toasts:
+        assert not toast.overlaps(detail.region), (toast, detail.region)
+        assert not toast.overlaps(row), (toast, row)
+        assert toast.bottom <= size[1] - 1  # the key bar stays in sight
+
+
+async def select_row_at(pilot, checklist: Checklist, y: int) -> None:
+    for _ in range(30):
+        if selected_row(checklist).y >= y:
+            break
+        await pilot.press("down")
+    await pilot.pause()
+    assert selected_row(checklist).y == y
+
+
+LONG = (
+    "Saving the note failed: cannot write /var/lib/tminus/sessions/launch.jsonl:"
+    " No space left on device"
+)
+
+
+async def test_toasts_are_placed_again_after_a_resize(tmp_path: Path) -> None:
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        # a row that the stack, placed for 80x24 (just above the detail pane), covers at
+        # 60x20 where the pane is lower and the narrower toast taller
+        await select_row_at(pilot, app.screen.query_one("#checklist-pre-launch", Checklist), 10)
+        app.notify(LONG, severity="error", timeout=60)
+        await pilot.pause(0.3)
+        assert_toasts_clear(app, (80, 24), "#detail-pre-launch", "#checklist-pre-launch")
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause(0.3)
+        assert_toasts_clear(app, (60, 20), "#detail-pre-launch", "#checklist-pre-launch")
+
+
+async def test_toasts_are_placed_again_after_a_tab_switch(tmp_path: Path) -> None:
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.pause()
+        tab1 = app.screen.query_one("#checklist-pre-launch", Checklist)
+        await select_row_at(pilot, tab1, 16)  # low on tab 1
+        await pilot.press("2")  # tab 2's row is at the top: the stack goes lowest there
+        await pilot.pause()
+        app.notify(LONG, severity="error", timeout=60)
+        await pilot.pause(0.3)
+        assert_toasts_clear(app, (80, 24), "#detail-launch-day", "#checklist-launch-day")
+        await pilot.press("1")
+        await pilot.pause(0.3)
+        assert_toasts_clear(app, (80, 24), "#detail-pre-launch", "#checklist-pre-launch")

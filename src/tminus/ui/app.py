@@ -13,10 +13,13 @@ from typing import ClassVar
 from textual import on
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import BindingType
+from textual.events import Resize
 from textual.filter import LineFilter
+from textual.geometry import Region
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.widgets import TabbedContent
 from textual.worker import Worker, WorkerState
 
 from tminus.core import gc_policy
@@ -136,6 +139,33 @@ class TminusApp(App[None]):
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
         self.set_timer(PLACE_EVERY, partial(self._place_toasts, PLACE_TRIES))
 
+    def on_resize(self, _event: Resize) -> None:
+        self._place_toasts_again()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_switched(self, _event: TabbedContent.TabActivated) -> None:
+        self._place_toasts_again()
+
+    def _place_toasts_again(self) -> None:
+        """Toasts up while the layout changes (a resize, another tab: the detail pane and
+        the selected row move) are placed again once the new layout is there."""
+        if any(not n.has_expired for n in self._notifications):
+            self.call_after_refresh(self._settle_toasts, PLACE_TRIES, None)
+
+    def _settle_toasts(self, tries: int, seen: tuple[Region, ...] | None) -> None:
+        """Place the toasts, and again after each refresh until they stay where they were:
+        after a resize a toast re-wraps to its new width (taller when narrower) a frame
+        after the panes have moved, so one placement used the old height."""
+        try:
+            screen = self.screen
+        except ScreenStackError:  # the app is closing
+            return
+        now = tuple(t.region for t in screen.query("Toast"))
+        if now == seen or tries <= 0:
+            return
+        place_toasts(screen, sum(1 for n in self._notifications if not n.has_expired))
+        self.call_after_refresh(self._settle_toasts, tries - 1, now)
+
     def _place_toasts(self, tries: int) -> None:
         """Off the text the toast announces (ui/toast_placement.py), once they are laid out."""
         try:
@@ -228,8 +258,6 @@ class TminusApp(App[None]):
         return True
 
     def action_switch_tab(self, n: int) -> None:
-        from textual.widgets import TabbedContent
-
         main = self.screen
         if not isinstance(main, MainScreen):
             return
