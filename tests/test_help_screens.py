@@ -184,3 +184,41 @@ async def test_wrapped_help_lines_keep_their_indent(tmp_path: Path) -> None:
             assert line.startswith(" " * (2 + key_width + 1)) and line[2 + key_width + 1] != " "
             wrapped += 1
     assert wrapped > 5  # at 60 columns, many texts wrap
+
+
+async def test_quit_is_listed_once_with_both_keys(tmp_path: Path) -> None:
+    # Textual's own ctrl+q quit sat beside ours as a second "Quit" with another text
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert await help_of(pilot) == set()  # ^q still listed: it still quits
+        quits = [(k, t) for k, t in help_lines(app) if t.startswith("Quit")]
+    assert len(quits) == 1, quits
+    keys, text = quits[0]
+    assert keys.split() == ["q", "^q"]
+    assert text == "Quit: Leave; the session stays resumable"
+
+
+async def test_chart_screen_has_the_importance_footer_and_its_help(tmp_path: Path) -> None:
+    from screen_lines import screen_lines
+    from tminus.ui.screens.metric_detail import MetricDetailScreen
+    from tminus.ui.widgets.key_footer import KeyFooter
+
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        panes = [p.id for p in app.screen.query_one(TabbedContent).query("TabPane")]
+        await pilot.press(str(panes.index("metrics") + 1))
+        await pilot.pause(0.3)
+        await pilot.press("enter")  # the focused panel's chart
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, MetricDetailScreen)
+        assert app.screen.query_one(KeyFooter)
+        keys = screen_lines(app)[-1]
+        assert keys.startswith("? Help esc Back"), keys  # IMPORTANCE's order, help first
+        assert "1 15m" in keys and "4 24h" in keys
+        assert await help_of(pilot) == set()
+        text = str(app.screen.query_one("#help-text").content)
+        assert "Keys: a metric's chart" in text
+        texts = " ".join(t for _, t in help_lines(app))
+        assert "Back: Back to the console" in texts and "24h: Chart the last 24h" in texts

@@ -63,6 +63,31 @@ def _group(pairs: Sequence[tuple[str, Binding]]) -> list[KeyLine]:
     return list(lines.values())
 
 
+def _textual_keys_joined(app: Any, pairs: list[tuple[str, Binding]]) -> list[tuple[str, Binding]]:
+    """Textual's own binding for an action the project binds too (its `^q` quit beside
+    our `q`) joins the project's line, after its key, with the project's text: one Quit
+    line, not two that seem to differ. (The project's bindings carry an id; Textual's not.)"""
+    ours = {b.action: b for b in getattr(app, "BINDINGS", ()) if isinstance(b, Binding) and b.id}
+    ours.update({b.action: b for _, b in pairs if b.id})
+    listed = {id(b) for _, b in pairs}
+    joining: dict[str, list[str]] = {}
+    out: list[tuple[str, Binding]] = []
+    for key, b in pairs:
+        mine = None if b.id else ours.get(b.action)
+        if mine is None:
+            out.append((key, b))
+        elif id(mine) in listed:  # our line is there: the key goes onto it
+            joining.setdefault(b.action, []).append(key)
+        else:  # only Textual's key reaches this screen: listed with our text
+            out.append((key, mine))
+    joined: list[tuple[str, Binding]] = []
+    for key, b in out:
+        joined.append((key, b))
+        if b.id and b.action in joining:
+            joined += [(k, b) for k in joining.pop(b.action)]
+    return joined
+
+
 def screen_sections(screen: Screen[Any]) -> list[Section]:
     """What the help lists for `screen`: its active keys, then its keys for elsewhere."""
     app = screen.app
@@ -75,7 +100,7 @@ def screen_sections(screen: Screen[Any]) -> list[Section]:
         (own if b.tooltip else builtin).append((app.get_key_display(b), b))
         listed.add(b.id or b.action)
     title = screen.help_title() if hasattr(screen, "help_title") else _title(screen)
-    sections = [Section(f"Keys: {title}", _group(own))]
+    sections = [Section(f"Keys: {title}", _group(_textual_keys_joined(app, own)))]
     if builtin:
         sections.append(Section(f"Moving and editing: {title}", _group(builtin)))
     keymap: dict[str, str] = getattr(app, "user_keymap", {})

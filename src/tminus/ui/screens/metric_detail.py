@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tminus.engine.console import ConsoleEngine
 from tminus.plan.model import Metric
 from tminus.ui.keys import CHART_BINDINGS
 from tminus.ui.markup import escape
 from tminus.ui.widgets.format import format_metric
+from tminus.ui.widgets.key_footer import KeyFooter
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 RANGES = {"15m": 900, "1h": 3600, "6h": 21600, "24h": 86400}
@@ -79,7 +80,7 @@ class MetricDetailScreen(Screen[None]):
             yield Static("", classes="meta", id="metric-meta")
             yield PlotextPlot(id="chart")
             yield Static(f"query: {escape(self.metric.query)}", classes="meta", id="metric-query")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()
