@@ -72,3 +72,39 @@ def test_no_stray_glyph_above_the_footer_at_60x20_in_a_real_terminal(tmp_path: P
         console.pump(1.0)
         # the checklist's and the detail pane's scrollbars (the pane's is one column in)
         assert_scrollbar_without_glyphs(console, 3)
+
+
+async def test_the_list_scrollbar_follows_its_rows_and_size(tmp_path: Path):
+    # the checklist repaints its scrollbar once per size and row count, not on every
+    # layout pass: a filter (fewer rows) and a resize must still reach it
+    from textual.widgets import Input
+
+    from tminus.ui.widgets.checklist import Checklist
+
+    from console_factory import make_app
+
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        checklist = app.screen.query_one("#checklist-pre-launch", Checklist)
+        assert checklist.show_vertical_scrollbar  # 45 rows in 14
+        await pilot.press("slash", *"Database", "enter")
+        await pilot.pause(0.3)
+        assert checklist.row_count < 5
+        assert not checklist.show_vertical_scrollbar
+        await pilot.press("slash")
+        await pilot.pause()
+        app.screen.query_one("#view-pre-launch Input", Input).value = ""
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        assert checklist.row_count > 40
+        assert checklist.show_vertical_scrollbar
+        await pilot.resize_terminal(120, 80)
+        await pilot.pause(0.3)
+        assert not checklist.show_vertical_scrollbar  # every row fits
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.3)
+        assert checklist.show_vertical_scrollbar
+        bar = checklist.vertical_scrollbar
+        assert bar.window_size == checklist.scrollable_content_region.height
+        assert bar.window_virtual_size == checklist.virtual_size.height

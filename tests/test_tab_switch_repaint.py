@@ -18,7 +18,7 @@ from tminus.ui.widgets.key_footer import KeyFooter
 from console_factory import make_app
 
 LIST_ROW = 8  # a checklist row at 80x24 (0-based screen row), in both tabs; its
-# scrollbar (columns 78-79) is repainted on each layout pass and is not counted
+# scrollbar is columns 78-79
 
 
 def painted(update: ChopsUpdate, row: int, below: int = 80) -> bool:
@@ -75,3 +75,9 @@ async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path
         assert any(painted(u, 1) for u in chops), f"switch {n} left the tab row as it was"
         list_paints = sum(1 for u in chops if painted(u, LIST_ROW, below=78))
         assert list_paints == 1, f"switch {n} painted the list's rows {list_paints} times"
+        bar_paints = sum(
+            1 for u in chops if any(y == LIST_ROW and x1 > 78 for y, _x0, x1 in u.spans)
+        )
+        # with the list, and once more on the layout pass of the footer's new keys (it was
+        # repainted on every layout pass: 4 times)
+        assert bar_paints <= 2, f"switch {n} painted the list's scrollbar {bar_paints} times"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -95,6 +96,20 @@ class Checklist(DataTable[str | Text]):
         self._widths = dict(FIXED, item=self._title_width)
         self._rendered: dict[str, tuple[str, ...]] = {}
         self._sections: dict[str, Section] = {s.id: s for s in phase.sections}
+        self._laid_out: tuple[Size, Size, Size] | None = None
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # Textual's ScrollView compares the layout's virtual size with the table's own
+        # (rows x columns), which never match, so every layout pass anywhere on the screen
+        # (a footer rebuilt, a tab switched) repainted this scrollbar: ~0.5 KB at 80x24.
+        # Once for each size of the table, its own virtual size and its container.
+        laid_out = (size, self.virtual_size, container_size)
+        if laid_out == self._laid_out:
+            return False
+        self._laid_out = laid_out
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_mount(self) -> None:
         self._title_width = self._fit_title(self.size.width)
