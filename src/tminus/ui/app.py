@@ -39,6 +39,7 @@ from tminus.ui.toast_placement import place_toasts
 from tminus.ui.widgets.key_footer import KeyFooter
 
 PLACE_EVERY, PLACE_TRIES = 0.02, 50  # seconds, times: new toasts are laid out by then
+SETTLED = 3  # checks in a row with the toasts where they were: placed for good
 START_AT_LATEST = 2.0  # seconds: the engine starts then even if no footer said it is drawn
 
 
@@ -150,21 +151,23 @@ class TminusApp(App[None]):
         """Toasts up while the layout changes (a resize, another tab: the detail pane and
         the selected row move) are placed again once the new layout is there."""
         if any(not n.has_expired for n in self._notifications):
-            self.call_after_refresh(self._settle_toasts, PLACE_TRIES, None)
+            self.call_after_refresh(self._settle_toasts, PLACE_TRIES, None, 0)
 
-    def _settle_toasts(self, tries: int, seen: tuple[Region, ...] | None) -> None:
-        """Place the toasts, and again after each refresh until they stay where they were:
-        after a resize a toast re-wraps to its new width (taller when narrower) a frame
-        after the panes have moved, so one placement used the old height."""
+    def _settle_toasts(self, tries: int, seen: tuple[Region, ...] | None, stable: int) -> None:
+        """Place the toasts, and again every PLACE_EVERY until they have stayed put for
+        SETTLED checks: after a resize a toast re-wraps to its new width (taller when
+        narrower) a frame or more after the panes have moved, so one placement used the
+        old height."""
         try:
             screen = self.screen
         except ScreenStackError:  # the app is closing
             return
         now = tuple(t.region for t in screen.query("Toast"))
-        if now == seen or tries <= 0:
+        stable = stable + 1 if now == seen else 0
+        if stable >= SETTLED or tries <= 0:
             return
         place_toasts(screen, sum(1 for n in self._notifications if not n.has_expired))
-        self.call_after_refresh(self._settle_toasts, tries - 1, now)
+        self.set_timer(PLACE_EVERY, partial(self._settle_toasts, tries - 1, now, stable))
 
     def _place_toasts(self, tries: int) -> None:
         """Off the text the toast announces (ui/toast_placement.py), once they are laid out."""
