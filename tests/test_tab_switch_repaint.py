@@ -81,3 +81,22 @@ async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path
         # with the list, and once more on the layout pass of the footer's new keys (it was
         # repainted on every layout pass: 4 times)
         assert bar_paints <= 2, f"switch {n} painted the list's scrollbar {bar_paints} times"
+
+
+async def test_keys_announced_while_the_terminal_is_unfocused_are_drawn_on_focus(tmp_path: Path):
+    # the footer draws a new key set once; one announced while the terminal had lost focus
+    # (Textual draws nothing then) is drawn when focus comes back
+    from textual import events
+
+    from screen_lines import screen_lines
+
+    app, engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.post_message(events.AppBlur())
+        await pilot.pause()
+        await engine.declare_trigger("data-corruption", "checksums differ on replica 2")
+        await pilot.pause(0.3)
+        app.post_message(events.AppFocus())
+        await pilot.pause(0.3)
+        assert screen_lines(app)[-1].startswith("x "), screen_lines(app)[-1]

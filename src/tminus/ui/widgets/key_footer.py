@@ -117,8 +117,10 @@ class KeyFooter(Footer):
             return
         # a switch announces its keys twice (focus moves, then the tab is activated):
         # one recompose (pending until after the next refresh) draws them; a second one
-        # drew the footer again, ~1 KB more per switch
-        self._shown = wanted
+        # drew the footer again, ~1 KB more per switch. Textual draws nothing while the
+        # terminal has lost focus (it announces the keys again on focus): noted only then.
+        if screen.app.app_focus:
+            self._shown = wanted
         super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
