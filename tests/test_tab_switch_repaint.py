@@ -13,6 +13,7 @@ from pathlib import Path
 
 from textual._compositor import ChopsUpdate, LayoutUpdate
 
+from screen_lines import screen_lines
 from tminus.ui.widgets.key_footer import KeyFooter
 
 from console_factory import make_app
@@ -54,13 +55,17 @@ async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path
         footer.compose = count_compose  # type: ignore[method-assign]
         per_switch: list[list[object]] = []
         footer_composes: list[int] = []
+        header_changed: list[bool] = []
         for key in "2121":
             frames.clear()
             composed.clear()
+            header = screen_lines(app)[0]
             await pilot.press(key)
             await pilot.pause(0.5)
             per_switch.append(list(frames))
             footer_composes.append(len(composed))
+            # the clock is frozen, but a loaded machine may let a late start-up update in
+            header_changed.append(screen_lines(app)[0] != header)
         app._display = display  # type: ignore[method-assign]
 
     assert footer_composes == [1, 1, 1, 1]
@@ -70,8 +75,8 @@ async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path
         full = [u for u in updates if isinstance(u, LayoutUpdate)]
         assert not full, f"switch {n} repainted the whole screen"
         chops = [u for u in updates if isinstance(u, ChopsUpdate)]
-        header = [u for u in chops if painted(u, 0)]  # the clock is frozen: nothing changes
-        assert not header, f"switch {n} repainted the header"
+        header = [u for u in chops if painted(u, 0)]
+        assert header_changed[n] or not header, f"switch {n} repainted the header"
         assert any(painted(u, 1) for u in chops), f"switch {n} left the tab row as it was"
         list_paints = sum(1 for u in chops if painted(u, LIST_ROW, below=78))
         assert list_paints == 1, f"switch {n} painted the list's rows {list_paints} times"
