@@ -113,6 +113,9 @@ async def test_toasts_are_placed_again_after_a_resize(tmp_path: Path) -> None:
         await pilot.resize_terminal(60, 20)
         await pilot.pause(0.3)
         assert_toasts_clear(app, (60, 20), "#detail-pre-launch", "#checklist-pre-launch")
+        await pilot.resize_terminal(120, 40)  # the detail pane fills the right edge
+        await pilot.pause(0.3)
+        assert_toasts_clear(app, (120, 40), "#detail-pre-launch", "#checklist-pre-launch")
 
 
 async def test_toasts_are_placed_again_after_a_tab_switch(tmp_path: Path) -> None:
@@ -129,3 +132,11 @@ async def test_toasts_are_placed_again_after_a_tab_switch(tmp_path: Path) -> Non
         await pilot.press("1")
         await pilot.pause(0.3)
         assert_toasts_clear(app, (80, 24), "#detail-pre-launch", "#checklist-pre-launch")
+
+
+def test_the_stack_takes_the_left_edge_when_asked():
+    screen = Region(0, 0, 120, 40).size
+    detail = Region(72, 3, 48, 36)  # a wide screen's detail pane: the whole right side
+    header, row = Region(0, 0, 120, 3), Region(0, 10, 72, 1)
+    assert free_bottom_margin([header, detail, row], screen, 59, 3) is None
+    assert free_bottom_margin([header, detail, row], screen, 59, 3, left=True) == 1
