@@ -4,6 +4,13 @@ and the folded state at any event (replay), from one read of the log.
 The log stays the only source. For jumping around a long log, copies of the folded state
 are kept in memory every `CHECKPOINT_EVERY` events while reading; a cursor move folds
 forward from the nearest copy instead of from the first event.
+
+Threads: a replay folds in a worker thread while another thread extends the recording
+(a session still being written). One lock per recording serializes them: `extend` holds
+it for a whole read, `state_at` and `series_at` for their reads, so a fold never sees
+the final state half-way through an event or a sample without its value. The index is
+also read without the lock (the timeline bar, the next cursor target): `extend` appends
+an event's time and offset before its type, so every event under `count` is whole.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import mmap
 import os
+import threading
 from array import array
 from bisect import bisect_right, insort
 from collections import OrderedDict
@@ -39,9 +47,10 @@ from tminus.plan.model import Plan
 if TYPE_CHECKING:
     from tminus.engine.snapshot import Loaded
 
-__all__ = ["Recording", "Samples", "extend", "parse_ts", "read_recording"]
+__all__ = ["Recording", "Samples", "Stopped", "extend", "parse_ts", "read_recording"]
 
 CHECKPOINT_EVERY = 10_000
+STOP_CHECK_EVERY = 500  # events folded between two looks at a fold's `stop`
 UNPACKED_KEPT = 4  # stored checkpoints kept unpacked at once
 # what "jump to the next decision" stops at
 DECISION_PREFIXES = ("trigger.", "rollout.", "rollback.", "phase.signed_off")
@@ -49,6 +58,10 @@ DECISION_TYPES = frozenset({"phase.signoff_refused", "session.closed", "item.con
 
 
 NOT_DECISIONS = frozenset({"trigger.pending"})  # a hold timer starting is not yet a decision
+
+
+class Stopped(Exception):
+    """A fold given up because its `stop` said so (a newer cursor target)."""
 
 
 def is_decision(event_type: str) -> bool:
@@ -111,15 +124,24 @@ class Recording:
     stored: dict[int, bytes] = field(default_factory=dict)
     # the few stored ones unpacked lately (a week has 35: all unpacked would not fit)
     unpacked: OrderedDict[int, SessionState] = field(default_factory=OrderedDict)
+    # held by `extend` and by the reads that fold or take samples (see the module's doc)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     @property
     def count(self) -> int:
         return len(self.types)
 
-    def state_at(self, cursor: int) -> SessionState:
+    def state_at(
+        self, cursor: int, stop: Callable[[], bool] | None = None
+    ) -> SessionState:
         """The folded state after the first `cursor` events (0: nothing yet). Checkpoints
         missing on the way (a recording opened from a snapshot has none) are made as
-        the fold passes them, so only the first move into a stretch pays for it."""
+        the fold passes them, so only the first move into a stretch pays for it. `stop`,
+        asked every few hundred events, gives the fold up (raises Stopped)."""
+        with self.lock:
+            return self._state_at(cursor, stop)
+
+    def _state_at(self, cursor: int, stop: Callable[[], bool] | None) -> SessionState:
         cursor = max(0, min(cursor, self.count))
         if cursor == self.count:
             return clone(self.final)
@@ -131,7 +153,7 @@ class Recording:
             done, base = kept, self._unpack(kept)
         state = clone(base)
         if cursor > done:
-            self._fold(state, done, cursor, counts)
+            self._fold(state, done, cursor, counts, stop)
         return state
 
     def _unpack(self, count: int) -> SessionState:
@@ -151,11 +173,20 @@ class Recording:
         every = log_index.STORED_EVERY
         return any(n - every < c <= n for c in self.stored)
 
-    def _fold(self, state: SessionState, start: int, stop: int, counts: list[int]) -> None:
-        """Fold the indexed events `start`..`stop` one line at a time (samples without an
+    def _fold(
+        self,
+        state: SessionState,
+        start: int,
+        end: int,
+        counts: list[int],
+        stop: Callable[[], bool] | None = None,
+    ) -> None:
+        """Fold the indexed events `start`..`end` one line at a time (samples without an
         Event, as the first read), keeping a checkpoint at each one missing on the way."""
         with open(self.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
-            for n in range(start + 1, stop + 1):
+            for n in range(start + 1, end + 1):
+                if stop is not None and n % STOP_CHECK_EVERY == 0 and stop():
+                    raise Stopped(f"fold to {end} stopped at {n}")
                 begin = self.offsets[n - 1]
                 raw = m[begin : m.find(b"\n", begin) + 1]
                 obj = sample_obj(raw)
@@ -205,6 +236,10 @@ class Recording:
         return parse_ts(plan_t0) + (wall - parse_ts(t0)) * (st.speed or 1.0)
 
     def series_at(self, metric_id: str, cursor: int, capacity: int) -> MetricSeries:
+        with self.lock:  # `extend` appends a sample's time, then its value
+            return self._series_at(metric_id, cursor, capacity)
+
+    def _series_at(self, metric_id: str, cursor: int, capacity: int) -> MetricSeries:
         series = MetricSeries(metric_id, capacity=capacity)
         samples = self.samples.get(metric_id)
         if samples is None or cursor == 0:
@@ -320,7 +355,14 @@ def extend(
     rec: Recording, visit: Callable[[Event], None] | None = None, *, checkpoints: bool = True
 ) -> int:
     """Read complete lines appended since the last read (a session still being
-    written); returns how many events were added."""
+    written); returns how many events were added. Holds the recording's lock."""
+    with rec.lock:
+        return _extend(rec, visit, checkpoints=checkpoints)
+
+
+def _extend(
+    rec: Recording, visit: Callable[[Event], None] | None, *, checkpoints: bool
+) -> int:
     state = rec.final
     intern: dict[str, str] = {}
     added = 0
@@ -369,9 +411,10 @@ def extend(
                 apply(state, ev)
                 if visit is not None:
                     visit(ev)
-            rec.types.append(intern.setdefault(type_, type_))
+            # the type last: `count` (its length) is read without the lock
             rec.times.append(t)
             rec.offsets.append(start)
+            rec.types.append(intern.setdefault(type_, type_))
             added += 1
             n = len(rec.types)
             # the ones a snapshot keeps are made even for a recording that opens at the

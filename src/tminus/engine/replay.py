@@ -4,18 +4,28 @@ The cursor counts events: 0 is before the first, `count` is after the last. Ever
 recomputes the state at the cursor (from the nearest checkpoint) and copies it into the
 engine's one `SessionState` object, so every view that reads `engine.state` shows the
 moment under the cursor. Metrics are the recorded `metric.sample` events up to it.
+
+A move has two halves: `compute` (the fold, a fraction of a second on a long log; any
+thread, it reads the recording under its lock) and `apply` (the copy into the engine,
+on the thread that owns the views). `target` is the newest cursor asked for: the keys
+move it at once, so a burst of them adds up, and a console computes only the newest.
+`go` is how the keys' moves are made: at once by default; a console sets it to start
+its worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tminus.core.clock import FrozenClock
 from tminus.core.durations import format_tminus
 from tminus.engine.console import ConsoleEngine
+from tminus.engine.history import MetricSeries
 from tminus.engine.recording import Recording, extend, is_decision, tminus_seconds
 from tminus.engine.session import iso
+from tminus.engine.state import SessionState
 from tminus.plan.model import Plan
 
 Listener = Callable[[], None]
@@ -31,14 +41,31 @@ def clock_at(rec: Recording, plan: Plan, wall: float) -> datetime:
     return plan.launch.t0 + timedelta(seconds=secs)
 
 
+@dataclass(frozen=True)
+class Moment:
+    """What the console shows at a cursor, computed off the views' thread."""
+
+    cursor: int
+    state: SessionState
+    series: dict[str, MetricSeries]
+
+
 class ReplayController:
     def __init__(self, rec: Recording, engine: ConsoleEngine) -> None:
         self.rec = rec
         self.engine = engine
-        self.cursor = rec.count
+        self.cursor = rec.count  # the moment shown
+        self.target = rec.count  # the newest one asked for (the cursor when none is pending)
+        self.computed = 0  # moves computed to the end (a burst of keys computes fewer)
         self._listeners: list[Listener] = []
         assert isinstance(engine.clock, FrozenClock)
         self.clock: FrozenClock = engine.clock
+        poller = engine.poller
+        # read here, on the views' thread: the fold's thread never touches the poller
+        self._capacities = (
+            {m: s.capacity for m, s in poller.series.items()} if poller is not None else {}
+        )
+        self.go: Callable[[int], None] = self.move_to
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -49,7 +76,13 @@ class ReplayController:
         """Wall time of the last event under the cursor."""
         return self.rec.times[self.cursor - 1] if self.cursor > 0 else None
 
+    @property
+    def moving(self) -> bool:
+        return self.target != self.cursor
+
     def label(self) -> str:
+        if self.moving:
+            return f"moving to event {self.target}/{self.rec.count}…"
         if self.cursor == 0 or self.rec.count == 0:
             return f"before the first event · 0/{self.rec.count}"
         secs = tminus_seconds(self.rec.final, iso(datetime.fromtimestamp(self.time or 0, UTC)))
@@ -77,51 +110,74 @@ class ReplayController:
         ]
 
     # ------------------------------------------------------------ moves
-    def move_to(self, cursor: int) -> None:
-        cursor = max(0, min(cursor, self.rec.count))
-        self.cursor = cursor
-        fresh = self.rec.state_at(cursor)
+    def aim(self, cursor: int) -> int:
+        """Make `cursor` (within the recording) the target; returns it."""
+        self.target = max(0, min(cursor, self.rec.count))
+        return self.target
+
+    def compute(self, cursor: int, stop: Callable[[], bool] | None = None) -> Moment:
+        """The state and the metric series at `cursor`; any thread. `stop` gives the fold
+        up (raises Stopped) once a newer target makes it useless."""
+        with self.rec.lock:  # the state and the series of the same recording
+            state = self.rec.state_at(cursor, stop)
+            series = {
+                m: self.rec.series_at(m, cursor, capacity)
+                for m, capacity in self._capacities.items()
+            }
+            self.computed += 1
+        return Moment(cursor, state, series)
+
+    def apply(self, moment: Moment) -> None:
+        """Show `moment`: on the views' thread."""
+        self.cursor = moment.cursor
         # one state object shared by every view: copy the moment into it
-        self.engine.state.__dict__.update(fresh.__dict__)
+        self.engine.state.__dict__.update(moment.state.__dict__)
         if self.time is not None:
             at = self.time
             self.clock.set(clock_at(self.rec, self.engine.plan, at))
             self.engine.wall_now = lambda: datetime.fromtimestamp(at, UTC)
         poller = self.engine.poller
         if poller is not None:
-            for metric_id, series in list(poller.series.items()):
-                poller.series[metric_id] = self.rec.series_at(metric_id, cursor, series.capacity)
+            poller.series.update(moment.series)
         for listener in list(self._listeners):
             listener()
 
+    def move_to(self, cursor: int) -> None:
+        """Move at once, on this thread (start-up, headless use)."""
+        self.apply(self.compute(self.aim(cursor)))
+
+    def _time_at(self, cursor: int) -> float | None:
+        return self.rec.times[cursor - 1] if cursor > 0 else None
+
     def step(self, n: int) -> None:
-        self.move_to(self.cursor + n)
+        self.go(self.target + n)
 
     def jump_minutes(self, minutes: float) -> None:
         """Move by launch-clock minutes (a demo at speed 60 moves 1 s of wall time)."""
-        base = self.time if self.time is not None else (self.rec.times[0] if self.rec.count else 0)
+        at = self._time_at(self.target)
+        base = at if at is not None else (self.rec.times[0] if self.rec.count else 0)
         speed = self.rec.final.speed or 1.0
         target = base + minutes * 60 / speed
         if minutes > 0:
-            self.move_to(max(self.cursor + 1, self.rec.at_time(target)))
+            self.go(max(self.target + 1, self.rec.at_time(target)))
         else:
-            self.move_to(min(self.cursor - 1, self.rec.at_time(target)))
+            self.go(min(self.target - 1, self.rec.at_time(target)))
 
     def next_decision(self, direction: int) -> None:
-        self.move_to(self.rec.next_decision(self.cursor, direction))
+        self.go(self.rec.next_decision(self.target, direction))
 
     def home(self) -> None:
-        self.move_to(0)
+        self.go(0)
 
     def end(self) -> None:
-        self.move_to(self.rec.count)
+        self.go(self.rec.count)
 
     def poll_growth(self) -> int:
         """Events the writer appended since; a cursor at the end follows them."""
-        at_end = self.cursor == self.rec.count
+        at_end = self.target == self.rec.count
         added = extend(self.rec)
         if added and at_end:
-            self.move_to(self.rec.count)
+            self.go(self.rec.count)
         elif added:
             for listener in list(self._listeners):
                 listener()

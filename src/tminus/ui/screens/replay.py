@@ -1,14 +1,25 @@
-"""The replay console: the main screen, read-only, with a time cursor and its timeline."""
+"""The replay console: the main screen, read-only, with a time cursor and its timeline.
+
+A cursor move folds the log in a worker thread (a fraction of a second on a long log),
+one group, exclusive: a newer key cancels the move under way, whose fold gives up at its
+next look at `is_cancelled`, so a burst of keys computes only a few folds and ends at the
+last key's target. The bar says "moving…" meanwhile; the state is applied here, on the
+views' thread, only when it is the newest target's. The growth poll extends the
+recording in another thread; the recording's lock keeps the two apart.
+"""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tminus.engine.console import ConsoleEngine
-from tminus.engine.replay import ReplayController
+from tminus.engine.recording import Stopped
+from tminus.engine.replay import Moment, ReplayController
 from tminus.ui.keys import CONSOLE_BINDINGS, REPLAY_BINDINGS
 from tminus.ui.screens.main import MainScreen
 from tminus.ui.widgets.metric_panel import MetricPanel
@@ -19,6 +30,7 @@ from tminus.ui.widgets.timeline_bar import TimelineBar
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 GROWTH_POLL = 1.0  # seconds: a session still being written grows under the replay
+MOVES = "replay-move"  # the worker group of cursor moves
 
 
 class ReplayScreen(MainScreen):
@@ -35,15 +47,17 @@ class ReplayScreen(MainScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.controller.subscribe(self.show_cursor)
+        self.controller.go = self.start_move
         self.set_interval(GROWTH_POLL, self._grow)
 
     async def _grow(self) -> None:
         import asyncio
 
-        # the file read happens off the event loop; the fold and redraw happen here
+        # the file read happens off the event loop (under the recording's lock); the
+        # move to the new end is a worker like any other
         from tminus.engine.recording import extend
 
-        at_end = self.controller.cursor == self.controller.rec.count
+        at_end = self.controller.target == self.controller.rec.count
         size = self.controller.rec.path.stat().st_size
         if size <= self.controller.rec.size:
             return
@@ -53,6 +67,45 @@ class ReplayScreen(MainScreen):
                 self.controller.end()
             else:
                 self.query_one(TimelineBar).refresh_bar()
+
+    # ------------------------------------------------------------ moves
+    def start_move(self, cursor: int) -> None:
+        c = self.controller
+        target = c.aim(cursor)
+        if target == c.cursor:  # back where it is: what is shown is right
+            self.workers.cancel_group(self, MOVES)
+        else:
+            self.run_worker(
+                partial(self._compute, target),
+                name=f"replay move to {target}",
+                group=MOVES,
+                thread=True,
+                exclusive=True,
+                exit_on_error=False,
+            )
+        self.query_one(TimelineBar).refresh_bar()
+
+    def _compute(self, target: int) -> Moment | None:
+        """In the worker's thread: the moment at `target`, or None once a newer key
+        cancelled this move."""
+        worker = get_current_worker()
+        try:
+            return self.controller.compute(target, stop=lambda: worker.is_cancelled)
+        except Stopped:
+            return None
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker, c = event.worker, self.controller
+        if worker.group != MOVES:
+            return
+        if event.state == WorkerState.SUCCESS:
+            moment = worker.result
+            if isinstance(moment, Moment) and moment.cursor == c.target:
+                c.apply(moment)
+        elif event.state == WorkerState.ERROR and c.moving:
+            c.aim(c.cursor)  # stay where it is, and say why
+            self.query_one(TimelineBar).refresh_bar()
+            self.notify(f"replay: could not move the cursor: {worker.error}", severity="error")
 
     def show_cursor(self) -> None:
         """Every view redraws from the state at the cursor (each only where text changed)."""
