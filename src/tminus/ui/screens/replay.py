@@ -1,11 +1,12 @@
 """The replay console: the main screen, read-only, with a time cursor and its timeline.
 
 A cursor move folds the log in a worker thread (a fraction of a second on a long log),
-one group, exclusive: a newer key cancels the move under way, whose fold gives up at its
-next look at `is_cancelled`, so a burst of keys computes only a few folds and ends at the
-last key's target. The bar says "moving…" meanwhile; the state is applied here, on the
-views' thread, only when it is the newest target's. The growth poll extends the
-recording in another thread; the recording's lock keeps the two apart.
+one fold at a time: keys pressed meanwhile only move the target, and when the fold ends
+its state is shown and the newest target is folded next. A burst of keys so costs two
+folds, not one per key, and ends at the last key's target; a key held down shows the
+cursor moving at the pace of the folds instead of freezing until it is let go. The bar
+says "moving…" meanwhile; states are applied here, on the views' thread. The growth
+poll extends the recording in another thread; the recording's lock keeps them apart.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ReplayScreen(MainScreen):
     def __init__(self, engine: ConsoleEngine, controller: ReplayController) -> None:
         super().__init__(engine)
         self.controller = controller
+        self._folding: Worker[Moment | None] | None = None  # the one fold under way
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
@@ -70,24 +72,26 @@ class ReplayScreen(MainScreen):
 
     # ------------------------------------------------------------ moves
     def start_move(self, cursor: int) -> None:
+        """Aim at `cursor`; a fold starts now unless one is under way (the newest
+        target is folded when it ends)."""
         c = self.controller
-        target = c.aim(cursor)
-        if target == c.cursor:  # back where it is: what is shown is right
-            self.workers.cancel_group(self, MOVES)
-        else:
-            self.run_worker(
-                partial(self._compute, target),
-                name=f"replay move to {target}",
-                group=MOVES,
-                thread=True,
-                exclusive=True,
-                exit_on_error=False,
-            )
+        c.aim(cursor)
+        if self._folding is None and c.moving:
+            self._fold_to(c.target)
         self.query_one(TimelineBar).refresh_bar()
 
+    def _fold_to(self, target: int) -> None:
+        self._folding = self.run_worker(
+            partial(self._compute, target),
+            name=f"replay move to {target}",
+            group=MOVES,
+            thread=True,
+            exit_on_error=False,
+        )
+
     def _compute(self, target: int) -> Moment | None:
-        """In the worker's thread: the moment at `target`, or None once a newer key
-        cancelled this move."""
+        """In the worker's thread: the moment at `target`, or None when the worker was
+        cancelled (the console closing) before the fold ended."""
         worker = get_current_worker()
         try:
             return self.controller.compute(target, stop=lambda: worker.is_cancelled)
@@ -96,16 +100,23 @@ class ReplayScreen(MainScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker, c = event.worker, self.controller
-        if worker.group != MOVES:
+        if worker is not self._folding or not worker.is_finished:
             return
-        if event.state == WorkerState.SUCCESS:
-            moment = worker.result
-            if isinstance(moment, Moment) and moment.cursor == c.target:
-                c.apply(moment)
-        elif event.state == WorkerState.ERROR and c.moving:
+        self._folding = None
+        if event.state == WorkerState.ERROR:
             c.aim(c.cursor)  # stay where it is, and say why
-            self.query_one(TimelineBar).refresh_bar()
             self.notify(f"replay: could not move the cursor: {worker.error}", severity="error")
+            self.query_one(TimelineBar).refresh_bar()
+            return
+        moment = worker.result if event.state == WorkerState.SUCCESS else None
+        if isinstance(moment, Moment):
+            # an older target's moment is still a true one: shown while the newest folds
+            # (a key held down shows the cursor moving, not a frozen screen)
+            c.apply(moment)
+        if c.moving:
+            self._fold_to(c.target)
+        else:
+            self.query_one(TimelineBar).refresh_bar()
 
     def show_cursor(self) -> None:
         """Every view redraws from the state at the cursor (each only where text changed)."""
