@@ -29,7 +29,7 @@ from tminus.ui.screens.help import HelpScreen
 from tminus.ui.widgets.timeline_bar import TimelineBar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from sessions import synthesize  # noqa: E402
+from sessions import synthesize
 
 # just under three checkpoint stretches: a move near the end folds almost a whole one
 BIG = 3 * CHECKPOINT_EVERY - 12

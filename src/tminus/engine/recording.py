@@ -131,9 +131,7 @@ class Recording:
     def count(self) -> int:
         return len(self.types)
 
-    def state_at(
-        self, cursor: int, stop: Callable[[], bool] | None = None
-    ) -> SessionState:
+    def state_at(self, cursor: int, stop: Callable[[], bool] | None = None) -> SessionState:
         """The folded state after the first `cursor` events (0: nothing yet). Checkpoints
         missing on the way (a recording opened from a snapshot has none) are made as
         the fold passes them, so only the first move into a stretch pays for it. `stop`,
@@ -360,9 +358,7 @@ def extend(
         return _extend(rec, visit, checkpoints=checkpoints)
 
 
-def _extend(
-    rec: Recording, visit: Callable[[Event], None] | None, *, checkpoints: bool
-) -> int:
+def _extend(rec: Recording, visit: Callable[[Event], None] | None, *, checkpoints: bool) -> int:
     state = rec.final
     intern: dict[str, str] = {}
     added = 0
