@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -178,6 +179,7 @@ CHILD = {
     "replay-snap": "replay open, with snapshot (at the end, as `replay`)",
     "status-snap": "status page start, with snapshot",
     "cursor": "replay: a cursor move (mean of 20 random)",
+    "cursor-keys": "replay console: a burst of 20 `.` keys, until shown",
     "replay": "replay open, no snapshot (every checkpoint)",
     "list": "tminus sessions: list 50 sessions",
 }
@@ -246,6 +248,9 @@ def child(mode: str, path: Path) -> None:
         used = (time.process_time() - cpu) / 20
         print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), "first_s": first}))
         return
+    elif mode == "cursor-keys":
+        print(json.dumps(cursor_keys(path)))
+        return
     elif mode.startswith("report-"):
         from tminus.engine.snapshot import refresh_snapshot
         from tminus.report.model import read_for_report, report_from
@@ -272,6 +277,65 @@ def child(mode: str, path: Path) -> None:
         extra["sessions"] = len(list_sessions(path.parent))
     elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     print(json.dumps({"seconds": elapsed, "cpu": used, "rss_mb": _rss(), **extra}))
+
+
+def cursor_keys(path: Path) -> dict[str, float]:
+    """The replay console, headless: 20 `.` keys sent at once (as a terminal delivers a
+    burst) from deep in a stretch between stored states, timed until the last one's state
+    is shown, with the folds computed; the peer in the same run is the same 20 moves made
+    one by one on the UI thread (how every key was handled before moves had a worker).
+    Then `,` and `?` at once: how long the help screen took while the move folded."""
+    import asyncio
+
+    from textual import events
+
+    from tminus.commands.recorded import prepare_replay
+    from tminus.engine.recording import CHECKPOINT_EVERY
+    from tminus.ui.screens.help import HelpScreen
+
+    app, controller = prepare_replay(str(path))
+    count = controller.rec.count
+    start = (count // CHECKPOINT_EVERY) * CHECKPOINT_EVERY - 50  # 9,950 events from a state
+    out: dict[str, float] = {}
+
+    def send(*keys: str) -> None:
+        for key in keys:
+            event = events.Key(key, None)
+            event.set_sender(app)
+            app._driver.send_message(event)  # type: ignore[union-attr]
+
+    async def until(condition: Callable[[], bool]) -> float:
+        t = time.perf_counter()
+        while not condition():
+            await asyncio.sleep(0.002)
+        return time.perf_counter() - t
+
+    async def run() -> None:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause()
+            t = time.perf_counter()
+            for k in range(1, 21):
+                controller.move_to(start + k)
+            out["serial_s"] = time.perf_counter() - t
+            controller.move_to(start)
+            await pilot.pause()
+            folds, cpu, t = controller.computed, time.process_time(), time.perf_counter()
+            send(*["full_stop"] * 20)
+            await until(lambda: controller.cursor == start + 20)
+            out["seconds"] = time.perf_counter() - t
+            out["cpu"] = time.process_time() - cpu
+            out["folds"] = controller.computed - folds
+            controller.move_to(start)
+            await pilot.pause()
+            t = time.perf_counter()
+            send("comma", "question_mark")
+            out["help_s"] = await until(lambda: isinstance(app.screen, HelpScreen))
+            out["help_before_move"] = float(controller.cursor == start)
+            await until(lambda: controller.cursor == start - 1)
+            out["move_s"] = time.perf_counter() - t
+
+    asyncio.run(run())
+    return {**out, "rss_mb": _rss()}
 
 
 def _rss() -> float:
@@ -386,6 +450,13 @@ def main() -> None:
                 measure("resume", path)  # a console leaves one when it closes
             r = measure(mode, target)
             note = f"  (first move {r['first_s']:.2f}s)" if "first_s" in r else ""
+            if mode == "cursor-keys":
+                note = (
+                    f"  ({r['folds']:.0f} folds; peer, the 20 moves one by one on the UI "
+                    f"thread: {r['serial_s']:.2f}s; `?` during a {r['move_s']:.2f}s move "
+                    f"opened help in {r['help_s']:.2f}s"
+                    + (", before the move ended)" if r["help_before_move"] else ")")
+                )
             if "write_s" in r and not r.get("snapshot"):
                 note = f"  (then writes the snapshot: {r['write_s']:.2f}s)"
             if first is not None:

@@ -36,6 +36,16 @@ BIG = 3 * CHECKPOINT_EVERY - 12
 GROWN = 2 * CHECKPOINT_EVERY + 3_000  # the growing log's events, once all are written
 
 
+@pytest.fixture
+def fine_switching() -> Any:
+    """Threads take turns every 10 µs instead of 5 ms: a race between two threads gets
+    many more chances to show within one test (the usual way to shake one out)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(before)
+
+
 @pytest.fixture(scope="module")
 def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("big") / "big.jsonl"
@@ -140,11 +150,11 @@ def writer_thread(source: list[dict[str, Any]], path: Path, done: threading.Even
 
 
 async def test_moves_stay_exact_while_the_log_grows(
-    tmp_path: Path, big_log: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, big_log: Path, monkeypatch: pytest.MonkeyPatch, fine_switching: None
 ) -> None:
     import tminus.ui.screens.replay as replay_screen
 
-    # each poll reads a few hundred lines: long enough for moves to land during one
+    # each poll reads several hundred lines: long enough for moves to land during one
     monkeypatch.setattr(replay_screen, "GROWTH_POLL", 0.2)
     lines = big_log.read_text().splitlines()
     source = [json.loads(line) for line in lines[:GROWN]]
@@ -200,7 +210,7 @@ async def test_moves_stay_exact_while_the_log_grows(
 
 
 def test_folds_agree_with_the_fold_while_another_thread_extends(
-    tmp_path: Path, big_log: Path
+    tmp_path: Path, big_log: Path, fine_switching: None
 ) -> None:
     """The engine's halves without the console: one thread writes (the real
     SessionWriter) and extends the recording as the growth poll does, while this one
