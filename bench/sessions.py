@@ -307,7 +307,7 @@ def cursor_keys(path: Path) -> dict[str, float]:
     async def until(condition: Callable[[], bool]) -> float:
         t = time.perf_counter()
         while not condition():
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.02)  # finer polling would take the GIL from the fold
         return time.perf_counter() - t
 
     async def run() -> None:
