@@ -61,7 +61,7 @@ NOT_DECISIONS = frozenset({"trigger.pending"})  # a hold timer starting is not y
 
 
 class Stopped(Exception):
-    """A fold given up because its `stop` said so (a newer cursor target)."""
+    """A fold given up because its `stop` said so (its console is closing)."""
 
 
 def is_decision(event_type: str) -> bool:

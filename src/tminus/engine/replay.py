@@ -8,7 +8,8 @@ moment under the cursor. Metrics are the recorded `metric.sample` events up to i
 A move has two halves: `compute` (the fold, a fraction of a second on a long log; any
 thread, it reads the recording under its lock) and `apply` (the copy into the engine,
 on the thread that owns the views). `target` is the newest cursor asked for: the keys
-move it at once, so a burst of them adds up, and a console computes only the newest.
+move it at once, so a burst of them adds up, and a console folds one target at a time,
+the newest next.
 `go` is how the keys' moves are made: at once by default; a console sets it to start
 its worker.
 """
@@ -117,7 +118,7 @@ class ReplayController:
 
     def compute(self, cursor: int, stop: Callable[[], bool] | None = None) -> Moment:
         """The state and the metric series at `cursor`; any thread. `stop` gives the fold
-        up (raises Stopped) once a newer target makes it useless."""
+        up (raises Stopped) once nobody waits for it (the console closing)."""
         with self.rec.lock:  # the state and the series of the same recording
             state = self.rec.state_at(cursor, stop)
             series = {
