@@ -771,9 +771,9 @@ def test_checkpoints_in_the_snapshot_are_the_fold_and_replay_starts_from_them(
     starts: list[int] = []
     real_fold = Recording._fold
 
-    def fold(self, state, start, stop, counts):  # type: ignore[no-untyped-def]
+    def fold(self, state, start, end, counts, stop=None):  # type: ignore[no-untyped-def]
         starts.append(start)
-        return real_fold(self, state, start, stop, counts)
+        return real_fold(self, state, start, end, counts, stop)
 
     monkeypatch.setattr(Recording, "_fold", fold)
     for cursor in range(rec.count, -1, -1):
