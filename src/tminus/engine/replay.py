@@ -67,6 +67,8 @@ class ReplayController:
             {m: s.capacity for m, s in poller.series.items()} if poller is not None else {}
         )
         self.go: Callable[[int], None] = self.move_to
+        self._decisions: list[int] = []  # indices of the decision events among the first
+        self._scanned = 0  # ... this many
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -95,20 +97,23 @@ class ReplayController:
         """Where the cursor is in time, 0..1, for the timeline bar."""
         if self.rec.count < 2 or self.cursor == 0:
             return 0.0
-        first, last = self.rec.times[0], self.rec.times[-1]
+        first, last = self.rec.times[0], self.rec.times[self.rec.count - 1]
         return 1.0 if last <= first else ((self.time or first) - first) / (last - first)
 
     def decision_fractions(self) -> list[float]:
-        """Where the decisions are on the bar."""
-        if self.rec.count < 2:
+        """Where the decisions are on the bar. The bar is redrawn on every key: the
+        decisions' indices are found once (and on the events appended since), not in
+        a pass over every event's type each time (0.1–0.2 s at a week)."""
+        count = self.rec.count
+        if count < 2:
             return []
-        first, last = self.rec.times[0], self.rec.times[-1]
+        types = self.rec.types
+        self._decisions += [i for i in range(self._scanned, count) if is_decision(types[i])]
+        self._scanned = count
+        times = self.rec.times
+        first, last = times[0], times[count - 1]
         span = (last - first) or 1.0
-        return [
-            (self.rec.times[i] - first) / span
-            for i, t in enumerate(self.rec.types)
-            if is_decision(t)
-        ]
+        return [(times[i] - first) / span for i in self._decisions]
 
     # ------------------------------------------------------------ moves
     def aim(self, cursor: int) -> int:
