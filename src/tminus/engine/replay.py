@@ -103,7 +103,7 @@ class ReplayController:
     def decision_fractions(self) -> list[float]:
         """Where the decisions are on the bar. The bar is redrawn on every key: the
         decisions' indices are found once (and on the events appended since), not in
-        a pass over every event's type each time (0.1–0.2 s at a week)."""
+        a pass over every event's type each time (0.1 to 0.2 s at a week)."""
         count = self.rec.count
         if count < 2:
             return []
