@@ -37,20 +37,22 @@ from tminus.ui.signals import signals
 from tminus.ui.tab_labels import fit_labels
 from tminus.ui.widgets.key_footer import KeyFooter
 from tminus.ui.widgets.launch_header import LaunchHeader
-from tminus.ui.widgets.phase_view import PhaseView
+from tminus.ui.widgets.phase_view import NARROW, PhaseView
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
 if TYPE_CHECKING:
     from tminus.ui.widgets.metric_panel import MetricPanel
 
 MOUNT_AT_LATEST = 2.0  # seconds: hidden tabs' views mount then if no footer said it is drawn
-NARROW = 110  # below this width the detail pane goes under the list
 PHASE_ONLY = (MUTATING - {"declare", "send_update", "end_session"}) | {"filter"}
 
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [*CONSOLE_BINDINGS]
     HELP_TITLE = "console"
+    # the list takes focus as the screen starts, before the first layout: focused later,
+    # its restyle (its scrollbars too) cost a full layout and paint more
+    AUTO_FOCUS = "Checklist"
     HELP_SYMBOLS = True
     # Textual repaints the whole screen when focus moves (Screen.focused repaints): a
     # full frame, about 11 KB at 80x24, on every tab switch. The widgets that gain and

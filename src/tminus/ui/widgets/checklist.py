@@ -97,6 +97,9 @@ class Checklist(DataTable[str | Text]):
         self._rendered: dict[str, tuple[str, ...]] = {}
         self._sections: dict[str, Section] = {s.id: s for s in phase.sections}
         self._laid_out: tuple[Size, Size, Size] | None = None
+        # the width it will be laid out at, as its view knows it before any layout: built
+        # at that width, it is not built again when the first layout sizes it
+        self.first_width = 0
 
     def _size_updated(
         self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
@@ -112,7 +115,7 @@ class Checklist(DataTable[str | Text]):
         return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_mount(self) -> None:
-        self._title_width = self._fit_title(self.size.width)
+        self._title_width = self._fit_title(self.size.width or self.first_width)
         self.add_column("", key="st", width=FIXED["st"])
         self.add_column("Item", key="item", width=self._title_width)
         self.add_column("Value", key="value", width=self._widths["value"])

@@ -19,6 +19,14 @@ from tminus.ui.widgets.metrics_strip import MetricsStrip
 
 AGES_EVERY = 20.0  # seconds: ages are coarse ('3m'), so a slow tick repaints rarely
 ITEM_EVENTS = frozenset({"check.started", "check.finished", "item.confirmed", "note.added"})
+NARROW = 110  # below this width the detail pane goes under the list
+DETAIL_SHARE, DETAIL_MAX = 2 / 5, 48  # beside the list, the detail pane's 2fr of 5, at most 48
+
+
+def list_width(width: int) -> int:
+    """The checklist's width in a view `width` cells wide, as DEFAULT_CSS below lays it
+    out: known before the first layout, so the first frame has its final columns."""
+    return width if width < NARROW else width - min(round(width * DETAIL_SHARE), DETAIL_MAX)
 
 
 class PhaseView(Container):
@@ -58,6 +66,7 @@ class PhaseView(Container):
         )
 
     def compose(self) -> ComposeResult:
+        self.checklist.first_width = list_width(self.app.size.width)
         with Vertical(id="phase-main"):
             if self.strip is not None:
                 yield self.strip
