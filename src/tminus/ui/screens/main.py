@@ -63,9 +63,17 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self._full_labels: list[str] = []  # each tab's label as composed, before fitting
-        # the T-0 phase carries the compact metrics strip
+        # the T-0 phase carries the compact metrics strip; narrow or not from the start (a
+        # class set once they are mounted restyles them all before the first layout)
+        narrow = "narrow" if self.app.size.width < NARROW else ""
         self.phase_views = {
-            p.id: PhaseView(engine, p, id=f"view-{p.id}", metrics_strip=p.at.total_seconds() == 0)
+            p.id: PhaseView(
+                engine,
+                p,
+                id=f"view-{p.id}",
+                metrics_strip=p.at.total_seconds() == 0,
+                classes=narrow,
+            )
             for p in engine.plan.phases
         }
 
