@@ -152,3 +152,47 @@ async def test_the_demo_worlds_backfills_leave_the_event_loop_its_turns(monkeypa
     assert len(backfills) > 10 and evaluated > 1000  # every metric's history, for real
     # one range at a time, a slice of it per turn (at a range's end the next may start)
     assert max(per_turn) <= 2 * POINTS_PER_TURN
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (60, 20)])
+async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch, size):
+    """What the first layout sizes must not be built or styled again after it: each pass
+    is a full layout and paint of the screen before the frame. The checklist is filled
+    once, at the width its view gives it (not again on its first resize); the list has focus
+    (which restyles it and its scrollbars) by then; the views are narrow or wide from the
+    start. Counted up to the footer's first keys, the last region painted."""
+    from tminus.ui.widgets.checklist import Checklist
+    from tminus.ui.widgets.phase_view import PhaseView
+
+    seen: dict[str, Any] = {"rebuilds": 0}
+    rebuild, resize, mount = Checklist.rebuild, Checklist.on_resize, PhaseView.on_mount
+
+    def counted_rebuild(self: Checklist) -> None:
+        if "frame" not in seen:
+            seen["rebuilds"] += 1
+        rebuild(self)
+
+    def first_resize(self: Checklist) -> None:
+        seen.setdefault("focused at the first layout", self.has_focus)
+        resize(self)
+
+    def mounted(self: PhaseView) -> None:
+        seen.setdefault("narrow when mounted", self.has_class("narrow"))
+        mount(self)
+
+    monkeypatch.setattr(Checklist, "rebuild", counted_rebuild)
+    monkeypatch.setattr(Checklist, "on_resize", first_resize)
+    monkeypatch.setattr(PhaseView, "on_mount", mounted)
+    app, _engine = make_app(tmp_path)
+    app.on_start = None  # the frame only: the engine's events would rebuild rows later
+    async with app.run_test(size=size) as pilot:
+        for _ in range(100):
+            if any(f.children for f in app.screen.query(KeyFooter)):
+                break
+            await pilot.pause()
+        seen["frame"] = True
+        await pilot.pause()
+        assert seen["rebuilds"] == 1
+        assert seen["focused at the first layout"] is True
+        assert seen["narrow when mounted"] is (size[0] < 110)
+        assert isinstance(app.focused, Checklist)  # where the commander's keys go, as before
