@@ -70,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     code = ff.HARNESS.format(out=str(out), after=0.0, **ff.TMINUS)
     code = code.replace(
         "def done_with(frame, stall):\n",
-        "def done_with(frame, stall):\n"
-        f"    open({str(counts)!r}, 'w').write(_json.dumps(_SEEN))\n",
+        f"def done_with(frame, stall):\n    open({str(counts)!r}, 'w').write(_json.dumps(_SEEN))\n",
         1,
     )
     code = code.replace(

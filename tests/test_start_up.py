@@ -165,10 +165,11 @@ async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch
     from tminus.ui.widgets.phase_view import PhaseView
 
     seen: dict[str, Any] = {"rebuilds": 0}
+    first_list = f"checklist-{default_plan().phases[0].id}"  # the hidden tabs' mount later
     rebuild, resize, mount = Checklist.rebuild, Checklist.on_resize, PhaseView.on_mount
 
     def counted_rebuild(self: Checklist) -> None:
-        if "frame" not in seen:
+        if "frame" not in seen and self.id == first_list:
             seen["rebuilds"] += 1
         rebuild(self)
 
@@ -180,6 +181,23 @@ async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch
         seen.setdefault("narrow when mounted", self.has_class("narrow"))
         mount(self)
 
+    from textual._compositor import Compositor
+
+    paint = Compositor.render_update
+    compose = KeyFooter.compose
+
+    def counted_paint(self: Compositor, *args: Any, **kwargs: Any) -> Any:
+        seen["paints"] = seen.get("paints", 0) + 1
+        return paint(self, *args, **kwargs)
+
+    def first_keys(self: KeyFooter) -> Any:
+        out = list(compose(self))
+        if out:
+            seen.setdefault("paints before the footer's keys", seen.get("paints", 0))
+        yield from out
+
+    monkeypatch.setattr(Compositor, "render_update", counted_paint)
+    monkeypatch.setattr(KeyFooter, "compose", first_keys)
     monkeypatch.setattr(Checklist, "rebuild", counted_rebuild)
     monkeypatch.setattr(Checklist, "on_resize", first_resize)
     monkeypatch.setattr(PhaseView, "on_mount", mounted)
@@ -193,6 +211,8 @@ async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch
         seen["frame"] = True
         await pilot.pause()
         assert seen["rebuilds"] == 1
+        # the footer's keys are in the first paint of the screen, not in a second
+        assert seen["paints before the footer's keys"] == 0
         assert seen["focused at the first layout"] is True
         assert seen["narrow when mounted"] is (size[0] < 110)
         assert isinstance(app.focused, Checklist)  # where the commander's keys go, as before

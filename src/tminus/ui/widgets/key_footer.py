@@ -107,6 +107,14 @@ class KeyFooter(Footer):
         )
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        if self._shown is None and self.is_attached and screen is self.screen:
+            # the first keys, composed as the screen announces them rather than after the
+            # next refresh: the first layout and paint have them, not a second pass (keys
+            # that change later are compared and drawn again below, as before)
+            self._bindings_ready = True
+            if self.app.app_focus:
+                self.call_later(self.recompose)
+            return
         # a tab switch re-announces the same keys: redrawn, they were 2.4 KB of every
         # switch at 80x24; only a different set of keys is drawn again
         if not (self._shown is not None and self.is_attached and screen is self.screen):
