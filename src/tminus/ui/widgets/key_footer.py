@@ -86,6 +86,7 @@ class KeyFooter(Footer):
 
     _announced = False
     _shown: tuple[tuple[str, str, str, bool, str], ...] | None = None  # what compose drew
+    _first_pending = False  # the first keys' recompose is scheduled
 
     def _chosen(self) -> tuple[list[tuple[Binding, bool, str]], dict[str, str]]:
         seen: set[str] = set()
@@ -112,7 +113,8 @@ class KeyFooter(Footer):
             # next refresh: the first layout and paint have them, not a second pass (keys
             # that change later are compared and drawn again below, as before)
             self._bindings_ready = True
-            if self.app.app_focus:
+            if self.app.app_focus and not self._first_pending:
+                self._first_pending = True  # announced again before it ran: once is enough
                 self.call_later(self.recompose)
             return
         # a tab switch re-announces the same keys: redrawn, they were 2.4 KB of every
