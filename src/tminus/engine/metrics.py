@@ -267,4 +267,7 @@ class MetricsPoller:
 
     def _notify(self, metric_id: str) -> None:
         for listener in list(self._listeners):
-            listener(metric_id)
+            try:
+                listener(metric_id)
+            except Exception:  # a view's bug must not stop this metric's polling
+                logger.exception("a listener of %s failed", metric_id)

@@ -2,7 +2,9 @@
 
 `session_signal` carries every folded session event in seq order, `metric_signal` the id of
 each metric polled, `watch_signal` the id of a watched check whose history bar moved.
-Subscriptions are weak: a removed widget stops receiving.
+Subscriptions are weak: a removed widget stops receiving. `metric_signal` fires 20 times a
+second with 100 metrics: its subscribers take it `immediate=True` and only look at flags and
+redraw what is in view (a posted call costs a message and an inspection of the callback).
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ class MetricPanel(Vertical, can_focus=True):
         self._spark_series: MetricSeries | None = None  # the series drawn (replay swaps them)
         self._spark_for: tuple[int, int] | None = None  # its (version, width) drawn
         self._spark_line = ""
+        self._drawn: tuple[object, ...] | None = None  # what the lines were drawn from
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -67,6 +68,7 @@ class MetricPanel(Vertical, can_focus=True):
             self.refresh_metric()
 
     def on_resize(self) -> None:
+        self._drawn = None
         self._head.forget()
         self._spark.forget()
         if in_view(self):
@@ -103,10 +105,31 @@ class MetricPanel(Vertical, can_focus=True):
         newest = series.points[-1][0] if series.points else 0.0
         return newest - (width + 1) * self._bucket(width)
 
+    def _drawn_from(self, series: MetricSeries) -> tuple[object, ...]:
+        """Everything the two lines depend on, cheaply: the series (a replay swaps it), its
+        version, a judging error, the seconds it has been stale, the width, the theme."""
+        assert self.engine.poller is not None
+        age = series.age()
+        stale = age is not None and age > self.engine.poller.stale_after(self.metric.id)
+        return (
+            series,
+            series.version,
+            series.condition_error,
+            f"{age:.0f}" if stale else None,
+            self.size.width,
+            self.app.theme,
+        )
+
     def refresh_metric(self) -> None:
         if self.engine.poller is None:
             return
         series = self.engine.poller.series[self.metric.id]
+        # the ticker asks every second: nothing to do unless the series changed or its
+        # staleness count moved ("stale 45s"), the usual case for a panel between polls
+        drawn = self._drawn_from(series)
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
         state, words = describe_state(self.engine, self.metric, series)
         width = max(8, self.size.width - 4)
         style = resolve(self, STATE_STYLE.get(state, ""))

@@ -45,7 +45,7 @@ class MetricsStrip(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_metrics()
-        signals(self).metric_signal.subscribe(self, self._on_metric)
+        signals(self).metric_signal.subscribe(self, self._on_metric, immediate=True)
         self._ticker = self.set_interval(STALENESS_EVERY, self._on_tick, pause=True)  # while shown
 
     def on_hide(self) -> None:

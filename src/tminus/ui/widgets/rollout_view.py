@@ -55,7 +55,7 @@ class RolloutView(LiveText, can_focus=True):
         # off screen the tab costs nothing: no ticks, no redraws; it catches up when shown
         self._ticker = self.set_interval(1.0, self.refresh_view, pause=True)
         signals(self).session_signal.subscribe(self, self._on_event)
-        signals(self).metric_signal.subscribe(self, self._on_metric)
+        signals(self).metric_signal.subscribe(self, self._on_metric, immediate=True)
         self.read_versions()
 
     def on_show(self) -> None:

@@ -7,6 +7,7 @@ from tminus.engine.criteria import Score
 from tminus.engine.session import Event
 from tminus.ui.markup import escape
 from tminus.ui.signals import signals
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.format import format_metric
 from tminus.ui.widgets.live_text import LiveText
 
@@ -22,7 +23,9 @@ SCORE_SYMBOL = {
 
 
 class Scoreboard(LiveText, can_focus=True):
-    """Follows metric polls and criterion confirmations itself, while on screen."""
+    """Follows metric polls and criterion confirmations itself, while in view: below 100
+    metric panels it is scrolled away, where a redraw costs a scoring and a layout of the
+    whole tab at the next look at the screen."""
 
     DEFAULT_CSS = """
     Scoreboard { height: auto; padding: 0 1; }
@@ -36,7 +39,7 @@ class Scoreboard(LiveText, can_focus=True):
 
     def on_mount(self) -> None:
         self.refresh_scores()
-        signals(self).metric_signal.subscribe(self, self._on_change)
+        signals(self).metric_signal.subscribe(self, self._on_change, immediate=True)
         signals(self).session_signal.subscribe(self, self._on_event)
 
     def on_show(self) -> None:
@@ -48,7 +51,7 @@ class Scoreboard(LiveText, can_focus=True):
 
     def _on_change(self, _what: str) -> None:
         # polls come in bursts: one redraw after them
-        if not self._pending and self.is_on_screen:
+        if not self._pending and in_view(self):
             self._pending = True
             self.call_after_refresh(self._redraw_pending)
 

@@ -45,7 +45,7 @@ class TriggerBanner(LiveText):
     def on_mount(self) -> None:
         self.refresh_banner()
         signals(self).session_signal.subscribe(self, self._on_event)
-        signals(self).metric_signal.subscribe(self, self._on_metric)
+        signals(self).metric_signal.subscribe(self, self._on_metric, immediate=True)
         self.set_interval(1.0, self._tick)
 
     def _on_event(self, event: Event) -> None:
