@@ -176,7 +176,9 @@ class Evaluator:
             return []
         if not isinstance(series, Gauge):
             raise QueryError(f"{stat}_over_time() needs a gauge; {rng.selector.name} is not one")
-        sums = self._integrate(series.values, rng.selector, t - rng.window, t)
+        sums = self._integrate(
+            series.values, rng.selector, t - rng.window, t, extremes=stat != "avg"
+        )
         pick: dict[str, Callable[[float, float, float, float], float]] = {
             "avg": lambda total, width, lo, hi: total / width,
             "min": lambda total, width, lo, hi: lo,
@@ -195,26 +197,36 @@ class Evaluator:
         return [(buckets.labels, value)]
 
     def _integrate(
-        self, fn: Callable[[float], list[Sample]], sel: Selector, start: float, end: float
+        self,
+        fn: Callable[[float], list[Sample]],
+        sel: Selector,
+        start: float,
+        end: float,
+        *,
+        extremes: bool = False,
     ) -> dict[Labels, tuple[float, float, float, float]]:
-        """Per series: (integral, time present, min, max) over [start, end]."""
+        """Per series: (integral, time present, min, max) over [start, end]; min and max
+        only with `extremes` (else the first value), which rate() and avg do not read."""
         acc: dict[Labels, list[float]] = {}
         accepted: dict[Labels, bool] = {}  # label sets repeat at every sample: match once
         points = noise.sample_points(start, end, self.world.breakpoints(start, end))
         for at, width in points:
             for labels, v in fn(at):
-                ok = accepted.get(labels)
-                if ok is None:
-                    ok = accepted[labels] = _matches(labels, sel)
-                if not ok:
-                    continue
                 a = acc.get(labels)
                 if a is None:
-                    acc[labels] = [v * width, width, v, v]
-                else:
-                    a[0] += v * width
-                    a[1] += width
-                    a[2], a[3] = min(a[2], v), max(a[3], v)
+                    ok = accepted.get(labels)
+                    if ok is None:
+                        ok = accepted[labels] = _matches(labels, sel)
+                    if ok:
+                        acc[labels] = [v * width, width, v, v]
+                    continue
+                a[0] += v * width
+                a[1] += width
+                if extremes:
+                    if v < a[2]:
+                        a[2] = v
+                    if v > a[3]:
+                        a[3] = v
         return {labels: (a[0], a[1], a[2], a[3]) for labels, a in acc.items()}
 
     # ------------------------------------------------------------ operators

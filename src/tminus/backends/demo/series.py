@@ -117,7 +117,11 @@ def catalog(world: DemoWorld) -> dict[str, Series]:
         return [(labels(result=k, job="payments"), rate * v) for k, v in split.items()]
 
     def one(name: str, fn: Callable[[float], float], job: str = "musicconnect") -> Counter:
-        return Counter(lambda t: [(labels(job=job), fn(t))])
+        return Counter(memo(w, lambda t: [(labels(job=job), fn(t))]))
+
+    def gauge(fn: Callable[[float], list[Sample]]) -> Gauge:
+        # a window's cells sit on a fixed grid: the next poll reads the same times again
+        return Gauge(memo(w, fn))
 
     def alerts(t: float) -> list[Sample]:
         firing = [labels(alertname="Watchdog", alertstate="firing", severity="none")]
@@ -152,30 +156,30 @@ def catalog(world: DemoWorld) -> dict[str, Series]:
             lambda t: 0.04 * (1 + 0.1 * w.noise("db-latency", t)),
             lambda t: 3000.0 * w.request_rate(t) / 1200,
         ),
-        "probe_success": Gauge(
+        "probe_success": gauge(
             lambda t: [
                 (labels(job="blackbox", region=r, instance=f"https://{APEX}/"), w.probe_success(t))
                 for r in REGIONS
             ]
         ),
-        "cdn_cache_hit_ratio": Gauge(
+        "cdn_cache_hit_ratio": gauge(
             lambda t: [(labels(pop=p), w.cdn_hit_ratio(t, p)) for p in CDN_POPS]
         ),
-        "cache_warm_ratio": Gauge(
+        "cache_warm_ratio": gauge(
             lambda t: [
                 (labels(cache=f"redis-{r}", region=r), w.cache_warm_ratio(t, r)) for r in REGIONS
             ]
         ),
-        "node_cpu_utilisation": Gauge(
+        "node_cpu_utilisation": gauge(
             lambda t: [(labels(node=n, region=r), w.node_cpu(t, n)) for r, n in nodes]
         ),
-        "container_memory_utilisation": Gauge(
+        "container_memory_utilisation": gauge(
             lambda t: [
                 (labels(namespace="web", pod=p, container=d, region=r), w.container_memory(t, p))
                 for r, d, p in pods
             ]
         ),
-        "pg_replication_is_replica": Gauge(
+        "pg_replication_is_replica": gauge(
             lambda t: [
                 (
                     labels(instance=f"postgres-0.{r}", region=r, role=_role(r)),
@@ -184,13 +188,13 @@ def catalog(world: DemoWorld) -> dict[str, Series]:
                 for r in REGIONS
             ]
         ),
-        "pg_replication_lag_seconds": Gauge(
+        "pg_replication_lag_seconds": gauge(
             lambda t: [
                 (labels(instance=f"postgres-0.{r}", region=r, role="replica"), w.replica_lag(t, r))
                 for r in replicas
             ]
         ),
-        "up": Gauge(
+        "up": gauge(
             lambda t: (
                 [(labels(job="musicconnect", instance=f"api.{r}"), 1.0) for r in REGIONS]
                 + [(labels(job="node", instance=n), 1.0) for _, n in nodes]
