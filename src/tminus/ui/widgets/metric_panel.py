@@ -105,6 +105,12 @@ class MetricPanel(Vertical, can_focus=True):
         newest = series.points[-1][0] if series.points else 0.0
         return newest - (width + 1) * self._bucket(width)
 
+    def _width(self) -> int:
+        """The content width, from the size the last layout gave: `size` asks the screen
+        where the panel is, and after anything off screen changed that lays out every
+        panel of the tab again."""
+        return self.outer_size.width - self.styles.gutter.width
+
     def _drawn_from(self, series: MetricSeries) -> tuple[object, ...]:
         """Everything the two lines depend on, cheaply: the series (a replay swaps it), its
         version, a judging error, the seconds it has been stale, the width, the theme."""
@@ -116,7 +122,7 @@ class MetricPanel(Vertical, can_focus=True):
             series.version,
             series.condition_error,
             f"{age:.0f}" if stale else None,
-            self.size.width,
+            self._width(),
             self.app.theme,
         )
 
@@ -131,7 +137,7 @@ class MetricPanel(Vertical, can_focus=True):
             return
         self._drawn = drawn
         state, words = describe_state(self.engine, self.metric, series)
-        width = max(8, self.size.width - 4)
+        width = max(8, self._width() - 4)
         style = resolve(self, STATE_STYLE.get(state, ""))
         value = format_metric(series.last_value, self.metric.unit) if state != "waiting" else "…"
         # drawn again only when a poll changed the points (the ticker asks every second):
