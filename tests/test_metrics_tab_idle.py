@@ -10,13 +10,13 @@ from typing import Any
 from textual._compositor import Compositor
 from textual.message_pump import MessagePump
 
+from test_offscreen_cost import many_metrics, poll_every_metric, settle
 from tminus.ui.widgets import metric_panel
 from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.metrics_view import MetricsView
 from tminus.ui.widgets.scoreboard import Scoreboard
 
 from console_factory import make_app
-from test_offscreen_cost import many_metrics, poll_every_metric, settle
 
 
 async def metrics_tab(pilot: Any, app: Any, engine: Any) -> MetricsView:

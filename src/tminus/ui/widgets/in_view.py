@@ -13,9 +13,12 @@ panel of a 100-metric plan, and the once-a-second ticker asked it for each of th
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
 from textual.dom import NoScreen
 from textual.widget import Widget
+
+W = TypeVar("W", bound=Widget)
 
 
 def in_view(widget: Widget) -> bool:
@@ -26,7 +29,7 @@ def in_view(widget: Widget) -> bool:
     return widget in screen._compositor.visible_widgets
 
 
-def in_view_of(container: Widget, widgets: Iterable[Widget]) -> list[Widget]:
+def in_view_of(container: Widget, widgets: Iterable[W]) -> list[W]:
     """Those of `widgets` (on `container`'s screen) in view: one lookup of the screen."""
     try:
         shown = container.screen._compositor.visible_widgets

@@ -7,8 +7,8 @@ from tminus.engine.criteria import Score
 from tminus.engine.session import Event
 from tminus.ui.markup import escape
 from tminus.ui.signals import signals
-from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.format import format_metric
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 
 SCORE_SYMBOL = {
