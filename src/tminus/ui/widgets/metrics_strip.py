@@ -14,6 +14,7 @@ from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
 
@@ -61,12 +62,14 @@ class MetricsStrip(Vertical):
         self.refresh_metrics()
 
     def _on_tick(self) -> None:
-        if self.is_on_screen:
+        if in_view(self):
             self.refresh_metrics()
 
     def _on_metric(self, metric_id: str) -> None:
-        # polls come in bursts: one redraw after them, as a replaceable message would
-        if not self._pending and self.is_on_screen:
+        # polls come in bursts: one redraw after them, as a replaceable message would.
+        # in_view, not is_on_screen: on a hidden tab that asks the screen, which lays out
+        # every widget again if anything off screen refreshed since
+        if not self._pending and in_view(self):
             self._pending = True
             self.call_after_refresh(self._redraw_pending)
 

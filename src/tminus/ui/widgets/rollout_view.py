@@ -22,6 +22,7 @@ from tminus.ui.intents import run_intent
 from tminus.ui.keys import ROLLOUT_BINDINGS, ROLLOUT_MUTATING
 from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.signals import signals
+from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.theme_style import theme_style
 
@@ -66,7 +67,7 @@ class RolloutView(LiveText, can_focus=True):
         self._ticker.pause()
 
     def _on_metric(self, _metric_id: str) -> None:
-        if self.is_on_screen:
+        if in_view(self):  # is_on_screen may lay out the whole screen on a hidden tab
             self.refresh_view()
 
     def _on_event(self, event: Event) -> None:

@@ -41,6 +41,7 @@ class TriggerBanner(LiveText):
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(wraps=True, **kw)  # type: ignore[arg-type]
         self.engine = engine
+        self._watched = frozenset(t.metric for t in engine.plan.triggers if t.metric)
 
     def on_mount(self) -> None:
         self.refresh_banner()
@@ -54,7 +55,7 @@ class TriggerBanner(LiveText):
 
     def _on_metric(self, metric_id: str) -> None:
         # the value shown is the live one, not the one it fired at
-        if any(t.metric == metric_id for t in self.engine.plan.triggers):
+        if metric_id in self._watched:
             self.refresh_banner()
 
     def _tick(self) -> None:

@@ -16,6 +16,7 @@ from tminus.plan.model import Trigger
 from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
+from tminus.ui.widgets.in_view import in_view
 
 
 def _time(ts: str) -> datetime:
@@ -105,6 +106,7 @@ class TriggerStates(Static):
         super().__init__("", **kw)  # type: ignore[arg-type]
         self.engine = engine
         self._text = ""
+        self._watched = frozenset(t.metric for t in engine.plan.triggers if t.metric)
 
     def on_mount(self) -> None:
         self.refresh_states()
@@ -119,7 +121,7 @@ class TriggerStates(Static):
     def _on_metric(self, metric_id: str) -> None:
         # off screen (a hidden tab) it waits: every poll of a trigger's metric changes the
         # live value shown, and each redraw was a layout pass of the whole screen
-        if self.is_on_screen and any(t.metric == metric_id for t in self.engine.plan.triggers):
+        if metric_id in self._watched and in_view(self):
             self.refresh_states()
 
     def on_show(self) -> None:
