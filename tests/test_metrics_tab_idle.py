@@ -143,3 +143,13 @@ async def test_a_failing_listener_does_not_stop_polling(tmp_path):
     await poller.poll_once(poll)
     assert heard == [poll.id, poll.id]  # the listener after the broken one still hears
     assert poller.series[poll.id].version >= 2
+
+
+def test_polls_after_the_first_fall_on_the_interval_grid():
+    from tminus.engine.metrics import on_grid
+
+    # metrics whose first polls ended at different moments wake together afterwards
+    ends = [100.03, 101.2, 102.49, 104.999]
+    assert {round(end + on_grid(end, 5.0), 9) for end in ends} == {105.0}
+    assert on_grid(105.0, 5.0) == 5.0  # on a grid point: a full interval, never zero
+    assert 0 < on_grid(7.3, 0.25) <= 0.25

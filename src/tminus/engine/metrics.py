@@ -48,6 +48,11 @@ def moved(before: float | None, after: float) -> bool:
     return scale < 1e-9 or abs(after - before) / scale >= CHANGE
 
 
+def on_grid(now: float, every: float) -> float:
+    """Seconds from `now` to the next multiple of `every` (a full `every` if on one)."""
+    return every - now % every
+
+
 MIN_REAL_INTERVAL = 0.25  # real seconds: a fast demo clock still polls at most 4 times a second
 BACKFILL = timedelta(minutes=15)
 
@@ -238,6 +243,11 @@ class MetricsPoller:
             delay = self.real_interval(poll)
             if series.state == "error":
                 delay = min(delay * 2 ** min(series.errors_in_a_row, 10), MAX_BACKOFF)
+            else:
+                # on a grid of the interval: metrics with the same interval poll together,
+                # whenever their first poll came (backfills end one by one), so one wake-up
+                # of the loop and one redraw serve them all instead of one each
+                delay = on_grid(asyncio.get_running_loop().time(), delay)
             # real seconds: the interval is about load on the metrics server, not launch time
             await asyncio.sleep(delay)
 
