@@ -165,6 +165,14 @@ class MainScreen(Screen[None]):
             for metrics in self.query("MetricsView"):
                 metrics.focus_first()  # type: ignore[attr-defined]
 
+    def on_screen_suspend(self) -> None:
+        """A screen opens over this one. If nothing here has focus (a tab with nothing to
+        focus: Metrics without metrics), Textual's auto focus (AUTO_FOCUS, the checklist)
+        would pick the first phase's list on return, and TabbedContent would follow it
+        there: the tab bar keeps the focus instead, so escape returns to the same tab."""
+        if self.focused is None:
+            self.set_focus(self.query_one(TabbedContent).query_one(Tabs), scroll_visible=False)
+
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
 
