@@ -274,3 +274,11 @@ async def test_rollback_screen_footer_orders_keys_by_importance(tmp_path: Path):
     shown = [d for d in ("Arm", "Ack trigger", "Dry run", "Back", "Clear trigger") if d in keys]
     assert shown == sorted(shown, key=keys.index)  # in IMPORTANCE's order
     assert {"Arm", "Dry run", "Back"} <= set(shown)
+
+
+def test_a_scale_label_never_shows_a_moving_line_as_one_value() -> None:
+    from tminus.ui.widgets.format import scale_label
+
+    assert scale_label(11.6, 12.4, "count") == "11.6-12.4 "  # "12-12" said nothing moved
+    assert scale_label(12.0, 12.0, "count") == "12-12 "  # flat: the unit's own text
+    assert scale_label(0.95, 1.0, "ratio") == "95.0%-100.0% "

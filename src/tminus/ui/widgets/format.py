@@ -7,7 +7,7 @@ import math
 from tminus.core.sparkline import BLOCKS, blocks, finite
 from tminus.core.units import format_metric
 
-__all__ = ["BLOCKS", "format_metric", "scale_for", "sparkline", "time_columns"]
+__all__ = ["BLOCKS", "format_metric", "scale_for", "scale_label", "sparkline", "time_columns"]
 
 
 RATIO_SPAN = 0.05  # a ratio's scale spans at least 5% of its value: 98.6 -> 95% is no cliff
@@ -26,6 +26,15 @@ def scale_for(values: list[float], unit: str) -> tuple[float, float]:
     if unit == "ratio" and hi - lo < span:
         return (hi - span, hi)
     return (lo, hi)
+
+
+def scale_label(lo: float, hi: float, unit: str) -> str:
+    """ "low-high " shown before a sparkline; more digits when the unit's rounding would
+    show a moving line as one value ("12-12" for 11.6 to 12.4)."""
+    low, high = format_metric(lo, unit), format_metric(hi, unit)
+    if low == high and hi - lo > 1e-12:
+        low, high = f"{lo:.4g}", f"{hi:.4g}"
+    return f"{low}-{high} "
 
 
 def sparkline(

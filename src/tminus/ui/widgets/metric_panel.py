@@ -21,7 +21,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric
 from tminus.ui.keys import METRIC_PANEL_BINDINGS
-from tminus.ui.widgets.format import format_metric, scale_for, sparkline, time_columns
+from tminus.ui.widgets.format import format_metric, scale_for, scale_label, sparkline, time_columns
 from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
@@ -90,7 +90,7 @@ class MetricPanel(Vertical, can_focus=True):
         if not values:
             return ""
         lo, hi = scale_for(values, self.metric.unit)
-        label = f"{format_metric(lo, self.metric.unit)}-{format_metric(hi, self.metric.unit)} "
+        label = scale_label(lo, hi, self.metric.unit)
         room = max(0, width - len(label))
         return label + sparkline(values[-room:], room, lo, hi)
 
