@@ -233,10 +233,10 @@ def prune(
             kept.append(info)
             continue
         if not dry_run:
-            snapshot = path.with_suffix(".snapshot")  # disposable: the log's fold
-            # with the temporary files of snapshot writers that crashed
-            leftovers = path.parent.glob(f"{snapshot.name}.*tmp")
-            for part in (path, path.with_suffix(".lock"), snapshot, *leftovers):
+            from tminus.engine.snapshot import snapshot_path, stale_leftovers  # prune only
+
+            snapshot = snapshot_path(path)  # disposable: the log's fold
+            for part in (path, path.with_suffix(".lock"), snapshot, *stale_leftovers(path)):
                 with contextlib.suppress(FileNotFoundError):
                     part.unlink()
         removed.append(info)

@@ -365,8 +365,9 @@ def _offset_on_disk(path: Path) -> int:
 
 
 def stale_leftovers(log_path: Path) -> list[Path]:
-    """Temporary files of snapshot writers that crashed (for `sessions prune`)."""
-    return sorted(log_path.parent.glob(f"{snapshot_path(log_path).name}.*.tmp"))
+    """Temporary files of snapshot writers that crashed (for `sessions prune`): each
+    writer's own `<id>.snapshot.<tag>.tmp`, and the older shared `<id>.snapshot.tmp`."""
+    return sorted(log_path.parent.glob(f"{snapshot_path(log_path).name}.*tmp"))
 
 
 class Invalid(Exception):

@@ -578,6 +578,6 @@ class MainScreen(Screen[None]):
         target = next(i for i in rotated if i in failing)
         for pid, pview in self.phase_views.items():
             if pview.has_item(target):
-                self.query_one(TabbedContent).active = f"phase-{pid}"
+                self.show_tab(f"phase-{pid}")
                 pview.reveal(target)
                 return
