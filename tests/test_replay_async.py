@@ -13,6 +13,8 @@ import asyncio
 import json
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +129,27 @@ async def test_a_move_does_not_hold_up_the_keys_after_it(big_log: Path) -> None:
         assert essence(app.engine.state) == essence(want)
 
 
-def writer_thread(source: list[dict[str, Any]], path: Path, done: threading.Event) -> None:
+def writer_thread(
+    source: list[dict[str, Any]],
+    path: Path,
+    done: threading.Event,
+    shown_at: Callable[[int], bool],
+) -> None:
     """The real SessionWriter appending the source's remaining events, a few at a time
-    (submitted together, as a live console's concurrent events share an fsync)."""
+    (submitted together, as a live console's concurrent events share an fsync).
+
+    Every 2,000 events it waits (10 s at most) until the console has shown the cursor
+    at the end it wrote: on a fast machine the whole log was otherwise written within
+    two growth polls, so few cursors were shown while the log grew."""
     writer = SessionWriter(path, resume=True)
     try:
         rest = source[writer.last_seq :]
         for at in range(0, len(rest), 200):
+            if at and at % 2_000 == 0:
+                written = writer.last_seq
+                deadline = time.monotonic() + 10
+                while not shown_at(written) and time.monotonic() < deadline:
+                    done.wait(0.01)
             batch = [
                 writer.submit(
                     obj["type"],
@@ -163,18 +179,22 @@ async def test_moves_stay_exact_while_the_log_grows(
     path.chmod(0o600)
     app, controller = prepare_replay(str(path))
     shown: list[tuple[int, dict[str, object], int]] = []
-    controller.subscribe(
-        lambda: shown.append(
-            (controller.cursor, essence(app.engine.state), app.engine.state.last_seq)
-        )
-    )
+    shown_counts: set[int] = set()
+
+    def record() -> None:
+        shown.append((controller.cursor, essence(app.engine.state), app.engine.state.last_seq))
+        shown_counts.add(controller.cursor)
+
+    controller.subscribe(record)
     done = threading.Event()
     # mostly the end (the state a growing recording changes under it), and moves back
     keys = ["end", "end", "home", "end", "end", "full_stop", "end", "end", "end", "comma"]
     keys += ["end", "end", "home", "end", "end", "full_stop", "end", "end", "end"] * 2
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
-        thread = threading.Thread(target=writer_thread, args=(source, path, done))
+        thread = threading.Thread(
+            target=writer_thread, args=(source, path, done, shown_counts.__contains__)
+        )
         thread.start()
         try:
             rounds = 0
