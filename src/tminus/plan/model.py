@@ -671,6 +671,10 @@ class Plan:
                 return m
         raise KeyError(metric_id)
 
+    def trigger_metrics(self) -> frozenset[str]:
+        """The metrics some trigger watches (a poll of one can change what fires)."""
+        return frozenset(t.metric for t in self.triggers if t.metric)
+
     @property
     def is_demo(self) -> bool:
         return self.backends.demo is not None

@@ -41,7 +41,7 @@ class TriggerBanner(LiveText):
     def __init__(self, engine: ConsoleEngine, **kw: object) -> None:
         super().__init__(wraps=True, **kw)  # type: ignore[arg-type]
         self.engine = engine
-        self._watched = frozenset(t.metric for t in engine.plan.triggers if t.metric)
+        self._watched = engine.plan.trigger_metrics()
 
     def on_mount(self) -> None:
         self.refresh_banner()

@@ -106,7 +106,7 @@ class TriggerStates(Static):
         super().__init__("", **kw)  # type: ignore[arg-type]
         self.engine = engine
         self._text = ""
-        self._watched = frozenset(t.metric for t in engine.plan.triggers if t.metric)
+        self._watched = engine.plan.trigger_metrics()
 
     def on_mount(self) -> None:
         self.refresh_states()
