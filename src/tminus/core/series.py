@@ -11,13 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from tminus.core.conditions import Condition, EvalError
 
 Labels = tuple[tuple[str, str], ...]  # sorted (name, value) pairs
 Reducer = Literal["each", "worst", "sum", "min", "max", "avg", "count"]
 REDUCERS: tuple[str, ...] = ("each", "worst", "sum", "min", "max", "avg", "count")
+
+
+def is_data(value: float | None) -> TypeGuard[float]:
+    """A number a range can judge: present and finite (NaN and ±Inf, a PromQL division
+    by zero, are not data)."""
+    return value is not None and math.isfinite(value)
 
 
 def labels_of(mapping: Mapping[str, str]) -> Labels:
@@ -44,7 +50,7 @@ class SeriesValue:
 
     @property
     def finite(self) -> bool:
-        return math.isfinite(self.value)
+        return is_data(self.value)
 
 
 def reduce_series(series: Sequence[SeriesValue], how: str) -> list[SeriesValue]:

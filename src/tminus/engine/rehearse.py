@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import os
 import shutil
 from collections.abc import Callable, Mapping
@@ -25,6 +24,7 @@ from tminus.actions.steps import ActionContext, ActionFailed, step_action
 from tminus.backends.base import BackendError, Backends
 from tminus.core.clock import Clock, SystemClock
 from tminus.core.results import Outcome
+from tminus.core.series import is_data
 from tminus.core.units import format_metric
 from tminus.engine.runner import CheckRunner
 from tminus.engine.state import SessionState
@@ -157,7 +157,7 @@ class Rehearsal:
             if value is None:
                 self.report.add("metric", m.id, m.title, BLOCKER, "no data: the query is empty")
                 continue
-            if not math.isfinite(value):  # NaN or ±Inf: a division by zero, not data
+            if not is_data(value):
                 self.report.add(
                     "metric", m.id, m.title, BLOCKER, f"no number: the query answers {value}"
                 )
@@ -187,7 +187,7 @@ class Rehearsal:
             if self.backends.metrics is None:
                 continue
             value = self.values.get(t.metric)
-            if value is None or not math.isfinite(value):
+            if not is_data(value):
                 self.report.add(
                     "trigger",
                     t.id,
@@ -207,11 +207,7 @@ class Rehearsal:
                     value = await self._query(self.plan.metric(t.metric).query)
                 except BackendError:
                     value = None
-                if (
-                    value is None
-                    or not math.isfinite(value)
-                    or not t.when.evaluate({"value": value})
-                ):
+                if not is_data(value) or not t.when.evaluate({"value": value}):
                     self.report.add("trigger", t.id, t.title, WARN, "true once, did not hold")
                     continue
             self.report.add(

@@ -4,12 +4,12 @@ against their `ok` range. Missing data is never a pass."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from tminus.actions.steps.base import Verdict
 from tminus.backends.base import BackendError, MetricsBackend
 from tminus.core.results import Outcome
+from tminus.core.series import is_data
 from tminus.engine.runner import CheckRunner
 from tminus.plan.model import Plan
 
@@ -46,7 +46,7 @@ class PlanVerifier:
                 lines.append(f"{metric_id}: {exc.kind}: {exc}")
                 continue
             value = answer.value
-            if value is None or not math.isfinite(value):  # NaN and ±Inf are not data
+            if not is_data(value):
                 passed = False
                 lines.append(f"{metric_id}: no data" if value is None else f"{metric_id}: {value}")
                 continue

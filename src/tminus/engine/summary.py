@@ -5,12 +5,12 @@ a console, a follower of the log and a replay all say the same thing.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from tminus.core.durations import format_tminus, phase_label
+from tminus.core.series import is_data
 from tminus.core.units import format_metric
 from tminus.engine.state import SessionState
 from tminus.plan.model import Plan
@@ -94,7 +94,7 @@ def _item_status(manual: bool, st: Any) -> str:
 
 
 def _metric_state(metric: Any, value: float | None) -> str:
-    if value is None or not math.isfinite(value):  # NaN and ±Inf are not data
+    if not is_data(value):
         return "no_data"
     if metric.ok is None or metric.ok.evaluate({"value": value}):
         return "ok"
