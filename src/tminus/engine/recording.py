@@ -224,6 +224,10 @@ class Recording:
         """The cursor after every event up to time `t`."""
         return bisect_right(self.times, t)
 
+    def time_at(self, cursor: int) -> float | None:
+        """Wall time of the last event before `cursor` (None before the first)."""
+        return self.times[cursor - 1] if cursor > 0 else None
+
     def launch_time(self, wall: float) -> float:
         """A wall-clock instant as the console's launch clock read it (demo: faster)."""
         st = self.final

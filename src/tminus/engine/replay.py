@@ -77,7 +77,7 @@ class ReplayController:
     @property
     def time(self) -> float | None:
         """Wall time of the last event under the cursor."""
-        return self.rec.times[self.cursor - 1] if self.cursor > 0 else None
+        return self.rec.time_at(self.cursor)
 
     @property
     def moving(self) -> bool:
@@ -152,15 +152,12 @@ class ReplayController:
         """Move at once, on this thread (start-up, headless use)."""
         self.apply(self.compute(self.aim(cursor)))
 
-    def _time_at(self, cursor: int) -> float | None:
-        return self.rec.times[cursor - 1] if cursor > 0 else None
-
     def step(self, n: int) -> None:
         self.go(self.target + n)
 
     def jump_minutes(self, minutes: float) -> None:
         """Move by launch-clock minutes (a demo at speed 60 moves 1 s of wall time)."""
-        at = self._time_at(self.target)
+        at = self.rec.time_at(self.target)
         base = at if at is not None else (self.rec.times[0] if self.rec.count else 0)
         speed = self.rec.final.speed or 1.0
         target = base + minutes * 60 / speed
