@@ -3,6 +3,7 @@ the HTML drawn by a real headless Chromium."""
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -157,7 +158,7 @@ def test_chart_thinning_keeps_each_buckets_extreme_as_before() -> None:
     import random
     from array import array
 
-    from tminus.report.model import thinned
+    from tminus.core.sparkline import thin_indexes
 
     def thin_list(points: list[tuple[float, float]], most: int) -> list[tuple[float, float]]:
         if len(points) <= most:
@@ -176,4 +177,37 @@ def test_chart_thinning_keeps_each_buckets_extreme_as_before() -> None:
                 "d", (rng.choice(choices) if choices else rng.gauss(0, 1) for _ in range(n))
             )
             points = [(float(i), v) for i, v in enumerate(values)]
-            assert [points[i] for i in thinned(values, 600)] == thin_list(points, 600)
+            assert [points[i] for i in thin_indexes(values, 600)] == thin_list(points, 600)
+
+
+def test_chart_thinning_passes_over_gaps() -> None:
+    """A week of samples with NaN and ±Inf among them (a ratio of zero requests): each
+    bucket still gives its finite extreme; a NaN first in a bucket made max and min NaN,
+    which `index` never finds (the report stopped with a ValueError)."""
+    from array import array
+
+    from tminus.core.sparkline import thin_indexes
+
+    values = array("d", [1.0] * 6000)
+    for b in range(0, 6000, 10):  # the first of every bucket of 10
+        values[b] = math.nan
+    values[25], values[47], values[1003] = math.inf, -math.inf, -7.0
+    picked = thin_indexes(values, 600)
+    assert len(picked) == 600
+    assert all(math.isfinite(values[i]) for i in picked)
+    assert 1003 in picked  # the dip, in a bucket with a gap
+    gaps = array("d", [math.nan] * 1200)  # a bucket of nothing but gaps: its first
+    assert thin_indexes(gaps, 600) == list(range(0, 1200, 2))
+
+
+def test_markdown_sparkline_keeps_a_dip_as_the_chart_does() -> None:
+    """The Markdown sparkline thins as the HTML chart does: a bucket's largest magnitude,
+    so a dip below zero survives too (it kept only each bucket's largest value)."""
+    from array import array
+
+    from tminus.core.sparkline import thin_indexes, thin_to
+
+    values = [0.5] * 1000
+    values[503] = -9.0
+    assert -9.0 in thin_to(values, 100)
+    assert thin_to(values, 100) == [values[i] for i in thin_indexes(array("d", values), 100)]

@@ -5,7 +5,7 @@ gaps, never a cliff or a crash."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 _TOP = len(BLOCKS) - 1
@@ -31,9 +31,34 @@ def blocks(values: list[float], lo: float | None = None, hi: float | None = None
 
 
 def thin_to(values: list[float], width: int) -> list[float]:
-    """At most `width` finite values: each bucket's largest, so a spike survives."""
+    """At most `width` finite values: each bucket's extreme, so a spike (or a dip) survives."""
     vals = finite(values)
-    if len(vals) <= width:
-        return vals
-    size = len(vals) / width
-    return [max(vals[int(i * size) : int((i + 1) * size)] or vals[-1:]) for i in range(width)]
+    return [vals[i] for i in thin_indexes(vals, width)]
+
+
+def thin_indexes(values: Sequence[float], most: int) -> list[int]:
+    """The indexes of at most `most` values, one a bucket: the bucket's extreme (its first
+    value of the largest magnitude), so a spike up or down survives. A value that is not
+    finite (a gap) is picked only from a bucket that holds nothing else. Each bucket is
+    scanned in C: a week of samples is never copied into a list of points."""
+    n = len(values)
+    if n <= most:
+        return list(range(n))
+    size = n / most
+    out = []
+    for b in range(most):
+        lo, hi = int(b * size), int((b + 1) * size)
+        out.append(lo + _extreme(values[lo:hi]) if hi > lo else n - 1)
+    return out
+
+
+def _extreme(bucket: Sequence[float]) -> int:
+    top, bottom = max(bucket), min(bucket)
+    if math.isfinite(top) and math.isfinite(bottom):  # a NaN after the first is passed over
+        if abs(top) != abs(bottom):
+            return bucket.index(top if abs(top) > abs(bottom) else bottom)
+        return min(bucket.index(top), bucket.index(bottom))
+    # a NaN first makes max and min NaN (and NaN is never found by index); ±Inf is no
+    # point to draw: the first finite value of the largest magnitude, in Python
+    numbers = [i for i, v in enumerate(bucket) if math.isfinite(v)]
+    return max(numbers, key=lambda i: abs(bucket[i])) if numbers else 0

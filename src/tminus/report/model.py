@@ -8,13 +8,14 @@ new event type gets a line there and appears in every format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tminus.core.durations import format_duration, format_tminus
+from tminus.core.sparkline import thin_indexes
 from tminus.engine.criteria import scoreboard
 from tminus.engine.history import DEFAULT_CAPACITY
 from tminus.engine.recording import Recording, parse_ts, plan_of, read_recording, tminus_seconds
@@ -324,7 +325,7 @@ def report_from(rec: Recording, collector: Collector) -> Report:
         t0_text = state.t0 or str(state.info.get("t0", ""))
         t0 = parse_ts(t0_text) if t0_text else 0.0
         speed = state.speed or 1.0
-        pts = [((s.times[i] - t0) * speed, s.values[i]) for i in thinned(s.values, 600)]
+        pts = [((s.times[i] - t0) * speed, s.values[i]) for i in thin_indexes(s.values, 600)]
         charts.append(Chart(m.id, m.title, m.unit, pts, marks))
     closed_by = state.closed_by
     # the state as the session ended, at its launch-clock time (a demo runs faster)
@@ -363,27 +364,3 @@ def format_duration_s(secs: float) -> str:
     from datetime import timedelta
 
     return format_duration(timedelta(seconds=round(secs)))
-
-
-def thinned(values: Sequence[float], most: int) -> list[int]:
-    """The indexes of at most `most` points, keeping each bucket's extreme (its first
-    value of the largest magnitude) so spikes survive; a week of samples is never
-    copied into a list of points, each bucket is scanned in C."""
-    n = len(values)
-    if n <= most:
-        return list(range(n))
-    size = n / most
-    out = []
-    for b in range(most):
-        lo, hi = int(b * size), int((b + 1) * size)
-        if hi <= lo:
-            out.append(n - 1)
-            continue
-        bucket = values[lo:hi]
-        top, bottom = max(bucket), min(bucket)
-        if abs(top) != abs(bottom):
-            pick = bucket.index(top if abs(top) > abs(bottom) else bottom)
-        else:
-            pick = min(bucket.index(top), bucket.index(bottom))
-        out.append(lo + pick)
-    return out
