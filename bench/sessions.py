@@ -290,12 +290,12 @@ def cursor_keys(path: Path) -> dict[str, float]:
     from textual import events
 
     from tminus.commands.recorded import prepare_replay
-    from tminus.engine.recording import CHECKPOINT_EVERY
+    from tminus.engine.log_index import STORED_EVERY
     from tminus.ui.screens.help import HelpScreen
 
     app, controller = prepare_replay(str(path))
     count = controller.rec.count
-    start = (count // CHECKPOINT_EVERY) * CHECKPOINT_EVERY - 50  # 9,950 events from a state
+    start = (count // STORED_EVERY) * STORED_EVERY - 50  # 9,950 events from a state
     out: dict[str, float] = {}
 
     def send(*keys: str) -> None:

@@ -24,7 +24,8 @@ from textual.app import App
 
 from test_resume_replay import essence
 from tminus.commands.recorded import prepare_replay
-from tminus.engine.recording import CHECKPOINT_EVERY, extend, read_recording
+from tminus.engine.log_index import STORED_EVERY
+from tminus.engine.recording import extend, read_recording
 from tminus.engine.session import ENVELOPE, SessionWriter, load_events
 from tminus.engine.state import SessionState, apply, fold
 from tminus.ui.screens.help import HelpScreen
@@ -34,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from sessions import synthesize
 
 # just under three checkpoint stretches: a move near the end folds almost a whole one
-BIG = 3 * CHECKPOINT_EVERY - 12
-GROWN = 2 * CHECKPOINT_EVERY + 3_000  # the growing log's events, once all are written
+BIG = 3 * STORED_EVERY - 12
+GROWN = 2 * STORED_EVERY + 3_000  # the growing log's events, once all are written
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ async def test_a_burst_of_keys_computes_few_folds_and_ends_at_the_last(big_log: 
     app, controller = prepare_replay(str(big_log))
     count = controller.rec.count
     start = count - 40  # deep in the last stretch: each move folds about 10,000 events
-    assert start % CHECKPOINT_EVERY > CHECKPOINT_EVERY - 100
+    assert start % STORED_EVERY > STORED_EVERY - 100
     controller.move_to(start)
     applied: list[int] = []
     controller.subscribe(lambda: applied.append(controller.cursor))
@@ -105,7 +106,7 @@ async def test_a_burst_of_keys_computes_few_folds_and_ends_at_the_last(big_log: 
 async def test_a_move_does_not_hold_up_the_keys_after_it(big_log: Path) -> None:
     app, controller = prepare_replay(str(big_log))
     count = controller.rec.count
-    assert (count - 1) % CHECKPOINT_EVERY > CHECKPOINT_EVERY - 100  # a long fold
+    assert (count - 1) % STORED_EVERY > STORED_EVERY - 100  # a long fold
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         timeline = app.screen.query_one(TimelineBar)
@@ -236,7 +237,7 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
     SessionWriter) and extends the recording as the growth poll does, while this one
     asks for the state at the end again and again, as a cursor following the end does."""
     lines = big_log.read_text().splitlines()
-    source = [json.loads(line) for line in lines[: CHECKPOINT_EVERY + 4_000]]
+    source = [json.loads(line) for line in lines[: STORED_EVERY + 4_000]]
     path = tmp_path / "growing.jsonl"
     path.write_text("\n".join(lines[:3_000]) + "\n")
     path.chmod(0o600)

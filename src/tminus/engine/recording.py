@@ -2,8 +2,8 @@
 and the folded state at any event (replay), from one read of the log.
 
 The log stays the only source. For jumping around a long log, copies of the folded state
-are kept in memory every `CHECKPOINT_EVERY` events while reading; a cursor move folds
-forward from the nearest copy instead of from the first event.
+are kept every `log_index.STORED_EVERY` events (the stride of the ones the snapshot
+stores); a cursor move folds forward from the nearest one instead of from the first event.
 
 Threads: a replay folds in a worker thread while another thread extends the recording
 (a session still being written). One lock per recording serializes them: `extend` holds
@@ -45,11 +45,10 @@ from tminus.engine.state import SessionState, apply, apply_sample, clone
 from tminus.plan.model import Plan
 
 if TYPE_CHECKING:
-    from tminus.engine.snapshot import Loaded
+    from tminus.engine.snapshot import Kept, Loaded
 
 __all__ = ["Recording", "Samples", "Stopped", "extend", "parse_ts", "read_recording"]
 
-CHECKPOINT_EVERY = 10_000
 STOP_CHECK_EVERY = 500  # events folded between two looks at a fold's `stop`
 UNPACKED_KEPT = 4  # stored checkpoints kept unpacked at once
 # what "jump to the next decision" stops at
@@ -113,15 +112,18 @@ class Recording:
     types: list[str]  # per event index (interned strings)
     offsets: array[int]  # byte offset of each event's line
     samples: dict[str, Samples]
-    checkpoints: list[tuple[int, SessionState]]  # (events folded, state copy)
+    # (events folded, state copy) every STORED_EVERY events: made by a whole read, and
+    # by cursor moves where none is stored
+    checkpoints: list[tuple[int, SessionState]]
     warnings: list[str]
     size: int
     lines: int = 0  # complete lines read (blank and damaged ones too)
     skipped: list[int] = field(default_factory=list)  # damaged lines' numbers
     base: Loaded | None = None  # the snapshot it started from, when one was trusted
-    # packed states after every STORED_EVERY events from the snapshot, for cursor moves
-    # and the snapshot written next
-    stored: dict[int, bytes] = field(default_factory=dict)
+    # the states after every STORED_EVERY events that the snapshot keeps, for cursor moves
+    # and the snapshot written next: packed ones read from it, and those made by a read
+    # that opens at the end (its newest few as copies, the older packed)
+    stored: Kept = field(default_factory=dict)
     # the few stored ones unpacked lately (a week has 35: all unpacked would not fit)
     unpacked: OrderedDict[int, SessionState] = field(default_factory=OrderedDict)
     # held by `extend` and by the reads that fold or take samples (see the module's doc)
@@ -155,21 +157,18 @@ class Recording:
         return state
 
     def _unpack(self, count: int) -> SessionState:
+        kept = self.stored[count]
+        if not isinstance(kept, bytes):  # a copy not packed yet
+            return kept
         found = self.unpacked.get(count)
         if found is None:
             from tminus.engine.snapshot import unpack_state
 
-            found = self.unpacked[count] = unpack_state(self.stored[count])
+            found = self.unpacked[count] = unpack_state(kept)
             while len(self.unpacked) > UNPACKED_KEPT:
                 self.unpacked.popitem(last=False)
         self.unpacked.move_to_end(count)
         return found
-
-    def _stored_near(self, n: int) -> bool:
-        """A stored checkpoint at most STORED_EVERY events before `n`: a copy kept in
-        memory there would only cost memory."""
-        every = log_index.STORED_EVERY
-        return any(n - every < c <= n for c in self.stored)
 
     def _fold(
         self,
@@ -180,7 +179,9 @@ class Recording:
         stop: Callable[[], bool] | None = None,
     ) -> None:
         """Fold the indexed events `start`..`end` one line at a time (samples without an
-        Event, as the first read), keeping a checkpoint at each one missing on the way."""
+        Event, as the first read), keeping a checkpoint at each one missing on the way
+        (a fold starts from the nearest made or stored one, so it passes neither)."""
+        every = log_index.STORED_EVERY
         with open(self.path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
             for n in range(start + 1, end + 1):
                 if stop is not None and n % STOP_CHECK_EVERY == 0 and stop():
@@ -192,7 +193,7 @@ class Recording:
                     apply_sample(state, obj)
                 else:
                     apply(state, parse_line(raw[:-1]))
-                if n % CHECKPOINT_EVERY == 0 and n not in counts and not self._stored_near(n):
+                if n % every == 0 and n not in counts:
                     insort(self.checkpoints, (n, clone(state)), key=lambda c: c[0])
 
     def _events(self, start: int, stop: int) -> list[Event]:
@@ -293,7 +294,7 @@ def read_recording(
             rec.final = loaded.state
             rec.warnings = list(loaded.warnings)
             rec.skipped = sorted(loaded.skipped)
-            rec.stored = index.checkpoints
+            rec.stored.update(index.checkpoints)
             rec.base = loaded
             if visit is not None:
                 for ev in _indexed_events(rec, wanted):
@@ -417,27 +418,19 @@ def _extend(rec: Recording, visit: Callable[[Event], None] | None, *, checkpoint
             rec.types.append(intern.setdefault(type_, type_))
             added += 1
             n = len(rec.types)
-            # the ones a snapshot keeps are made even for a recording that opens at the
-            # end (a copy costs under a millisecond; the snapshot written next packs them)
-            if (checkpoints and n % CHECKPOINT_EVERY == 0) or n % log_index.STORED_EVERY == 0:
+            if n % log_index.STORED_EVERY:
+                continue
+            if checkpoints:
                 rec.checkpoints.append((n, clone(state)))
-                if not checkpoints:
-                    _pack_oldest(rec)
+            else:
+                # made even for a recording that opens at the end, for the snapshot
+                # written next (a copy costs under a millisecond); beyond the newest few
+                # they are packed, or a week read without a snapshot would hold 70
+                from tminus.engine.snapshot import pack_oldest
+
+                rec.stored[n] = clone(state)
+                pack_oldest(rec.stored)
     return added
-
-
-def _pack_oldest(rec: Recording) -> None:
-    """Beyond the newest `COPIES_KEPT` copies a snapshot will keep, pack the oldest (a
-    week read without a snapshot would otherwise hold 70 copies of the state)."""
-    every = log_index.STORED_EVERY
-    copies = [i for i, (c, _) in enumerate(rec.checkpoints) if c % every == 0]
-    if len(copies) <= log_index.COPIES_KEPT:
-        return
-    from tminus.engine.snapshot import pack_state
-
-    i = copies[0]
-    count, state = rec.checkpoints.pop(i)
-    rec.stored[count] = pack_state(state)
 
 
 def with_recorded_metrics(backends: Backends) -> Backends:

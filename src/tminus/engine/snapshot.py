@@ -660,9 +660,8 @@ def refresh_snapshot(rec: Recording, *, stale_after: int | None = None) -> str |
         start = base.position.offset if base is not None else 0
         hasher = _continue(rec.path, start, rec.size, base.hasher.copy() if base else None)
         position = LogPosition(rec.size, rec.lines, rec.final.last_seq, rec.count)
-        every = log_index.STORED_EVERY
-        made: Kept = {c: st for c, st in rec.checkpoints if c % every == 0 and c not in rec.stored}
-        stored = {**rec.stored, **packed(made)}
+        made: Kept = {c: st for c, st in rec.checkpoints if c not in rec.stored}
+        stored = packed({**rec.stored, **made})
         index = LogIndex(
             rec.times, rec.types, rec.offsets, rec.samples, rec.size, rec.lines, stored
         )
