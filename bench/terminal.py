@@ -335,22 +335,31 @@ def kill_group(pid: int) -> None:
     LIVE.discard(pid)
 
 
+def fork_in_pty(
+    argv: list[str], env: dict[str, str], cols: int, rows: int, cwd: str | None = None
+) -> tuple[int, int]:
+    """Exec `argv` on a new pty of cols x rows; (its pid, the pty's non-blocking fd)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # child: a session leader (pty.fork calls setsid), its pty is fd 0
+        try:
+            set_winsize(0, cols, rows)
+            if cwd is not None:
+                os.chdir(cwd)
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    set_winsize(fd, cols, rows)
+    os.set_blocking(fd, False)
+    return pid, fd
+
+
 def spawn(cmd: Command, cols: int, rows: int, home: str) -> tuple[int, int, float]:
     env = child_env(home)
     if cmd.own_home:
         env.update(HOME=home, XDG_CONFIG_HOME=home)
     t0 = time.monotonic()
-    pid, fd = pty.fork()
-    if pid == 0:  # child: a session leader (pty.fork calls setsid), its pty is fd 0
-        try:
-            set_winsize(0, cols, rows)
-            os.chdir(home)
-            os.execvpe(cmd.argv[0], cmd.argv, env)
-        finally:
-            os._exit(127)
+    pid, fd = fork_in_pty(cmd.argv, env, cols, rows, cwd=home)
     LIVE.add(pid)
-    set_winsize(fd, cols, rows)
-    os.set_blocking(fd, False)
     return pid, fd, t0
 
 

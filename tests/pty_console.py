@@ -1,64 +1,51 @@
 """`tminus demo` in a real pseudo-terminal, its output fed to a terminal emulator (pyte).
 
 What a person at that terminal sees, cell by cell, whatever Textual believes it drew.
+The terminal itself (reading the pty, answering the app's queries as xterm, feeding
+pyte) is the benchmarks' own, `bench/terminal.py`: one emulation for both.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import pty
-import re
-import select
-import signal
-import struct
 import sys
-import termios
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pyte
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from terminal import Terminal, fork_in_pty, kill_group  # noqa: E402
 
-SRC = Path(__file__).resolve().parents[1] / "src"
-DECRQM = re.compile(rb"\x1b\[\?(\d+)\$p")  # pyte does not know it and would print its "p"
-PARTIAL = re.compile(rb"\x1b(\[(\?(\d*(\$)?)?)?)?\Z")
+SRC = ROOT / "src"
 
 
 class PtyConsole:
     def __init__(self, fd: int, cols: int, rows: int) -> None:
         self.fd = fd
-        self.screen = pyte.Screen(cols, rows)
-        self.stream = pyte.ByteStream(self.screen)
-        self.held = b""
+        self.terminal = Terminal(fd, cols, rows, time.monotonic(), sync=False)
+        self.screen = self.terminal.screen
 
     def pump(self, seconds: float) -> None:
         """Read and emulate everything written during `seconds`."""
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            if not select.select([self.fd], [], [], min(left, 0.05))[0]:
-                continue
-            try:
-                data = os.read(self.fd, 65536)
-            except OSError:  # the child is gone
-                return
-            buf, self.held = self.held + data, b""
-            if m := PARTIAL.search(buf):  # an escape cut between two reads
-                buf, self.held = buf[: m.start()], buf[m.start() :]
-            for mode in DECRQM.findall(buf):  # answered as xterm: mode not recognized
-                os.write(self.fd, b"\x1b[?" + mode + b";0$y")
-            self.stream.feed(DECRQM.sub(b"", buf))
+            self.terminal.pump(min(left, 0.05))
 
-    def wait_for(self, text: str, seconds: float = 30.0) -> None:
+    def wait_until(self, shown: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+        """Pump until `shown()` is true; fail after `seconds` with the screen."""
         end = time.monotonic() + seconds
-        while text not in "\n".join(self.screen.display):
-            assert time.monotonic() < end, f"{text!r} never shown:\n" + self.text()
+        while not shown():
+            assert time.monotonic() < end, f"{what} never shown:\n" + self.text()
             self.pump(0.1)
 
-    def press(self, key: str, settle: float = 1.5) -> None:
+    def wait_for(self, text: str, seconds: float = 30.0) -> None:
+        self.wait_until(lambda: text in self.text(), repr(text), seconds)
+
+    def press(self, key: str) -> None:
+        """Type `key`; what it changes is waited for with `wait_for` or `wait_until`."""
         os.write(self.fd, key.encode())
-        self.pump(settle)
 
     def text(self) -> str:
         return "\n".join(self.screen.display)
@@ -69,18 +56,10 @@ def pty_console(cols: int, rows: int, home: Path) -> Iterator[PtyConsole]:
     """The demo console at cols x rows, started and killed with its process group."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME")}
     env.update(PYTHONPATH=str(SRC), TMINUS_HOME=str(home), TERM="xterm-256color", LANG="C.UTF-8")
-    pid, fd = pty.fork()
-    if pid == 0:  # the child, a session leader on the pty
-        try:
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-            os.execvpe(sys.executable, [sys.executable, "-m", "tminus.cli", "demo"], env)
-        finally:
-            os._exit(127)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    argv = [sys.executable, "-m", "tminus.cli", "demo"]
+    pid, fd = fork_in_pty(argv, env, cols, rows)
     try:
         yield PtyConsole(fd, cols, rows)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        kill_group(pid)
         os.close(fd)
