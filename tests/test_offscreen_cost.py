@@ -141,30 +141,57 @@ async def test_a_hidden_tabs_ticker_does_not_run(tmp_path, monkeypatch):
         assert ticks == []  # hidden again: paused
 
 
-async def test_metric_verdicts_are_judged_again_only_when_a_poll_changed_them(tmp_path):
+async def test_metric_verdicts_are_judged_again_only_when_a_poll_changed_them(
+    tmp_path, monkeypatch
+):
+    from tminus.engine import console
+
     _app, engine = make_app(tmp_path, many_metrics(), read_only=True)
     assert engine.poller is not None
     await poll_every_metric(engine)
+    judged: list[str] = []
+    real = console.metric_state
+
+    def counted(metric, *args):  # type: ignore[no-untyped-def]
+        judged.append(metric.id)
+        return real(metric, *args)
+
+    monkeypatch.setattr(console, "metric_state", counted)
     first = engine.metric_states()
+    assert len(judged) == len(engine.plan.metrics)  # each judged once
+    judged.clear()
     assert engine.metric_states() == first
+    assert judged == []  # nothing polled since: none judged again
     metric = engine.plan.metrics[0]  # the error rate: ok below 0.1%
     series = engine.poller.series[metric.id]
     assert first[metric.id] == "ok"
     series.add(engine.clock.now(), 0.5)  # 50% errors: a poll that changed it
     assert engine.metric_states()[metric.id] == "bad"
+    assert judged == [metric.id]  # only the one that changed
+    judged.clear()
     series.received = (series.received or 0.0) - 3600  # an hour without a poll: stale
     assert engine.metric_states()[metric.id] == "stale"
+    assert judged == [metric.id]
 
 
-async def test_the_engine_and_hidden_tabs_wait_for_the_first_full_frame(tmp_path):
+async def test_the_engine_and_hidden_tabs_wait_for_the_first_full_frame(tmp_path, monkeypatch):
+    from tminus.ui.screens.main import MainScreen
+
     app, _engine = make_app(tmp_path)
     seen: dict[str, object] = {}
     start = app.on_start
     assert start is not None
+    ready = MainScreen.on_key_footer_ready
+
+    async def recording_ready(self: MainScreen, message) -> None:  # type: ignore[no-untyped-def]
+        # the footer's keys were painted: the first full frame is on screen
+        seen.setdefault("metrics view in the first frame", len(self.query(MetricsView)))
+        await ready(self, message)
+
+    monkeypatch.setattr(MainScreen, "on_key_footer_ready", recording_ready)
 
     async def recording_start() -> None:
         seen["footer keys"] = len(app.screen.query(FooterKey))
-        seen["metrics view"] = len(app.screen.query(MetricsView))
         await start()
 
     app.on_start = recording_start
@@ -175,9 +202,10 @@ async def test_the_engine_and_hidden_tabs_wait_for_the_first_full_frame(tmp_path
                 break
             await pilot.pause()
         assert seen["footer keys"] > 0  # the footer, painted last, was on screen
+        assert seen["metrics view in the first frame"] == 0  # the hidden tab's: not yet
         tabs = app.screen.query_one(TabbedContent)
         assert tabs.active == "phase-pre-launch"
-        assert app.screen.query_one(MetricsView) is not None
+        assert len(app.screen.query(MetricsView)) == 1  # built after the frame
 
 
 async def test_a_tab_switch_with_the_same_keys_leaves_the_footer_alone(tmp_path):
