@@ -208,7 +208,7 @@ async def test_silent_server_times_out(silent_port: int) -> None:
     await m.close()
     assert r.outcome is Outcome.ERROR
     assert r.message.startswith("timeout: ")
-    assert time.monotonic() - started < 2.5
+    assert time.monotonic() - started < 10  # the server never answers: the timeout ended it
 
 
 # ---------------------------------------------------------------- the backend itself
