@@ -44,3 +44,41 @@ def make_app(
 
     app = TminusApp(engine, remember_theme=False, on_start=start if session else None)
     return app, engine
+
+
+async def folded(engine: ConsoleEngine, seconds: float = 15.0) -> None:
+    """Until every event given to the session writer is folded into the engine's state
+    (the writer thread hands them back to this loop): an event to wait for, not a pause."""
+    import asyncio
+    import time
+
+    session = engine.session
+    assert session is not None
+    deadline = time.monotonic() + seconds
+    while engine.state.last_seq < session.last_seq:
+        assert time.monotonic() < deadline, (
+            f"events up to seq {session.last_seq} written, {engine.state.last_seq} folded"
+        )
+        await asyncio.sleep(0.005)
+
+
+async def until(pilot, condition, what: str = "the condition", *, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Let the app run until `condition()` holds; fail after `seconds` (a slow machine
+    gets there later, not never), never after a count of pauses."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.02)
+
+
+async def eventually(condition, what: str = "the condition", *, seconds: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """`until` without an app: sleep on this loop until `condition()` holds."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 from tminus.ui.app import TminusApp
 from tminus.ui.screens.arm_rollback import ArmRollback
 from tminus.ui.screens.rollback_screen import RollbackScreen
 from tminus.ui.screens.step_decision import StepDecision
 
+from console_factory import until
+
 NAME = "MusicConnect"
-
-
-async def until(pilot, cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        await pilot.pause(0.02)
 
 
 async def type_text(pilot, text: str) -> None:

@@ -61,7 +61,7 @@ async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
         await pilot.pause()
         await raise_traffic(app, pilot, RAISED)
         assert world.weight == RAISED
-        await until(pilot, lambda: "error-rate" in {t.id for t in engine.state.firing}, 30)
+        await until(pilot, lambda: "error-rate" in {t.id for t in engine.state.firing}, seconds=30)
         await open_rollback(app, pilot)
         await arm(app, pilot, reason="errors over 5% on the canary")
         await until(pilot, lambda: engine.state.rollback.phase == "armed")
@@ -76,7 +76,7 @@ async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
                     or engine.state.rollback.phase != "armed"
                     or (not engine.rollback.can_proceed and engine.rollback.running is None)
                 ),
-                60,
+                seconds=60,
             )
             if isinstance(app.screen, StepDecision):
                 screen = app.screen
@@ -86,7 +86,7 @@ async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
             elif engine.state.rollback.phase == "armed":
                 break
         assert engine.state.rollback.phase == "completed", engine.state.rollback
-        await until(pilot, lambda: not engine.state.firing, 60)
+        await until(pilot, lambda: not engine.state.firing, seconds=60)
         assert engine.poller is not None
         errors = engine.poller.series["error_rate"].last_value
         availability = engine.poller.series["availability"].last_value

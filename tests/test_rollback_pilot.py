@@ -192,7 +192,7 @@ async def test_whole_rollback_leaves_events_for_every_step(session_dir):
                 lambda: (
                     isinstance(app.screen, StepDecision) or engine.state.rollback.phase != "armed"
                 ),
-                timeout=30,
+                seconds=30,
             )
             if isinstance(app.screen, StepDecision):
                 screen = app.screen

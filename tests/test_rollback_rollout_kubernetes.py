@@ -15,6 +15,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
 from tminus.plan.loader import parse_plan
 
+from console_factory import folded
 from fixtures.kube_apiserver import KubeRegions
 
 CONTEXTS = ("prod-us-east", "prod-eu-west")
@@ -40,9 +41,9 @@ async def engine_at_25(tmp_path: Path, kube: KubeRegions) -> tuple[ConsoleEngine
     await ctl.record_start()
     await ctl.apply(5)
     clock.advance(60)  # baked
-    await asyncio.sleep(0.05)
+    await folded(engine)
     assert (await ctl.apply(25)).type == "rollout.applied"
-    await asyncio.sleep(0.05)
+    await folded(engine)
     return engine, clock
 
 
@@ -77,7 +78,7 @@ async def test_rollout_step_sets_canary_weight_0_and_kubectl_reads_it_back(tmp_p
             kubectl, kube_regions, ctx, "get", "ingress", "-n", NS, "api-canary"
         )
         assert ing["metadata"]["annotations"][ANNOTATION] == "0"
-    await asyncio.sleep(0.05)
+    await folded(engine)
     assert engine.rollout is not None and engine.rollout.rollout.weight == 0
 
     events = logged(engine)
@@ -123,7 +124,7 @@ async def test_rollout_step_never_raises_the_weight(tmp_path, kube_regions):
     engine.attach_loop(asyncio.get_running_loop())
     assert engine.rollout is not None
     await engine.rollout.record_start()  # the fixture's canary is at 0
-    await asyncio.sleep(0.05)
+    await folded(engine)
     await engine.rollback.arm("MusicConnect", "drill")
     run = await engine.rollback.run_step(ROUTE_BACK)
     assert run.status == "failed" and "only lowers the weight" in step_error(engine)

@@ -20,6 +20,8 @@ from tminus.engine.state import fold
 from tminus.plan.loader import default_plan
 from tminus.plan.model import Plan
 
+from console_factory import folded
+
 BAKE = 600.0  # the default plan's bake: 10m
 
 
@@ -56,7 +58,7 @@ async def engine_for(
         started = SessionStarted.for_plan(plan, session="s", mode="test", plan_path="<plan>")
         await engine.session.emit(started, actor="t")  # type: ignore[union-attr]
         await engine.rollout.record_start()
-    await asyncio.sleep(0.05)
+    await folded(engine)
     return engine, clock
 
 
@@ -69,18 +71,12 @@ def rollout_events(engine: ConsoleEngine) -> list[tuple[str, str | None, dict]]:
     ]
 
 
-async def settle() -> None:
-    import asyncio
-
-    await asyncio.sleep(0.05)  # the writer thread's fold reaches the loop
-
-
 async def test_gate_refuses_while_baking_and_override_needs_a_reason(tmp_path):
     engine, clock = await engine_for(tmp_path, demo())
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     assert ctl.rollout.weight == 5
     clock.advance(60)
     gate = ctl.gate()
@@ -90,7 +86,7 @@ async def test_gate_refuses_while_baking_and_override_needs_a_reason(tmp_path):
     with pytest.raises(RolloutRefused):
         await ctl.apply(25, reason="   ")  # blank is no reason
     await ctl.apply(25, reason="exec approved: partner demo at 17:00")
-    await settle()
+    await folded(engine)
     assert ctl.rollout.weight == 25 and ctl.rollout.override.startswith("exec approved")
     kinds = [(t, d.get("weight"), d.get("override")) for t, _, d in rollout_events(engine)]
     assert ("rollout.requested", 25, "exec approved: partner demo at 17:00") in kinds
@@ -106,15 +102,15 @@ async def test_skipping_steps_up_is_refused_down_is_always_allowed(tmp_path):
     with pytest.raises(RolloutRefused, match="skips 5%"):
         await ctl.apply(25)
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     clock.advance(BAKE)
     with pytest.raises(RolloutRefused, match="skips 25%, 50%"):
         await ctl.apply(100)
     await ctl.apply(25)
-    await settle()
+    await folded(engine)
     # down, while baking and with a closed gate: no reason needed
     await ctl.apply(0)
-    await settle()
+    await folded(engine)
     assert ctl.rollout.weight == 0 and ctl.rollout.previous == 25
 
 
@@ -127,7 +123,7 @@ async def test_gate_closed_by_a_firing_trigger_and_bad_metric(tmp_path):
     engine.metric_states = lambda: {}  # type: ignore[method-assign]
     ctl.metric_states = lambda: {m.id: "ok" for m in engine.plan.metrics}
     await engine.declare_trigger("data-corruption", "rows missing in orders")
-    await settle()
+    await folded(engine)
     gate = ctl.gate()
     assert not gate.open and "trigger firing: Data corruption detected" in gate.reasons
     with pytest.raises(RolloutRefused):
@@ -140,10 +136,10 @@ async def test_on_trigger_hold_records_a_hold(tmp_path):
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     await engine.declare_trigger("security-breach", "token leaked")
-    await settle()
-    await settle()
+    await folded(engine)
+    await folded(engine)
     assert ctl.rollout.weight == 5 and ctl.rollout.held == "security-breach"
     await engine.shutdown()
 
@@ -154,11 +150,11 @@ async def test_on_trigger_zero_sets_zero_as_tminus(tmp_path):
     assert ctl is not None
     world = engine.backends.demo_world
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     assert world.weight == 5
     await engine.declare_trigger("security-breach", "token leaked")
     for _ in range(20):
-        await settle()
+        await folded(engine)
         if ctl.rollout.weight == 0:
             break
     assert world.weight == 0 and ctl.rollout.weight == 0
@@ -187,7 +183,7 @@ async def test_full_walk_on_the_demo_world_leaves_the_right_events(tmp_path):
     for step in (5, 25, 50, 100):
         assert not ctl.judge(step).needs_override  # baked, no trigger, metrics ok
         await ctl.apply(step)
-        await settle()
+        await folded(engine)
         clock.advance(BAKE)  # the fast clock: each step bakes in no time
     assert engine.backends.demo_world.weight == 100
     applied = [
@@ -212,10 +208,10 @@ async def test_resume_in_the_middle_of_a_bake_restores_weight_step_and_timer(tmp
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     clock.advance(BAKE)
     await ctl.apply(25)
-    await settle()
+    await folded(engine)
     clock.advance(240)
     assert ctl.bake_left() == pytest.approx(360)
     await engine.shutdown()  # a crash: the session is left unfinished
@@ -241,7 +237,7 @@ async def test_resume_in_the_middle_of_a_bake_restores_weight_step_and_timer(tmp
     world.set_weight(50)  # someone moved it by hand while tminus was down
     drift = await ctl2.check_drift()
     assert drift is not None and drift.data["regions"] == {"demo": 50}
-    await settle()
+    await folded(engine)
     assert not ctl2.gate().open and any(r.startswith("drift") for r in ctl2.gate().reasons)
     await again.shutdown()
 
@@ -253,9 +249,9 @@ async def test_several_series_firing_at_once_set_zero_once(tmp_path):
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
-    await settle()
+    await folded(engine)
     await asyncio.gather(ctl.on_trigger("error-rate"), ctl.on_trigger("error-rate"))
-    await settle()
+    await folded(engine)
     zeros = [e for e in rollout_events(engine) if e[0] == "rollout.applied" and e[1] == "tminus"]
     assert [d["weight"] for _, _, d in zeros] == [0, 0]  # the start, then one change to 0
     await engine.shutdown()

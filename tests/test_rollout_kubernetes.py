@@ -18,6 +18,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
 from tminus.plan.loader import parse_plan
 
+from console_factory import folded
 from fixtures.kube_apiserver import KubeRegions
 
 NS = "musicconnect"
@@ -64,7 +65,7 @@ async def make_engine(
     engine.attach_loop(asyncio.get_running_loop())
     assert engine.rollout is not None
     await engine.rollout.record_start()
-    await asyncio.sleep(0.05)
+    await folded(engine)
     return engine, clock
 
 
@@ -131,7 +132,7 @@ async def test_gateway_api_weights_land_as_a_json_patch(tmp_path, kube_regions):
     assert ctl is not None
     await ctl.apply(5)
     clock.advance(60)
-    await asyncio.sleep(0.05)
+    await folded(engine)
     await ctl.apply(25)
     for ctx in CONTEXTS:
         path, content_type, body = kube_regions[ctx].patches[-1]
@@ -165,7 +166,7 @@ async def test_drift_is_detected_on_the_next_read(tmp_path, kube_regions):
     ctl = engine.rollout
     assert ctl is not None
     await ctl.apply(5)
-    await asyncio.sleep(0.05)
+    await folded(engine)
     assert await ctl.check_drift() is None
     ing = kube_regions["prod-eu-west"].get("ingresses", "api-canary", NS)
     ing["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary-weight"] = "40"
@@ -173,7 +174,7 @@ async def test_drift_is_detected_on_the_next_read(tmp_path, kube_regions):
     drift = await ctl.check_drift()
     assert drift is not None and drift.type == "rollout.drift"
     assert drift.data == {"expected": 5, "regions": {"prod-eu-west": 40}}
-    await asyncio.sleep(0.05)
+    await folded(engine)
     assert ctl.rollout.drift == {"prod-eu-west": 40}
     assert await ctl.check_drift() is None  # logged once, not on every poll
     await engine.shutdown()
@@ -185,13 +186,13 @@ async def test_one_region_failing_stops_and_shows_who_holds_what(tmp_path, kube_
     assert ctl is not None
     await ctl.apply(5)
     clock.advance(60)
-    await asyncio.sleep(0.05)
+    await folded(engine)
     kube_regions["prod-eu-west"].fail_with = 503
     failed = await ctl.apply(25)
     assert failed.type == "rollout.failed"
     assert failed.data["regions"] == {"prod-us-east": 25, "prod-eu-west": None}
     assert "prod-eu-west: HTTP 503" in failed.data["errors"]["prod-eu-west"]
-    await asyncio.sleep(0.05)
+    await folded(engine)
     assert ctl.rollout.weight == 5 and ctl.rollout.failed is not None
     # return to the previous weight: moving down is always allowed
     kube_regions["prod-eu-west"].fail_with = None

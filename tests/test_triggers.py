@@ -8,12 +8,7 @@ from datetime import timedelta
 from tminus.engine.history import MetricSeries
 from tminus.engine.session import load_events
 
-from console_factory import make_app
-
-
-async def settle() -> None:
-    for _ in range(5):  # the writer thread folds events back on this loop
-        await asyncio.sleep(0.02)
+from console_factory import folded, make_app
 
 
 async def test_hold_time_missing_data_and_clear(tmp_path):
@@ -32,7 +27,7 @@ async def test_hold_time_missing_data_and_clear(tmp_path):
         else:
             series.add(clock.now(), value)
         await engine.triggers.observe(series)
-        await settle()
+        await folded(engine)
 
     await observe(0.07)  # over 5%: starts holding
     clock.advance(20)
@@ -72,6 +67,6 @@ async def test_a_failing_view_does_not_stop_the_fold(tmp_path):
 
     engine.subscribe(broken_view)
     await asyncio.gather(*(engine.session.emit("note.added", text=str(i)) for i in range(20)))
-    await settle()
+    await folded(engine)
     assert len(engine.state.notes) == 20 and engine.state.last_seq == 20
     engine.session.close()

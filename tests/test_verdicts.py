@@ -20,7 +20,7 @@ from tminus.engine.triggers import ABSENT_POLLS, TriggerWatcher
 from tminus.plan.loader import PlanError, parse_plan
 from tminus.plan.model import Trigger
 
-from console_factory import make_app
+from console_factory import folded, make_app
 
 NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
 NUMBERS = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9)
@@ -158,11 +158,6 @@ def labelled(region: str, value: float) -> SeriesValue:
     return SeriesValue((("region", region),), value)
 
 
-async def settle() -> None:
-    for _ in range(5):  # the writer thread folds events back on this loop
-        await asyncio.sleep(0.02)
-
-
 async def test_each_series_holds_fires_and_clears_on_its_own(tmp_path):
     _, engine = make_app(tmp_path)
     engine.attach_loop(asyncio.get_running_loop())
@@ -175,7 +170,7 @@ async def test_each_series_holds_fires_and_clears_on_its_own(tmp_path):
         else:
             series.no_data()
         await engine.triggers.observe(series)
-        await settle()
+        await folded(engine)
 
     def firing() -> set[str]:
         st = engine.state.triggers.get("error-rate")
@@ -217,7 +212,7 @@ async def test_a_pending_hold_survives_a_resume(tmp_path):
     series = MetricSeries("error_rate")
     series.add(clock.now(), 0.07, (labelled("eu", 0.07),))
     await engine.triggers.observe(series)
-    await settle()
+    await folded(engine)
     path = engine.session.path
     engine.session.close()
 
@@ -258,7 +253,7 @@ async def test_a_condition_failing_at_run_time_shows_an_error_and_polling_goes_o
     assert "cannot evaluate value contains 1" in caplog.text
     series.add(engine.clock.now(), 0.6)  # the next poll is judged again, not skipped
     await watcher.observe(series)
-    await settle()
+    await folded(engine)
     assert caplog.text.count("cannot evaluate") == 1  # logged once, not every poll
     logged = [e for e in load_events(engine.session.path).events if e.type == "trigger.error"]
     assert len(logged) == 1 and "cannot evaluate value contains 1" in logged[0].data["error"]
