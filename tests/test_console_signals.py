@@ -12,7 +12,7 @@ from tminus.ui.screens.metric_detail import MetricDetailScreen
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 
 async def test_the_chart_screen_banner_follows_a_trigger_declared_while_it_is_open(tmp_path):
@@ -37,10 +37,8 @@ async def test_a_hidden_metric_panel_waits_and_catches_up_when_shown(tmp_path):
     assert engine.poller is not None
     metric = engine.plan.metrics[0]
     async with app.run_test(size=(120, 40)) as pilot:
-        for _ in range(200):  # hidden tabs' views are mounted after the first full frame
-            await pilot.pause()
-            if app.screen.query(f"#metric-{metric.id}"):
-                break
+        # hidden tabs' views are mounted after the first full frame
+        await until(pilot, lambda: bool(app.screen.query(f"#metric-{metric.id}")), "the panel")
         panel = app.screen.query_one(f"#metric-{metric.id}", MetricPanel)  # mounted, hidden
         head = panel.query_one(".metric-head")
         before = str(head.content)

@@ -21,7 +21,7 @@ from tminus.ui.screens.note_prompt import NotePrompt
 from tminus.ui.screens.rollback_screen import RollbackScreen
 from tminus.ui.screens.signoff import SignOffScreen
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 ENTRY = re.compile(r"^  \[b\](.*?)\[/b\] (.*)$")
 
@@ -203,16 +203,16 @@ async def test_chart_screen_has_the_importance_footer_and_its_help(tmp_path: Pat
     from screen_lines import screen_lines
     from tminus.ui.screens.metric_detail import MetricDetailScreen
     from tminus.ui.widgets.key_footer import KeyFooter
+    from tminus.ui.widgets.metric_panel import MetricPanel
 
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         panes = [p.id for p in app.screen.query_one(TabbedContent).query("TabPane")]
         await pilot.press(str(panes.index("metrics") + 1))
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.focused, MetricPanel), "a focused panel")
         await pilot.press("enter")  # the focused panel's chart
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, MetricDetailScreen)
+        await until(pilot, lambda: isinstance(app.screen, MetricDetailScreen), "the chart")
         assert app.screen.query_one(KeyFooter)
         keys = screen_lines(app)[-1]
         assert keys.startswith("? Help esc Back"), keys  # IMPORTANCE's order, help first

@@ -16,7 +16,7 @@ from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.metrics_view import MetricsView
 from tminus.ui.widgets.scoreboard import Scoreboard
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 
 async def metrics_tab(pilot: Any, app: Any, engine: Any) -> MetricsView:
@@ -77,10 +77,8 @@ async def test_the_scoreboard_out_of_view_does_not_redraw_and_catches_up_in_view
         await pilot.pause()
         assert redraws == []
         view.scroll_end(animate=False)
-        for _ in range(5):
-            await pilot.pause()
-        assert in_view(view.scoreboard)
-        assert redraws
+        await until(pilot, lambda: in_view(view.scoreboard), "the scoreboard scrolled into view")
+        await until(pilot, lambda: bool(redraws), "its catch-up redraw")
         assert "Success criteria" in str(view.scoreboard.content)
 
 

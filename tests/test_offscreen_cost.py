@@ -19,7 +19,7 @@ from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.metrics_view import MetricsView
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 METRICS = 40
 
@@ -54,11 +54,7 @@ async def poll_every_metric(engine) -> None:
 
 async def settle(pilot, app) -> None:
     """Until the hidden tabs' views are mounted (after the first full frame)."""
-    for _ in range(100):
-        await pilot.pause()
-        if app.screen.query(MetricsView):
-            return
-    raise AssertionError("the Metrics tab's view never mounted")
+    await until(pilot, lambda: bool(app.screen.query(MetricsView)), "the Metrics tab's view")
 
 
 async def test_panels_out_of_view_and_on_hidden_tabs_do_not_redraw_on_polls(tmp_path, monkeypatch):
@@ -107,10 +103,8 @@ async def test_panels_scrolled_into_view_catch_up(tmp_path, monkeypatch):
         await pilot.pause()
         assert last.metric.id not in renders
         view.scroll_end(animate=False)
-        for _ in range(5):
-            await pilot.pause()
-        assert in_view(last)
-        assert renders.get(last.metric.id, 0) >= 1
+        await until(pilot, lambda: in_view(last), "the last panel scrolled into view")
+        await until(pilot, lambda: renders.get(last.metric.id, 0) >= 1, "its catch-up redraw")
         assert last.metric.title in str(last.query_one(".metric-head").content)
 
 
@@ -130,9 +124,7 @@ async def test_a_hidden_tabs_ticker_does_not_run(tmp_path, monkeypatch):
         await pilot.pause()
         assert ticks == []  # hidden all along
         await pilot.press("4")
-        await asyncio.sleep(2.5)
-        await pilot.pause()
-        assert len(ticks) >= 2  # shown: it ticks
+        await until(pilot, lambda: len(ticks) >= 2, "two ticks of the shown view")  # it ticks
         await pilot.press("1")
         await pilot.pause()
         ticks.clear()
@@ -197,10 +189,7 @@ async def test_the_engine_and_hidden_tabs_wait_for_the_first_full_frame(tmp_path
     app.on_start = recording_start
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        for _ in range(100):
-            if "footer keys" in seen:
-                break
-            await pilot.pause()
+        await until(pilot, lambda: "footer keys" in seen, "the engine's start")
         assert seen["footer keys"] > 0  # the footer, painted last, was on screen
         assert seen["metrics view in the first frame"] == 0  # the hidden tab's: not yet
         tabs = app.screen.query_one(TabbedContent)

@@ -26,6 +26,8 @@ from tminus.report.render import render_html, render_markdown
 from tminus.ui.app import TminusApp
 from tminus.ui.widgets.metric_panel import MetricPanel
 
+from console_factory import until
+
 ODD = [float("nan"), float("inf"), float("-inf")]
 
 
@@ -130,12 +132,14 @@ async def test_prometheus_answers_that_are_not_numbers_break_nothing(prometheus,
     app = TminusApp(engine, remember_theme=False, on_start=start)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("2")  # the Metrics tab
-        for _ in range(100):
-            await pilot.pause(0.1)
-            if engine.poller is not None and all(
-                s.last_value is not None for s in engine.poller.series.values()
-            ):
-                break
+        await until(
+            pilot,
+            lambda: (
+                engine.poller is not None
+                and all(s.last_value is not None for s in engine.poller.series.values())
+            ),
+            "a value of every metric",
+        )
         values = {k: s.last_value for k, s in engine.poller.series.items()}
         assert values["up_inf"] == math.inf and values["down_inf"] == -math.inf
         assert values["nan"] is not None and math.isnan(values["nan"])
@@ -147,8 +151,7 @@ async def test_prometheus_answers_that_are_not_numbers_break_nothing(prometheus,
         heads = " ".join(str(p.query_one(".metric-head", Static).content) for p in panels)
         assert "Plus infinity" in heads and "Minus infinity" in heads
         await pilot.press("enter")  # the first panel's chart
-        await pilot.pause(0.5)
-        assert type(app.screen).__name__ == "MetricDetailScreen"
+        await until(pilot, lambda: type(app.screen).__name__ == "MetricDetailScreen", "the chart")
         for key in ("escape", "1", "3", "4", "5", "6"):  # every other tab draws them too
             await pilot.press(key)
             await pilot.pause(0.3)

@@ -19,7 +19,7 @@ from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.widgets.rollout_status import RolloutStatus
 from tminus.ui.widgets.rollout_view import RolloutView
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 BAKE = 600
 ROLLOUT_TAB = "5"  # three phases, Metrics, then Rollout
@@ -43,11 +43,16 @@ def rollout_events(engine: ConsoleEngine) -> list[tuple[str, str | None, dict]]:
 async def ready(app: TminusApp, pilot) -> None:
     """The session started (its first weight recorded) and the gate's metrics polled."""
     engine = app.engine
-    for _ in range(200):
-        await pilot.pause(0.02)
+
+    def started_and_ok() -> bool:
         states = engine.metric_states()
-        if engine.state.rollout.started and states and all(v == "ok" for v in states.values()):
-            break
+        return (
+            engine.state.rollout.started
+            and bool(states)
+            and all(v == "ok" for v in states.values())
+        )
+
+    await until(pilot, started_and_ok, "the rollout started and every metric ok")
     await pilot.press(ROLLOUT_TAB)
     await pilot.pause()
     assert app.screen.query_one(RolloutView).has_focus
@@ -57,11 +62,7 @@ async def choose_and_apply(app: TminusApp, pilot, steps: int, reason: str | None
     for _ in range(abs(steps)):
         await pilot.press("right" if steps > 0 else "left")
     await pilot.press("enter")
-    for _ in range(50):
-        await pilot.pause(0.02)
-        if isinstance(app.screen, RolloutConfirm):
-            break
-    assert isinstance(app.screen, RolloutConfirm)
+    await until(pilot, lambda: isinstance(app.screen, RolloutConfirm), "the confirm dialog")
     if reason:
         await pilot.press(*reason)
     await pilot.press("enter")
@@ -87,8 +88,9 @@ async def test_walk_0_5_25_50_100_with_a_fast_clock_leaves_the_right_events(tmp_
             status = app.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
             assert status.startswith(f"{step}/4 · {weight}% · 10:00 · ")  # the 80-column form
             clock.advance(BAKE)  # the step bakes
-            await pilot.pause(1.1)
-        assert engine.backends.demo_world.weight == 100
+            if weight != 100:
+                await until(pilot, lambda: "Gate OPEN" in view_text(app), "the gate open")
+        await until(pilot, lambda: engine.backends.demo_world.weight == 100, "the world at 100%")
     applied = [(d["weight"], a) for t, a, d in rollout_events(engine) if t == "rollout.applied"]
     assert applied[0] == (0, "tminus")  # the starting state, recorded
     assert [w for w, _ in applied[1:]] == [5, 25, 50, 100]
@@ -104,10 +106,7 @@ async def test_gate_refuses_while_baking_override_needs_a_reason_and_is_logged(t
         assert engine.state.rollout.weight == 5
         assert "Gate CLOSED" in view_text(app) and "step 1 bakes for 10:00 more" in view_text(app)
         await pilot.press("right", "enter")
-        for _ in range(50):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, RolloutConfirm):
-                break
+        await until(pilot, lambda: isinstance(app.screen, RolloutConfirm), "the confirm dialog")
         confirm = app.screen
         assert isinstance(confirm, RolloutConfirm) and confirm.move.needs_override
         await pilot.press("enter")  # no reason typed: refused, the dialog stays

@@ -83,7 +83,7 @@ async def test_the_list_scrollbar_follows_its_rows_and_size(tmp_path: Path):
 
     from tminus.ui.widgets.checklist import Checklist
 
-    from console_factory import make_app
+    from console_factory import make_app, until
 
     app, _engine = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -91,22 +91,18 @@ async def test_the_list_scrollbar_follows_its_rows_and_size(tmp_path: Path):
         checklist = app.screen.query_one("#checklist-pre-launch", Checklist)
         assert checklist.show_vertical_scrollbar  # 45 rows in 14
         await pilot.press("slash", *"Database", "enter")
-        await pilot.pause(0.3)
-        assert checklist.row_count < 5
-        assert not checklist.show_vertical_scrollbar
+        await until(pilot, lambda: checklist.row_count < 5, "the filtered rows")
+        await until(pilot, lambda: not checklist.show_vertical_scrollbar, "no scrollbar")
         await pilot.press("slash")
         await pilot.pause()
         app.screen.query_one("#view-pre-launch Input", Input).value = ""
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        assert checklist.row_count > 40
-        assert checklist.show_vertical_scrollbar
+        await until(pilot, lambda: checklist.row_count > 40, "every row back")
+        await until(pilot, lambda: checklist.show_vertical_scrollbar, "the scrollbar back")
         await pilot.resize_terminal(120, 80)
-        await pilot.pause(0.3)
-        assert not checklist.show_vertical_scrollbar  # every row fits
+        await until(pilot, lambda: not checklist.show_vertical_scrollbar, "every row fitting")
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.3)
-        assert checklist.show_vertical_scrollbar
+        await until(pilot, lambda: checklist.show_vertical_scrollbar, "the scrollbar again")
         bar = checklist.vertical_scrollbar
         assert bar.window_size == checklist.scrollable_content_region.height
         assert bar.window_virtual_size == checklist.virtual_size.height

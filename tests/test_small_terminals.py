@@ -16,7 +16,7 @@ from tminus.ui.tab_labels import fit_labels
 from tminus.ui.widgets.checklist import column_widths
 from tminus.ui.widgets.key_footer import IMPORTANCE
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 SIZES = [(80, 24), (60, 20), (120, 40)]
 
@@ -265,9 +265,9 @@ async def test_rollback_screen_footer_orders_keys_by_importance(tmp_path: Path):
         await engine.declare_trigger("data-corruption", "checksums differ on replica 2")
         await pilot.pause()
         await pilot.press("x")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, RollbackScreen)
+        await until(pilot, lambda: isinstance(app.screen, RollbackScreen), "the rollback screen")
         assert app.screen.query_one(KeyFooter)
+        await until(pilot, lambda: "Arm" in footer(screen_lines(app)), "its footer's keys")
         keys = footer(screen_lines(app))
     assert keys.startswith("? Help a Arm"), keys
     assert "▏" not in keys and len(keys) <= 80

@@ -27,7 +27,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.plan.loader import default_plan
 from tminus.ui.widgets.key_footer import KeyFooter
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 
 @pytest.fixture
@@ -75,10 +75,7 @@ async def test_the_collector_waits_for_the_first_full_frame(tmp_path, monkeypatc
     app.on_start = recording_start
     gc_policy.pause_for_start()  # as `tminus demo` does before its imports
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(100):
-            if "enabled at engine start" in seen:
-                break
-            await pilot.pause()
+        await until(pilot, lambda: "enabled at engine start" in seen, "the engine's start")
         assert seen["enabled while the footer composed"] is False
         assert seen["enabled at engine start"] is True
         # the start-up's objects (the app, its widgets, the plan) were frozen
@@ -212,10 +209,7 @@ async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch
     app, _engine = make_app(tmp_path)
     app.on_start = None  # the frame only: the engine's events would rebuild rows later
     async with app.run_test(size=size) as pilot:
-        for _ in range(100):
-            if any(f.children for f in app.screen.query(KeyFooter)):
-                break
-            await pilot.pause()
+        await until(pilot, lambda: any(f.children for f in app.screen.query(KeyFooter)), "keys")
         seen["frame"] = True
         await pilot.pause()
         assert seen["rebuilds"] == 1

@@ -15,6 +15,8 @@ from tminus.engine.session import create_session
 from tminus.plan.loader import default_plan
 from tminus.web.status import StatusHub
 
+from console_factory import eventually
+
 
 async def read_states(session: aiohttp.ClientSession, url: str, want: int) -> list[dict]:
     out: list[dict] = []
@@ -48,11 +50,7 @@ async def test_many_observers_share_one_reader_and_one_render_per_change(tmp_pat
         async with aiohttp.ClientSession() as http:
             url = f"http://127.0.0.1:{port}/status/events"
             readers = [asyncio.create_task(read_states(http, url, 3)) for _ in range(20)]
-            for _ in range(100):
-                if hub.observers == 20:
-                    break
-                await asyncio.sleep(0.02)
-            assert hub.observers == 20
+            await eventually(lambda: hub.observers == 20, "20 observers")
             renders = hub.renders
             await asyncio.to_thread(
                 writer.append, "phase.signed_off", actor="c@h", phase="pre-launch", note=""
@@ -77,11 +75,7 @@ async def test_many_observers_share_one_reader_and_one_render_per_change(tmp_pat
                 html = await page.text()
             assert "<title>MusicConnect · status</title>" in html
             assert 'id="clock">T-' in html and "Signed off Pre-Launch Validation" in html
-            for _ in range(100):  # observers that left are forgotten
-                if hub.observers == 0:
-                    break
-                await asyncio.sleep(0.02)
-            assert hub.observers == 0
+            await eventually(lambda: hub.observers == 0, "observers that left forgotten")
     finally:
         await runner.cleanup()
         writer.close(mark_closed=False)

@@ -16,7 +16,7 @@ from textual._compositor import ChopsUpdate, LayoutUpdate
 from screen_lines import screen_lines
 from tminus.ui.widgets.key_footer import KeyFooter
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 LIST_ROW = 8  # a checklist row at 80x24 (0-based screen row), in both tabs; its
 # scrollbar is columns 78-79
@@ -103,5 +103,4 @@ async def test_keys_announced_while_the_terminal_is_unfocused_are_drawn_on_focus
         await engine.declare_trigger("data-corruption", "checksums differ on replica 2")
         await pilot.pause(0.3)
         app.post_message(events.AppFocus())
-        await pilot.pause(0.3)
-        assert screen_lines(app)[-1].startswith("x "), screen_lines(app)[-1]
+        await until(pilot, lambda: screen_lines(app)[-1].startswith("x "), "x first in the footer")
