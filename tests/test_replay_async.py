@@ -246,6 +246,7 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
     path.chmod(0o600)
     rec = read_recording(path, final_only=True)
     done = threading.Event()
+    asked: set[int] = set()  # the ends this thread has asked for
 
     def write_and_extend() -> None:
         writer = SessionWriter(path, resume=True)
@@ -257,6 +258,11 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
                     last = writer.submit(obj["type"], obj.get("actor"), **data)
                 last.result()
                 extend(rec)
+                # paced on the reader (10 s at most): a fast machine otherwise wrote the
+                # whole log within a few of its reads, and few ends were asked for
+                deadline = time.monotonic() + 10
+                while rec.count not in asked and time.monotonic() < deadline:
+                    done.wait(0.001)
         finally:
             writer.close(mark_closed=False)
             done.set()
@@ -269,6 +275,7 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
             n = rec.count
             state = rec.state_at(n)
             got.append((n, essence(state), state.last_seq))
+            asked.add(n)
     finally:
         thread.join(30)
     written = load_events(path).events
