@@ -9,7 +9,6 @@ import email
 import itertools
 import json
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tminus.engine.session import create_session, load_events
 from tminus.engine.state import SessionState, fold
 from tminus.plan.loader import PlanError, parse_plan
 
+from console_factory import eventually
 from fixtures.receivers import SMTPReceiver, WebhookReceiver
 
 T0 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
@@ -230,10 +230,7 @@ async def test_a_hanging_channel_blocks_neither_the_caller_nor_the_other_channel
             assert d.enqueue(note()) == 2
             # the caller only enqueues: no channel has been reached yet when it returns
             assert hook.received("/hang") == [] and hook.received("/hook") == []
-            for _ in range(100):
-                if events(session, "notify.sent"):
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: bool(events(session, "notify.sent")), "the other channel's")
             (sent,) = events(session, "notify.sent")
             assert sent.data["channel"] == "chat"
             assert len(hook.received("/hang")) == 1  # still waiting for its answer
