@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from tminus.backends.demo import make_world
+from tminus.backends.demo.world import DemoWorld
 from tminus.backends.factory import build_backends
 from tminus.core.clock import FrozenClock
 from tminus.engine.console import ConsoleEngine
@@ -82,3 +83,28 @@ async def eventually(condition, what: str = "the condition", *, seconds: float =
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.02)
+
+
+def demo_console(
+    tmp_path: Path, scenario: str, speed: float
+) -> tuple[TminusApp, ConsoleEngine, DemoWorld]:
+    """`tminus demo --scenario S --speed X` as the command builds it, 15 launch minutes
+    before T-0, polling every 200 ms, its session in `tmp_path`."""
+    import dataclasses
+
+    from tminus.commands.console import demo_plan
+    from tminus.core.clock import ScaledClock
+
+    plan = demo_plan(scenario, speed, 1)
+    assert plan.backends.demo is not None
+    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=speed)
+    world = make_world(plan.backends.demo, plan.launch.t0, clock)
+    fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
+    plan = dataclasses.replace(plan, settings=fast)
+    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
+    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
+
+    async def start() -> None:
+        await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
+
+    return TminusApp(engine, remember_theme=False, on_start=start), engine, world

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from datetime import timedelta
 
@@ -13,25 +12,16 @@ from tminus.commands.console import demo_plan
 from tminus.core.clock import ScaledClock
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import SessionWriter, load_events
-from tminus.ui.app import TminusApp
 from tminus.ui.widgets.trigger_banner import TriggerBanner
+
+from console_factory import demo_console
 
 
 async def test_bad_release_fires_the_error_trigger(tmp_path):
     # speed 60: the one-minute error window and the 30 s hold pass in about 1.5 s
-    plan = demo_plan("bad-release", 60.0, 1)
-    assert plan.backends.demo is not None
-    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=60.0)
-    world = make_world(plan.backends.demo, plan.launch.t0, clock)
-    fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
-    plan = dataclasses.replace(plan, settings=fast)
-    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
-    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
-
-    async def start() -> None:
-        await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
-
-    app = TminusApp(engine, remember_theme=False, on_start=start)
+    app, engine, world = demo_console(tmp_path, "bad-release", 60.0)
+    session = engine.session
+    assert session is not None
     async with app.run_test(size=(120, 40)) as pilot:
         deadline = time.monotonic() + 10
         while not engine.state.rollout.started and time.monotonic() < deadline:

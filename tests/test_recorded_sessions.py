@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from scripted_session import MANUAL, PHASE, record_session
+from test_cli import run  # the command line in a subprocess
 from tminus.backends.demo import make_world
 from tminus.backends.factory import build_backends
 from tminus.commands.console import demo_plan
@@ -26,16 +24,6 @@ from tminus.engine.session import (
     load_events,
     os_user,
 )
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tminus.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=60,
-    )
 
 
 def ts(text: str) -> datetime:

@@ -5,21 +5,16 @@ every trigger clears. The session log on disk is checked."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from datetime import timedelta
 
 from rollback_keys import arm, choose, open_rollback, type_text, until
-from tminus.backends.demo import make_world
-from tminus.backends.factory import build_backends
-from tminus.commands.console import demo_plan
-from tminus.core.clock import ScaledClock
-from tminus.engine.console import ConsoleEngine
-from tminus.engine.session import SessionWriter, load_events
+from tminus.engine.session import load_events
 from tminus.ui.app import TminusApp
 from tminus.ui.screens.rollout_confirm import RolloutConfirm
 from tminus.ui.screens.step_decision import StepDecision
 from tminus.ui.widgets.rollout_view import RolloutView
+
+from console_factory import demo_console
 
 SPEED = 60.0  # a one-minute window passes in a second
 ROLLOUT_TAB = "5"  # three phases, Metrics, then Rollout
@@ -44,19 +39,9 @@ async def raise_traffic(app: TminusApp, pilot, weight: int) -> None:
 
 
 async def test_bad_release_rolled_back_and_every_trigger_clears(tmp_path):
-    plan = demo_plan("bad-release", SPEED, 1)
-    assert plan.backends.demo is not None
-    clock = ScaledClock(plan.launch.t0 - timedelta(minutes=15), speed=SPEED)
-    world = make_world(plan.backends.demo, plan.launch.t0, clock)
-    fast = dataclasses.replace(plan.settings, poll_interval=timedelta(milliseconds=200))
-    plan = dataclasses.replace(plan, settings=fast)
-    session = SessionWriter(tmp_path / "demo.jsonl", resume=False)
-    engine = ConsoleEngine(plan, build_backends(plan, world=world), session=session, clock=clock)
-
-    async def start() -> None:
-        await engine.start(mode="demo", plan_path="<default plan>", resumed=False)
-
-    app = TminusApp(engine, remember_theme=False, on_start=start)
+    app, engine, world = demo_console(tmp_path, "bad-release", SPEED)
+    session = engine.session
+    assert session is not None
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await raise_traffic(app, pilot, RAISED)
