@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tminus.ui.terminal_caps import apply, detect
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 
 def test_detect_locale_and_term():
@@ -53,9 +53,12 @@ async def test_ascii_mode_draws_only_ascii_on_every_tab(tmp_path: Path):
         await pilot.press("a")  # results: status symbols and values
         tabs = [t.id for t in app.screen.query("TabPane")]
         assert len(tabs) >= 6
+        content = app.screen.query_one("TabbedContent")
         for n in range(1, len(tabs) + 1):
             await pilot.press(str(n))
-            await pilot.pause(0.2)
+            # that tab drawn, not the one before it (which would pass for ASCII too)
+            await until(pilot, lambda n=n: content.active == tabs[n - 1], f"tab {n}")
+            await pilot.pause()
             text = screen_text(app)
             assert text.strip()
             assert text.isascii(), (n, sorted({c for c in text if not c.isascii()}))

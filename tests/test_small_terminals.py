@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from textual.widgets import TabbedContent
 
 from screen_lines import screen_lines
 from tminus.plan.loader import default_plan
@@ -159,9 +160,11 @@ async def test_every_tab_fits_with_metric_errors(tmp_path: Path, size):
         await pilot.pause()
         await wait_for_errors(engine)
         panes = [p.id for p in app.screen.query("TabPane")]
+        tabs = app.screen.query_one(TabbedContent)
         for n in range(1, len(panes) + 1):
             await pilot.press(str(n))
-            await pilot.pause(0.2)
+            await until(pilot, lambda n=n: tabs.active == panes[n - 1], f"tab {n}")
+            await pilot.pause()
             lines = screen_lines(app)
             numbers = [word for word in lines[1].split() if word.isdigit()]
             assert numbers == [str(i) for i in range(1, len(panes) + 1)], (n, lines[1])
@@ -179,7 +182,7 @@ async def test_metrics_tab_is_keyboard_first(tmp_path: Path):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.press("4")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.focused, MetricPanel), "a focused panel")
         first = engine.plan.metrics[0].id
         assert isinstance(app.focused, MetricPanel) and app.focused.metric.id == first
         await pilot.press("right")
@@ -218,15 +221,18 @@ def test_chart_time_axis_is_labelled_sensibly():
 
 
 async def test_chart_shows_hours_on_the_24h_range(tmp_path: Path):
+    from tminus.ui.screens.metric_detail import MetricDetailScreen
+    from tminus.ui.widgets.metric_panel import MetricPanel
+
     app, _engine = make_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await pilot.press("4")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.focused, MetricPanel), "a focused panel")
         await pilot.press("enter")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: isinstance(app.screen, MetricDetailScreen), "the chart")
         await pilot.press("4")  # 24h
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "hours before now" in "\n".join(screen_lines(app)), "hours")
         text = "\n".join(screen_lines(app))
     assert "hours before now" in text and "-1440" not in text
     assert "-10h" in text and "now" in text

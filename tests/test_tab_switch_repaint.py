@@ -12,9 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual.widgets import TabbedContent, TabPane
 
 from screen_lines import screen_lines
 from tminus.ui.widgets.key_footer import KeyFooter
+from tminus.ui.widgets.metrics_view import MetricsView
 
 from console_factory import make_app, until
 
@@ -31,9 +33,13 @@ def painted(update: ChopsUpdate, row: int, below: int = 80) -> bool:
 async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path: Path):
     app, _engine = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.5)
+        await pilot.pause()
+        tabs = app.screen.query_one(TabbedContent)
+        panes = [p.id for p in tabs.query(TabPane)]
+        await until(pilot, lambda: bool(app.screen.query(MetricsView)), "the hidden views")
         for key in "21":  # every view mounted and visited once: only switches remain
             await pilot.press(key)
+            await until(pilot, lambda key=key: tabs.active == panes[int(key) - 1], "the tab")
             await pilot.pause(0.3)
         display = app._display
         frames: list[object] = []
@@ -61,6 +67,16 @@ async def test_a_tab_switch_repaints_neither_the_whole_screen_nor_twice(tmp_path
             composed.clear()
             header = screen_lines(app)[0]
             await pilot.press(key)
+            # the switch drawn (its new footer keys and the list's rows), then a while for
+            # anything drawn after it: a second paint is what this test looks for
+            await until(
+                pilot,
+                lambda: (
+                    bool(composed)
+                    and any(isinstance(u, ChopsUpdate) and painted(u, LIST_ROW, 78) for u in frames)
+                ),
+                f"the switch to tab {key} drawn",
+            )
             await pilot.pause(0.5)
             per_switch.append(list(frames))
             footer_composes.append(len(composed))
