@@ -14,7 +14,7 @@ from tminus.engine.session import load_events
 from tminus.plan.loader import load_plan
 from tminus.ui.widgets.comms_state import CommsState
 
-from console_factory import DATA, make_app
+from console_factory import DATA, make_app, until
 
 RECORDER = (
     "import os, sys\nopen(sys.argv[1], 'a').write(os.environ['TMINUS_NOTIFICATION'] + '\\n')\n"
@@ -47,10 +47,14 @@ async def test_send_now_from_the_comms_tab_and_the_header_shows_the_channel(tmp_
         assert "SmallLaunch (production) at T-00:15:00: Readiness" in preview
         assert app.screen.check_action("send_update", ()) is True
         await pilot.press("u")
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if engine.state.notify.get("pager") and engine.state.notify["pager"].status == "ok":
-                break
+        await until(
+            pilot,
+            lambda: (
+                engine.state.notify.get("pager") is not None
+                and engine.state.notify["pager"].status == "ok"
+            ),
+            "the pager's notice sent",
+        )
         assert str(header.content) == "✉ [$success]pager ✔[/]"
         channels = str(app.screen.query_one("#comms-channels", Static).content)
         assert "pager (command" in channels and "ok · 1 sent" in channels
@@ -69,10 +73,7 @@ async def test_a_failing_channel_shows_in_the_header(tmp_path: Path):
     app, engine = make_app(tmp_path / "s", plan)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("6", "u")  # Contacts & Comms
-        for _ in range(100):
-            await pilot.pause(0.05)
-            if "pager" in engine.state.notify:
-                break
+        await until(pilot, lambda: "pager" in engine.state.notify, "the pager's notice")
         assert str(app.screen.query_one(CommsState).content) == "✉ [$error]pager ✘[/]"
         channels = str(app.screen.query_one("#comms-channels", Static).content)
         assert "failed · false exited 1" in channels

@@ -19,6 +19,7 @@ from tminus.commands.console import prepare_run
 from tminus.plan.loader import load_plan
 from tminus.ui.app import TminusApp
 
+from console_factory import until
 from fixtures.echo_server import forms
 
 SECRETS = {
@@ -116,7 +117,13 @@ async def test_no_planted_secret_on_any_screen(tmp_path: Path, echo_url: str, mo
                 for i in ("http-echo", "command-prints")
             ):
                 break
-        await pilot.pause(0.3)  # a metric poll or two against the echoing Prometheus
+        poller = prepared.engine.poller
+        assert poller is not None
+        await until(  # a metric poll against the echoing Prometheus, or nothing is tested
+            pilot,
+            lambda: all(s.state != "waiting" for s in poller.series.values()),
+            "every metric polled",
+        )
         tabs = app.screen.query_one(TabbedContent)
         count = len(tabs.query("TabPane"))
         for n in range(1, count + 1):
