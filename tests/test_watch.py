@@ -15,6 +15,9 @@ from tminus.engine.session import create_session, load_events
 from tminus.engine.watch import current_phase
 from tminus.plan.loader import PlanError, parse_plan
 
+from console_factory import eventually
+from console_factory import until as pilot_until
+
 
 def watch_plan(
     base: str, *, concurrency: int = 1, sample_every: str = "1h", extra: str = ""
@@ -60,13 +63,6 @@ every = "1s"
 """
 
 
-async def until(condition, timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
-
-
 async def test_watch_mode_with_a_flapping_server(http_server):
     http_server.flap_pattern = [200, 200, 503]
     plan = parse_plan(watch_plan(http_server.url))
@@ -79,7 +75,7 @@ async def test_watch_mode_with_a_flapping_server(http_server):
     assert set(watcher.watched()) == {"flapping", "slow", "once"}
     await engine.start(mode="test", plan_path="plan.toml", resumed=False)
     try:
-        await until(lambda: watcher.pass_ratio("flapping")[1] >= 6)
+        await eventually(lambda: watcher.pass_ratio("flapping")[1] >= 6, seconds=20)
         # the loop went on while checks ran: the event loop was never blocked for long
         lag_start = asyncio.get_running_loop().time()
         await asyncio.sleep(0.05)
@@ -154,13 +150,19 @@ async def test_watched_item_shows_its_history_bar_and_a_stale_sign_off_offers_a_
         await pilot.pause()
         watcher = engine.watcher
         assert watcher is not None
-        await until(lambda: watcher.pass_ratio("smoke-test")[1] >= 1)
+        await eventually(lambda: watcher.pass_ratio("smoke-test")[1] >= 1, seconds=20)
         for _ in range(3):  # the frozen launch clock moves only when told
             engine.clock.advance(1.5)
             runs = watcher.runs_done
-            await until(lambda runs=runs: watcher.runs_done > runs)
+            await eventually(lambda runs=runs: watcher.runs_done > runs, seconds=20)
         await pilot.press("down")  # the smoke test
-        await pilot.pause(0.2)
+        await pilot_until(
+            pilot,
+            lambda: (
+                "Smoke test" in str(app.screen.query_one("#detail-ready #detail-body").content)
+            ),
+            "the smoke test's detail",
+        )
         detail = str(app.screen.query_one("#detail-ready #detail-body").content)
         assert "watched every 1s" in detail
         assert "✔✔✔✔ 4/4 passed (100%)" in detail
@@ -173,8 +175,7 @@ async def test_watched_item_shows_its_history_bar_and_a_stale_sign_off_offers_a_
         later = engine.wall_now() + timedelta(minutes=5)
         engine.wall_now = lambda: later
         await pilot.press("g")
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, SignOffScreen)
+        await pilot_until(pilot, lambda: isinstance(app.screen, SignOffScreen), "the sign-off")
         stale = str(app.screen.query_one("#stale").content)
         assert "Smoke test" in stale and "older than fresh_within" in stale
         await pilot.press("ctrl+r")
