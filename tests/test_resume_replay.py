@@ -22,6 +22,8 @@ from tminus.engine.state import SessionState, apply, apply_sample, fold
 from tminus.ui.screens.help import HelpScreen
 from tminus.ui.widgets.timeline_bar import TimelineBar
 
+from console_factory import until
+
 CHILD = textwrap.dedent(
     """
     import json, sys, time
@@ -176,10 +178,8 @@ async def test_replay_follows_a_session_still_being_written(tmp_path: Path) -> N
         }
         with open(path, "a") as fh:  # the writer appends while we replay
             fh.write(json.dumps(line) + "\n")
-        for _ in range(40):
-            await pilot.pause(0.1)
-            if controller.rec.count > before:
-                break
+        await until(pilot, lambda: controller.rec.count > before, "the appended event read")
         assert controller.rec.count == before + 1
-        await pilot.pause()
-        assert controller.cursor == before + 1 and app.engine.state.outcome == "launched"
+        # a cursor at the end follows it (a fold in a worker)
+        await until(pilot, lambda: controller.cursor == before + 1, "the cursor at the new end")
+        assert app.engine.state.outcome == "launched"
