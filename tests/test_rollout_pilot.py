@@ -235,9 +235,12 @@ async def test_resume_in_the_middle_of_a_bake_restores_the_timer(tmp_path):
 
     app2 = TminusApp(engine2, remember_theme=False, on_start=resume)
     async with app2.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
-        status = app2.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
-        assert status == "step 1/4 · 5% · bake 5:50 · gate closed"  # the wide form
+        wide = "step 1/4 · 5% · bake 5:50 · gate closed"  # the wide form
+
+        def status() -> str:
+            return app2.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
+
+        await until(pilot, lambda: status() == wide, f"the resumed rollout's status: {wide}")
         await pilot.press(ROLLOUT_TAB)
         await pilot.pause()
         assert "bake 5:50 of 10:00" in view_text(app2)
