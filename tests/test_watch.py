@@ -158,9 +158,7 @@ async def test_watched_item_shows_its_history_bar_and_a_stale_sign_off_offers_a_
         await pilot.press("down")  # the smoke test
         await pilot_until(
             pilot,
-            lambda: (
-                "Smoke test" in str(app.screen.query_one("#detail-ready #detail-body").content)
-            ),
+            lambda: "Smoke test" in str(app.screen.query_one("#detail-ready #detail-body").content),
             "the smoke test's detail",
         )
         detail = str(app.screen.query_one("#detail-ready #detail-body").content)
