@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 from textual.widgets import DataTable
@@ -16,7 +15,7 @@ from tminus.commands.recorded import prepare_attach
 from tminus.engine.session import holder_of, load_events
 from tminus.ui.screens.choose_with_note import ChooseWithNote
 
-from console_factory import make_app
+from console_factory import make_app, until
 
 WRITER = textwrap.dedent(
     """
@@ -63,14 +62,6 @@ def tell(child: subprocess.Popen[str], cmd: str) -> None:
         assert child.stdout.readline().strip() == "ok"
 
 
-async def wait_for(pilot, condition, seconds: float = 15.0) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while not condition():
-        assert time.monotonic() - start < seconds, "not seen in time"
-        await pilot.pause(0.05)
-    return time.monotonic() - start
-
-
 async def test_attach_follows_another_process_and_says_when_it_vanishes() -> None:
     from tminus.core.paths import sessions_dir
 
@@ -82,18 +73,18 @@ async def test_attach_follows_another_process_and_says_when_it_vanishes() -> Non
             await pilot.pause()
             assert engine.read_only and engine.session is None
             tell(child, "confirm")
-            await wait_for(pilot, lambda: MANUAL in engine.state.items)
+            await until(pilot, lambda: MANUAL in engine.state.items)
             await pilot.pause()
             table = app.screen.query_one("#checklist-pre-launch", DataTable)
             assert str(table.get_row(MANUAL)[0]) == "●"
             tell(child, "sample")
             assert engine.poller is not None
-            await wait_for(pilot, lambda: engine.poller.series["error_rate"].last_value == 0.0421)
+            await until(pilot, lambda: engine.poller.series["error_rate"].last_value == 0.0421)
             assert holder_of(path) is not None  # the writer's lock, never ours
             size = path.stat().st_size
             tell(child, "vanish")
             child.wait(timeout=10)
-            await wait_for(pilot, lambda: "disappeared" in (app.sub_title or ""))
+            await until(pilot, lambda: "disappeared" in (app.sub_title or ""))
             await pilot.press("a", "c", "g", "E")  # not offered read-only
             await pilot.pause()
             await engine.shutdown()
@@ -112,7 +103,7 @@ async def test_attach_says_when_the_writer_ends_the_session() -> None:
         async with app.run_test(size=(100, 30)) as pilot:
             await pilot.pause()
             tell(child, "close")
-            await wait_for(pilot, lambda: "ended the session (launched)" in (app.sub_title or ""))
+            await until(pilot, lambda: "ended the session (launched)" in (app.sub_title or ""))
             assert engine.state.closed and engine.state.outcome == "launched"
             await engine.shutdown()
     finally:

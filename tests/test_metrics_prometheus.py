@@ -22,6 +22,8 @@ from tminus.ui.app import TminusApp
 from tminus.ui.widgets.metric_panel import MetricPanel
 from tminus.ui.widgets.trigger_banner import TriggerBanner
 
+from console_factory import eventually, until
+
 ERROR_RATIO = 'sum(rate(http_requests_total{code="500"}[5s])) / sum(rate(http_requests_total[5s]))'
 
 
@@ -75,15 +77,6 @@ def prom_api(url: str, path: str, **params: str) -> dict:
     q = urllib.parse.urlencode(params)
     with urllib.request.urlopen(f"{url}/api/v1/{path}?{q}", timeout=5) as resp:
         return json.loads(resp.read())
-
-
-async def wait_for(predicate, timeout: float = 20.0, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        await asyncio.sleep(step)
-    return False
 
 
 async def rate_has_data(poller: MetricsPoller, poll) -> None:
@@ -202,33 +195,33 @@ async def test_injected_errors_fire_the_trigger_in_the_app(prometheus, tmp_path)
         await pilot.press("2")  # the Metrics tab
         await pilot.pause()
         assert app.screen.query_one(TabbedContent).active == "metrics"
-        assert await wait_for(
+        await eventually(
             lambda: (
                 engine.poller.series["error_rate"].state == "value"
                 and engine.poller.series["error_rate"].last_value < 0.01
-            )
+            ),
+            "a healthy error rate",
+            seconds=20,
         )
         assert not engine.state.firing
         banner = app.screen.query_one(TriggerBanner)
         assert not banner.has_class("firing")
         prometheus.exporter.set_error_ratio(0.10)
-        fired = await wait_for(lambda: bool(engine.state.firing), timeout=30)
-        assert fired, "the trigger did not fire within 30 s of 10% errors"
+        await eventually(lambda: bool(engine.state.firing), "the trigger at 10% errors", seconds=30)
         await pilot.pause()
         assert banner.has_class("firing")
         assert "Error rate > 5%" in str(banner.content)
         panel = app.screen.query_one("#metric-error_rate", MetricPanel)
         assert "bad" in str(panel.query_one(".metric-head", Static).content)
-        await pilot.press("x")  # one key to the rollback screen
-        await pilot.pause()
         from tminus.ui.screens.rollback_screen import RollbackScreen
 
-        assert isinstance(app.screen, RollbackScreen)
+        await pilot.press("x")  # one key to the rollback screen
+        await until(pilot, lambda: isinstance(app.screen, RollbackScreen), "the rollback screen")
         await pilot.press("escape")
         await pilot.pause()
         # and back to healthy: the trigger clears
         prometheus.exporter.set_error_ratio(0.0)
-        assert await wait_for(lambda: not engine.state.firing, timeout=30)
+        await eventually(lambda: not engine.state.firing, "the trigger cleared", seconds=30)
     events = load_events(engine.session.path).events
     fired_events = [e for e in events if e.type == "trigger.fired"]
     assert fired_events and fired_events[0].data["trigger"] == "errors"
