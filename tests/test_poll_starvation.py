@@ -67,10 +67,16 @@ async def test_twenty_hung_queries_do_not_delay_eighty_healthy_ones():
         ):
             await asyncio.sleep(0.1)
         assert all("timeout" in poller.series[m].error for m in hung)
-        # healthy ones kept updating while the hung ones timed out
-        elapsed = time.monotonic() - started
-        counts = sorted(len(poller.series[m].points) for m in healthy)
-        assert counts[0] >= int(elapsed / (interval + 0.1)), (counts, elapsed)
+        # healthy ones keep updating beside the hung ones' retries: two more answers each
+        # (counted, not a rate over a window, which a loaded machine's latency missed)
+        seen = {m: len(poller.series[m].points) for m in healthy}
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not all(
+            len(poller.series[m].points) >= seen[m] + 2 for m in healthy
+        ):
+            await asyncio.sleep(0.05)
+        behind = [m for m in healthy if len(poller.series[m].points) < seen[m] + 2]
+        assert not behind, f"healthy metrics stopped updating: {behind[:5]}"
     finally:
         # Each step bounded, so a hang fails in seconds and names itself (once in CI the
         # test sat idle until the 120 s timeout somewhere in this teardown).
