@@ -44,6 +44,8 @@ class HttpRequest:
 
 @dataclass(frozen=True, slots=True)
 class HttpReply:
+    """An HTTP response, its body bounded."""
+
     status: int
     headers: dict[str, str]  # names lowercased; a repeated header's values joined by ", "
     body: bytes  # at most the limit asked for, content-encoding already decoded
@@ -65,6 +67,8 @@ class HttpBackend(Protocol):
 # ---------------------------------------------------------------- TLS
 @dataclass(frozen=True)
 class CertInfo:
+    """A server certificate as seen in a TLS handshake."""
+
     subject: str
     issuer: str
     not_after: datetime
@@ -83,6 +87,8 @@ class TlsBackend(Protocol):
 # ---------------------------------------------------------------- DNS
 @dataclass(frozen=True)
 class DnsAnswer:
+    """The answers to one DNS question."""
+
     values: tuple[str, ...]  # normalized text: "1.2.3.4", "target.example.", "v=spf1 -all"
     ttl: int | None = None
 
@@ -127,6 +133,8 @@ class QueryResult:
 
 @dataclass(frozen=True)
 class RangeResult:
+    """A range query's points."""
+
     points: tuple[tuple[float, float], ...]  # (unix time, value)
 
 
@@ -141,6 +149,8 @@ class MetricsBackend(Protocol):
 # ---------------------------------------------------------------- Kubernetes
 @dataclass(frozen=True)
 class NodeInfo:
+    """A cluster node and whether it is ready."""
+
     name: str
     ready: bool
     reason: str = ""
@@ -148,6 +158,8 @@ class NodeInfo:
 
 @dataclass(frozen=True)
 class WorkloadInfo:
+    """A workload's desired and available replicas."""
+
     kind: str  # Deployment, StatefulSet
     namespace: str
     name: str
@@ -157,6 +169,8 @@ class WorkloadInfo:
 
 @dataclass(frozen=True)
 class PodInfo:
+    """A pod, and whether it is crash looping."""
+
     namespace: str
     name: str
     crashloop: bool
@@ -165,6 +179,8 @@ class PodInfo:
 
 @dataclass(frozen=True)
 class HpaInfo:
+    """A HorizontalPodAutoscaler and its target."""
+
     namespace: str
     name: str
     target_kind: str
@@ -173,6 +189,8 @@ class HpaInfo:
 
 @dataclass(frozen=True)
 class ClusterSnapshot:
+    """What one cluster context showed: nodes, workloads, pods and HPAs."""
+
     context: str
     nodes: tuple[NodeInfo, ...] = ()
     workloads: tuple[WorkloadInfo, ...] = ()
@@ -204,6 +222,8 @@ class KubernetesBackend(Protocol):
 # ---------------------------------------------------------------- commands
 @dataclass(frozen=True)
 class CommandOutput:
+    """How a local program ended: exit code, output tails and time."""
+
     exit_code: int | None  # None when killed on timeout
     stdout: str  # bounded tails
     stderr: str

@@ -17,6 +17,8 @@ from tminus.plan.checkspecs import CheckSpec
 
 @dataclass(frozen=True)
 class CheckContext:
+    """What a check runs with: the backends and its time budget."""
+
     backends: Backends
     timeout: float  # seconds for the whole check (the runner also enforces it)
 

@@ -63,6 +63,8 @@ class NotANumber(EvalError):
 
 @dataclass(frozen=True)
 class Tok:
+    """One token of a condition: its kind, text, position and parsed value."""
+
     kind: str
     text: str
     pos: int

@@ -98,6 +98,8 @@ def _bounded(values: dict[str, Any], *, scrubbed: bool = False) -> dict[str, Any
 
 @dataclass(frozen=True, slots=True)  # no __dict__: a run keeps every result
 class CheckResult:
+    """The outcome of one check run, with its values and message."""
+
     outcome: Outcome
     message: str = ""
     value: Any = None  # the headline value shown beside the item

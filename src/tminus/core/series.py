@@ -41,6 +41,8 @@ def describe(labels: Labels) -> str:
 
 @dataclass(frozen=True)
 class SeriesValue:
+    """One series of a query's answer: its labels and value."""
+
     labels: Labels
     value: float
 

@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Blocker:
+    """A blocking item that is not green, and why."""
+
     item: Item
     reason: str
 

@@ -35,6 +35,8 @@ def criterion_polls(plan: Plan) -> list[Poll]:
 
 @dataclass(frozen=True)
 class Score:
+    """A success criterion's status now."""
+
     criterion: SuccessCriterion
     status: str  # met, not_met, no_data, error, waiting, confirmed, unconfirmed
     value: float | None = None

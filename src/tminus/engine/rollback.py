@@ -35,6 +35,8 @@ class RollbackRefused(Exception):
 
 @dataclass(frozen=True)
 class Decision:
+    """A person's answer at a rollback step, with its reason or note."""
+
     choice: Choice
     text: str = ""  # the skip or abort reason, the manual step's note
 

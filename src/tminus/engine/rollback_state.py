@@ -16,6 +16,8 @@ FINISHED = frozenset({"done", "skipped"})
 
 @dataclass
 class StepRun:
+    """The state of one rollback step in this session."""
+
     status: str = "pending"
     started: str | None = None
     finished: str | None = None
@@ -28,6 +30,8 @@ class StepRun:
 
 @dataclass
 class RollbackState:
+    """The rollback in this session: armed or not, and each step's run."""
+
     armed: bool = False
     armed_at: str | None = None
     armed_by: str | None = None

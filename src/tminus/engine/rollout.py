@@ -41,6 +41,8 @@ class RolloutRefused(Exception):
 
 @dataclass(frozen=True)
 class GateState:
+    """Whether the rollout may move up now, and why not."""
+
     open: bool
     reasons: tuple[str, ...] = ()
 

@@ -24,6 +24,8 @@ ROLLOUT_EVENTS = frozenset(
 
 @dataclass
 class RolloutState:
+    """The rollout in this session: the weight in force and what is pending."""
+
     weight: int = 0  # the weight last applied everywhere
     previous: int = 0  # the weight before that (where "return" goes after a failure)
     regions: dict[str, int | None] = field(default_factory=dict)  # as last read back

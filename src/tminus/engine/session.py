@@ -81,6 +81,8 @@ def current_actor(name: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Event:
+    """One line of the session log."""
+
     seq: int
     ts: str
     type: str
@@ -249,6 +251,8 @@ def parse_line(raw: bytes) -> Event:
 
 @dataclass
 class LoadResult:
+    """A session log read whole: its events and the lines skipped."""
+
     events: list[Event]
     warnings: list[str]  # "file:line: what" for every line that was skipped
     good_bytes: int  # length of the file up to its last newline: a torn tail is cut there
@@ -305,6 +309,8 @@ class LogPosition:
 
 @dataclass
 class ScanResult:
+    """A session log read through: where it ends and what was skipped."""
+
     warnings: list[str]
     good_bytes: int  # length of the file up to its last newline: a torn tail is cut there
     last_seq: int

@@ -205,6 +205,8 @@ def decode_state(obj: Any) -> SessionState:
 # ---------------------------------------------------------------- the file
 @dataclasses.dataclass
 class Loaded:
+    """A fold loaded from a snapshot, and where in the log it stops."""
+
     state: SessionState
     position: LogPosition
     hasher: Any  # SHA-256 of the log's first position.offset bytes, to continue

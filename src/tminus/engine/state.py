@@ -27,6 +27,8 @@ SAMPLE_HISTORY = 2880  # recorded samples kept per metric for charts (a day at 3
 
 @dataclass
 class Stamp:
+    """Who did something, when, and their note."""
+
     ts: str
     actor: str | None
     note: str = ""
@@ -34,6 +36,8 @@ class Stamp:
 
 @dataclass
 class ItemState:
+    """One item's state in this session: running, last result, history."""
+
     id: str
     running: bool = False
     run_id: str | None = None
@@ -58,6 +62,8 @@ class AlertState:
 
 @dataclass
 class TriggerState:
+    """One trigger's state in this session: firing or not, since when."""
+
     id: str
     firing: bool = False
     since: str | None = None
@@ -92,6 +98,8 @@ class ChannelState:
 
 @dataclass
 class SessionState:
+    """The session folded from its log: what every view shows."""
+
     session_id: str = ""
     plan_name: str = ""
     plan_path: str = ""

@@ -59,6 +59,8 @@ class CheckSpec(Tagged):
 
 @dataclass(frozen=True, kw_only=True)
 class HttpCheck(CheckSpec):
+    """An HTTP(S) request, judged on its status, time, headers and body."""
+
     KIND = "http"
     RUNS = "tminus.checks.http:run_http"
     BACKEND = "http"
@@ -112,6 +114,8 @@ class HttpCheck(CheckSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class TlsCheck(CheckSpec):
+    """A TLS handshake, judged on the certificate's days left, hostname and chain."""
+
     KIND = "tls"
     RUNS = "tminus.checks.tls:run_tls"
     BACKEND = "tls"
@@ -142,6 +146,8 @@ DNS_TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS")
 
 @dataclass(frozen=True, kw_only=True)
 class DnsCheck(CheckSpec):
+    """A DNS lookup, judged on its answers, their count and TTL."""
+
     KIND = "dns"
     RUNS = "tminus.checks.dns:run_dns"
     BACKEND = "dns"
@@ -168,6 +174,8 @@ class DnsCheck(CheckSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class TcpCheck(CheckSpec):
+    """A TCP connect, judged on its connect time."""
+
     KIND = "tcp"
     RUNS = "tminus.checks.tcp:run_tcp"
     BACKEND = "tcp"
@@ -185,6 +193,8 @@ class TcpCheck(CheckSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class PrometheusCheck(CheckSpec):
+    """A PromQL query (or a [[metrics]] id), judged on its value."""
+
     KIND = "prometheus"
     RUNS = "tminus.checks.prometheus:run_prometheus"
     BACKEND = "metrics"
@@ -214,6 +224,8 @@ class PrometheusCheck(CheckSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class KubernetesCheck(CheckSpec):
+    """Cluster health: nodes ready, workloads available, no crash loops, HPAs present."""
+
     KIND = "kubernetes"
     RUNS = "tminus.checks.kubernetes:run_kubernetes"
     BACKEND = "kubernetes"
@@ -229,6 +241,8 @@ class KubernetesCheck(CheckSpec):
 
 @dataclass(frozen=True, kw_only=True)
 class CommandCheck(CheckSpec):
+    """A local program, judged on its exit code and output."""
+
     KIND = "command"
     RUNS = "tminus.checks.command:run_command"
     BACKEND = "commands"

@@ -33,6 +33,8 @@ ID_FORMAT = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 @dataclass(frozen=True)
 class PlanProblem:
+    """One problem of a plan file: file, line, field and what is wrong."""
+
     source: str
     line: int | None
     field: str

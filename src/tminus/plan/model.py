@@ -16,6 +16,8 @@ from tminus.plan.schema import Tagged, condition_field, duration_field, offset_f
 
 @dataclass(frozen=True, kw_only=True)
 class Launch:
+    """What launches, when (T-0) and where."""
+
     name: str
     t0: datetime
     environment: str = "production"
@@ -24,6 +26,8 @@ class Launch:
 
 @dataclass(frozen=True, kw_only=True)
 class PrometheusConfig:
+    """Where metrics are queried, and how to authenticate."""
+
     url: str
     token_env: str | None = None  # bearer token read from this environment variable
     username_env: str | None = None  # basic auth
@@ -43,6 +47,8 @@ class PrometheusConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class KubernetesConfig:
+    """The kubeconfig contexts checked, one per region."""
+
     contexts: tuple[str, ...]  # one kubeconfig context per region
     kubeconfig: str | None = None  # default: $KUBECONFIG or ~/.kube/config
 
@@ -71,6 +77,8 @@ class DemoConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class BackendsConfig:
+    """The real (or demo) systems the plan's checks and metrics read."""
+
     prometheus: PrometheusConfig | None = None
     kubernetes: KubernetesConfig | None = None
     demo: DemoConfig | None = None
@@ -78,6 +86,8 @@ class BackendsConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
+    """How checks and polls run: concurrency, timeouts, intervals, freshness."""
+
     concurrency: int = 8
     check_timeout: timedelta = duration_field(timedelta(seconds=10), positive=True)
     poll_interval: timedelta = duration_field(timedelta(seconds=5), positive=True)
@@ -98,6 +108,8 @@ MIN_WATCH_EVERY = timedelta(seconds=1)
 
 @dataclass(frozen=True, kw_only=True)
 class Item:
+    """One checklist row: a manual confirmation or an automated check."""
+
     title: str
     id: str = ""  # derived from the title when not given
     manual: bool = False
@@ -121,6 +133,8 @@ class Item:
 
 @dataclass(frozen=True, kw_only=True)
 class Section:
+    """A titled group of items within a phase, optionally timed."""
+
     title: str
     id: str = ""
     at: timedelta | None = offset_field(optional=True)
@@ -129,6 +143,8 @@ class Section:
 
 @dataclass(frozen=True, kw_only=True)
 class Phase:
+    """A checklist tab: its sections of items, at an offset from T-0."""
+
     id: str
     title: str
     at: timedelta = offset_field()
@@ -157,6 +173,8 @@ METRIC_UNITS = ("ratio", "seconds", "per_second", "count", "bytes", "none")
 
 @dataclass(frozen=True, kw_only=True)
 class Metric:
+    """A live metric: its query, unit and ok/warn ranges."""
+
     FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
     TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
@@ -172,6 +190,8 @@ class Metric:
 
 @dataclass(frozen=True, kw_only=True)
 class Trigger:
+    """A rollback trigger: a metric condition held for a while, or a person's call."""
+
     FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
     TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
@@ -226,6 +246,8 @@ def _one_or_more_contexts(context: str, contexts: tuple[str, ...]) -> Issues:
 
 @dataclass(frozen=True, kw_only=True)
 class IngressNginxActuator(Actuator):
+    """Traffic weight through an ingress-nginx canary Ingress annotation."""
+
     kind: str
     namespace: str
     ingress: str  # the canary Ingress whose canary-weight annotation is set
@@ -241,6 +263,8 @@ class IngressNginxActuator(Actuator):
 
 @dataclass(frozen=True, kw_only=True)
 class GatewayApiActuator(Actuator):
+    """Traffic weight through a Gateway API HTTPRoute's backend weights."""
+
     kind: str
     namespace: str
     route: str  # HTTPRoute name
@@ -263,6 +287,8 @@ class GatewayApiActuator(Actuator):
 
 @dataclass(frozen=True, kw_only=True)
 class CommandActuator(Actuator):
+    """Traffic weight set (and read back) by local programs."""
+
     kind: str
     argv: tuple[str, ...] = ()  # "{weight}" in an argument is replaced with the percentage
     command: str | None = None  # only with shell = true
@@ -280,6 +306,8 @@ class CommandActuator(Actuator):
 
 @dataclass(frozen=True, kw_only=True)
 class WebhookActuator(Actuator):
+    """Traffic weight set (and read back) through an HTTP endpoint."""
+
     kind: str
     url: str
     method: Literal["POST", "PUT", "PATCH"] = "POST"
@@ -297,6 +325,8 @@ class WebhookActuator(Actuator):
 
 @dataclass(frozen=True, kw_only=True)
 class DemoActuator(Actuator):
+    """Traffic weight in the embedded demo world."""
+
     kind: str
 
     def regions(self) -> tuple[str, ...]:
@@ -318,6 +348,8 @@ ON_TRIGGER = ("hold", "zero")
 
 @dataclass(frozen=True, kw_only=True)
 class Rollout:
+    """The guarded traffic rollout: weight steps, bake time and gate."""
+
     steps: tuple[int, ...] = (5, 25, 50, 100)
     bake: timedelta = duration_field(timedelta(minutes=10))
     actuator: Actuator
@@ -346,6 +378,8 @@ class Action(Tagged):
 
 @dataclass(frozen=True, kw_only=True)
 class CommandAction(Action):
+    """A rollback step that runs a local program."""
+
     kind: str
     argv: tuple[str, ...] = ()
     command: str | None = None
@@ -363,6 +397,8 @@ class CommandAction(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class WebhookAction(Action):
+    """A rollback step that calls an HTTP endpoint."""
+
     kind: str
     url: str
     method: Literal["POST", "PUT", "PATCH", "DELETE"] = "POST"
@@ -374,6 +410,8 @@ class WebhookAction(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class KubernetesPatchAction(Action):
+    """A rollback step that patches a Kubernetes object."""
+
     kind: str
     context: str
     namespace: str
@@ -386,6 +424,8 @@ class KubernetesPatchAction(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class RolloutAction(Action):
+    """A rollback step that sets the rollout's traffic weight."""
+
     kind: str
     weight: int = 0  # route this share of traffic to the new version (0: all to previous)
 
@@ -410,6 +450,8 @@ class VerifyAction(Action):
 
 @dataclass(frozen=True, kw_only=True)
 class DemoAction(Action):
+    """A rollback step acted out in the embedded demo world."""
+
     kind: str
     effect: str = ""  # what the demo world does, e.g. "maintenance-on", "clear-caches"
     fail_times: int = 0  # the demo step fails this many times first (to show retry)
@@ -429,6 +471,8 @@ Action.KINDS.update(
 
 @dataclass(frozen=True, kw_only=True)
 class RollbackStep:
+    """One step of the rollback checklist: an action, or a person's confirmed task."""
+
     title: str
     id: str = ""
     action: Action | None = None  # none: a person does it and confirms with a note
@@ -445,11 +489,15 @@ class RollbackStep:
 
 @dataclass(frozen=True, kw_only=True)
 class Rollback:
+    """The rollback checklist, in order."""
+
     steps: tuple[RollbackStep, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
 class Contact:
+    """Someone to reach during the launch, and how."""
+
     role: str
     name: str = ""
     via: str = ""  # PagerDuty, phone, Slack...
@@ -458,6 +506,8 @@ class Contact:
 
 @dataclass(frozen=True, kw_only=True)
 class Channel:
+    """A communication channel of the comms plan, for people to read."""
+
     name: str
     target: str = ""
     note: str = ""
@@ -481,6 +531,8 @@ class Notifier(Tagged):
 
 @dataclass(frozen=True, kw_only=True)
 class _NotifyCommon:
+    """What every notification channel has: topics, retries and timeouts."""
+
     name: str
     # what this channel is told: status updates, sign-offs, rollout steps, triggers, rollback
     on: tuple[str, ...] = NOTIFY_TOPICS
@@ -598,6 +650,8 @@ NotifyChannel = WebhookNotifier | SlackNotifier | EmailNotifier | CommandNotifie
 
 @dataclass(frozen=True, kw_only=True)
 class Comms:
+    """The communication plan and the channels tminus notifies."""
+
     internal: tuple[Channel, ...] = ()  # the communication plan, for people to read
     external: tuple[Channel, ...] = ()
     status_every: timedelta | None = duration_field(optional=True, positive=True)
@@ -616,6 +670,8 @@ class Comms:
 
 @dataclass(frozen=True, kw_only=True)
 class SuccessCriterion:
+    """A post-launch success criterion: measured by a query, or confirmed by hand."""
+
     FIELDS: ClassVar[tuple[str, ...]] = ("value", "labels")
     TYPES: ClassVar[dict[str, str]] = {"value": "number", "labels": "map"}
 
@@ -641,6 +697,8 @@ class SuccessCriterion:
 
 @dataclass(frozen=True, kw_only=True)
 class Plan:
+    """The whole launch plan, as loaded and validated."""
+
     launch: Launch
     backends: BackendsConfig = field(default_factory=BackendsConfig)
     settings: Settings = field(default_factory=Settings)

@@ -23,6 +23,8 @@ Path = tuple[str | int, ...]
 
 @dataclasses.dataclass(frozen=True)
 class Problem:
+    """One problem found in a plan: where (a field path) and what."""
+
     path: Path
     message: str
 

@@ -21,6 +21,8 @@ ASCII_TERMS = (*NO_COLOUR_TERMS, "linux-m", "ansi")
 
 @dataclass(frozen=True)
 class TerminalCaps:
+    """What the terminal can show: Unicode or ASCII, and which colours."""
+
     ascii: bool
     colour: bool  # any colour at all
     color_system: str  # what Textual may use: "truecolor", "256", "standard"

@@ -33,6 +33,8 @@ class Change:
 
 @dataclass(frozen=True)
 class ReadBack:
+    """One region's traffic weight as read back from the system."""
+
     region: str
     weight: int | None  # None: could not be read (error says why) or not readable at all
     stable: str = ""  # stable / canary version (or backend) where the actuator can see it

@@ -21,6 +21,8 @@ from tminus.plan import model
 
 @dataclass(frozen=True)
 class ActuatorKind:
+    """An actuator kind: its plan spec and where its builder lives."""
+
     spec: type[model.Actuator]
     build: str  # "module:function", function(spec, backends) -> Actuator
 

@@ -50,6 +50,8 @@ class Rollout(Protocol):
 
 @dataclass(frozen=True)
 class Verdict:
+    """The outcome of one verification pass, one line per check or metric."""
+
     passed: bool
     lines: tuple[str, ...]  # one per check or metric: what it is now
 
@@ -62,6 +64,8 @@ class Verifier(Protocol):
 
 @dataclass
 class ActionContext:
+    """What a rollback step's action runs against."""
+
     plan: Plan
     backends: Backends
     clock: Clock

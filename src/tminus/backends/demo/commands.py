@@ -18,6 +18,8 @@ from tminus.backends.demo.world import DemoWorld
 
 @dataclass(frozen=True)
 class _Run:
+    """How a simulated program ended."""
+
     exit_code: int
     stdout: str
     stderr: str = ""
