@@ -7,11 +7,12 @@ the real implementations keep heavy imports (kubernetes, dnspython) inside their
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import Any, Protocol
 
 from tminus.core.clock import Clock, SystemClock
+from tminus.core.records import record
 from tminus.core.series import SeriesValue
 
 
@@ -28,7 +29,7 @@ class BackendError(Exception):
 
 
 # ---------------------------------------------------------------- HTTP
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class HttpRequest:
     """One request as an http check sends it; `body` and `json` are never both set."""
 
@@ -42,7 +43,7 @@ class HttpRequest:
     follow_redirects: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class HttpReply:
     """An HTTP response, its body bounded."""
 
@@ -65,7 +66,7 @@ class HttpBackend(Protocol):
 
 
 # ---------------------------------------------------------------- TLS
-@dataclass(frozen=True)
+@record(frozen=True)
 class CertInfo:
     """A server certificate as seen in a TLS handshake."""
 
@@ -85,7 +86,7 @@ class TlsBackend(Protocol):
 
 
 # ---------------------------------------------------------------- DNS
-@dataclass(frozen=True)
+@record(frozen=True)
 class DnsAnswer:
     """The answers to one DNS question."""
 
@@ -109,7 +110,7 @@ class TcpBackend(Protocol):
 
 
 # ---------------------------------------------------------------- Prometheus
-@dataclass(frozen=True)
+@record(frozen=True)
 class QueryResult:
     """An instant query's answer: every series in `samples`, sorted by labels.
 
@@ -131,7 +132,7 @@ class QueryResult:
         return cls(first.value, len(ordered), dict(first.labels), ordered)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RangeResult:
     """A range query's points."""
 
@@ -147,7 +148,7 @@ class MetricsBackend(Protocol):
 
 
 # ---------------------------------------------------------------- Kubernetes
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeInfo:
     """A cluster node and whether it is ready."""
 
@@ -156,7 +157,7 @@ class NodeInfo:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WorkloadInfo:
     """A workload's desired and available replicas."""
 
@@ -167,7 +168,7 @@ class WorkloadInfo:
     available: int
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PodInfo:
     """A pod, and whether it is crash looping."""
 
@@ -177,7 +178,7 @@ class PodInfo:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HpaInfo:
     """A HorizontalPodAutoscaler and its target."""
 
@@ -187,7 +188,7 @@ class HpaInfo:
     target_name: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClusterSnapshot:
     """What one cluster context showed: nodes, workloads, pods and HPAs."""
 
@@ -220,7 +221,7 @@ class KubernetesBackend(Protocol):
 
 
 # ---------------------------------------------------------------- commands
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommandOutput:
     """How a local program ended: exit code, output tails and time."""
 
@@ -246,7 +247,7 @@ class CommandBackend(Protocol):
 
 
 # ---------------------------------------------------------------- the set
-@dataclass
+@record
 class Backends:
     """What one plan's checks run against: the real world or the demo world."""
 

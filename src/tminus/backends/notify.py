@@ -15,10 +15,11 @@ import os
 import shutil
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from tminus.backends.commands import LocalCommands
+from tminus.core.records import record
 from tminus.core.redact import REDACTED, scrub, secret_from_env
 from tminus.plan.model import (
     CommandNotifier,
@@ -38,7 +39,7 @@ class NotifyError(Exception):
     """A channel could not deliver; the message never holds a secret."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Notification:
     """What is sent: one title, plain-text lines, and the same facts as structured data."""
 

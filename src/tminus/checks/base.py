@@ -6,16 +6,16 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from tminus.backends.base import BackendError, Backends
 from tminus.core.conditions import Condition, EvalError, MissingValue, NotANumber
+from tminus.core.records import record
 from tminus.core.results import CheckResult, Outcome, Part
 from tminus.plan.checkspecs import CheckSpec
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckContext:
     """What a check runs with: the backends and its time budget."""
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from tminus.backends.base import BackendError, ClusterSnapshot, HpaInfo
 from tminus.checks.base import CheckContext, error_result, judge
+from tminus.core.records import record
 from tminus.core.results import CheckResult, Outcome, Part, worst
 from tminus.plan.checkspecs import KubernetesCheck
 
@@ -21,7 +22,7 @@ def _budget(total: float) -> float:
     return max(total - min(0.2, total * 0.1), 0.001)
 
 
-@dataclass
+@record
 class _Findings:
     context: str
     counts: dict[str, int] = field(default_factory=dict)

@@ -9,11 +9,11 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from tminus.core import gc_policy
+from tminus.core.records import record
 from tminus.core.redact import scrub_text
 from tminus.core.results import CheckResult, Outcome
 from tminus.core.values import format_check_value
@@ -35,7 +35,7 @@ COLOURS = {
 MANUAL_NOT_RUN = "manual item: not run by `tminus check`; a person confirms it in the console"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Row:
     phase: Phase
     section: Section

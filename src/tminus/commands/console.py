@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from tminus.core.records import record
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import (
     SessionError,
@@ -100,7 +100,7 @@ def damage_notice(warnings: list[str], shown: int = 3) -> str:
     return "; ".join(warnings[:shown]) + (f"; and {more} more" if more > 0 else "")
 
 
-@dataclass
+@record
 class Prepared:
     """What `tminus run` opens: the engine, what to do once the app runs, what to tell."""
 

@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from tminus.core.records import record
 
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
 _OPS = ("==", "!=", "<=", ">=", "<", ">")
@@ -61,7 +62,7 @@ class NotANumber(EvalError):
     """A number the condition compares is NaN or ±Inf: not data, so neither true nor false."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tok:
     """One token of a condition: its kind, text, position and parsed value."""
 
@@ -281,7 +282,7 @@ def _roots(node: Node) -> Iterable[str]:
         yield from _roots(node[3])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Condition:
     """A parsed condition; `text` is what the plan said."""
 

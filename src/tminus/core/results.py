@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
+from tminus.core.records import record
 from tminus.core.redact import scrub, scrub_text
 
 
@@ -53,7 +54,7 @@ def worst(outcomes: list[Outcome]) -> Outcome:
     return Outcome.SKIPPED
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Part:
     """One context's share of a result (a region, a DNS answer set...)."""
 
@@ -96,7 +97,7 @@ def _bounded(values: dict[str, Any], *, scrubbed: bool = False) -> dict[str, Any
     return out
 
 
-@dataclass(frozen=True, slots=True)  # no __dict__: a run keeps every result
+@record(frozen=True, slots=True)  # no __dict__: a run keeps every result
 class CheckResult:
     """The outcome of one check run, with its values and message."""
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeGuard
 
 from tminus.core.conditions import Condition, EvalError
+from tminus.core.records import record
 
 Labels = tuple[tuple[str, str], ...]  # sorted (name, value) pairs
 Reducer = Literal["each", "worst", "sum", "min", "max", "avg", "count"]
@@ -39,7 +40,7 @@ def describe(labels: Labels) -> str:
     return "{" + series_key(labels) + "}" if labels else "{}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SeriesValue:
     """One series of a query's answer: its labels and value."""
 
@@ -79,7 +80,7 @@ def reduce_series(series: Sequence[SeriesValue], how: str) -> list[SeriesValue]:
     return [SeriesValue((), folded)]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SeriesVerdict:
     """How each series fared against a condition."""
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tminus.core.durations import parse_duration
+from tminus.core.records import record
 from tminus.engine.events import EventSchemaError
 from tminus.engine.session import (
     Event,
@@ -28,7 +28,7 @@ FIRST_LINE_LIMIT = 1 << 20  # a session.started line is small; more is damage
 TAIL = 65536
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SessionInfo:
     id: str
     plan: str
@@ -203,7 +203,7 @@ def find_session(name: str, directory: Path | None = None) -> Path:
 DISPOSABLE_MODES = frozenset({"demo", "test", "check"})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pruned:
     removed: list[SessionInfo]
     kept_open: list[SessionInfo]  # old enough, but held by a writer or resumable: kept

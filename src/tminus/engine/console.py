@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from tminus.actions.actuators import build_actuator
 from tminus.actions.steps.base import ActionContext
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock, SystemClock
+from tminus.core.records import record
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.event_basics import OUTCOMES
@@ -45,7 +45,7 @@ EventListener = Callable[[Event], None]
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Blocker:
     """A blocking item that is not green, and why."""
 

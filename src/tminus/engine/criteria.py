@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from tminus.core.records import record
 from tminus.core.series import SeriesValue, describe, judge_series, reduce_series, worst
 from tminus.engine.history import MetricSeries
 from tminus.engine.metrics import Poll
@@ -33,7 +32,7 @@ def criterion_polls(plan: Plan) -> list[Poll]:
     ]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Score:
     """A success criterion's status now."""
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import types
 import typing
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from tminus.core.records import record
 from tminus.core.results import CheckResult
 from tminus.engine.event_basics import OUTCOMES as OUTCOMES
 from tminus.engine.event_basics import EventSchemaError as EventSchemaError
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from tminus.plan.model import Plan
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class EventData:
     """Fields of one event type. The envelope (v, seq, ts, type, actor) is the log's."""
 
@@ -60,7 +61,7 @@ def _payload_fields(cls: type[EventData]) -> tuple[tuple[str, bool], ...]:
 
 
 # ---------------------------------------------------------------- the session
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SessionStarted(EventData):
     TYPE = "session.started"
     session: str
@@ -100,7 +101,7 @@ class SessionStarted(EventData):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SessionResumed(EventData):
     TYPE = "session.resumed"
     version: str
@@ -108,7 +109,7 @@ class SessionResumed(EventData):
     speed: float | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SessionTakenOver(EventData):
     """A console took over an unfinished session after its writer was gone."""
 
@@ -119,7 +120,7 @@ class SessionTakenOver(EventData):
     speed: float | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SessionClosed(EventData):
     TYPE = "session.closed"
     reason: str = ""
@@ -132,7 +133,7 @@ class SessionClosed(EventData):
 
 
 # ---------------------------------------------------------------- checks and sign-off
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CheckStarted(EventData):
     TYPE = "check.started"
     item: str
@@ -141,7 +142,7 @@ class CheckStarted(EventData):
     phase: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CheckFinished(EventData):
     TYPE = "check.finished"
     item: str
@@ -162,28 +163,28 @@ class CheckFinished(EventData):
         return parsed
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class ItemConfirmed(EventData):
     TYPE = "item.confirmed"
     item: str
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CriterionConfirmed(EventData):
     TYPE = "criterion.confirmed"
     criterion: str
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class PhaseSignedOff(EventData):
     TYPE = "phase.signed_off"
     phase: str
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class PhaseSignoffRefused(EventData):
     """A sign-off asked for and refused: what blocked it, item by item."""
 
@@ -193,7 +194,7 @@ class PhaseSignoffRefused(EventData):
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class NoteAdded(EventData):
     TYPE = "note.added"
     text: str
@@ -201,7 +202,7 @@ class NoteAdded(EventData):
 
 
 # ---------------------------------------------------------------- metrics and triggers
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class MetricSample(EventData):
     TYPE = "metric.sample"
     metric: str
@@ -217,7 +218,7 @@ class MetricSample(EventData):
                 raise EventSchemaError(f"at: not an ISO 8601 time: {self.at!r}") from None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerPending(EventData):
     """One series of a trigger began to hold its condition (Prometheus's `pending`)."""
 
@@ -230,7 +231,7 @@ class TriggerPending(EventData):
     metric: str | None = None  # None for an alert-expression trigger
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerPendingCleared(EventData):
     """A pending series stopped holding (or vanished) before its `for` had passed."""
 
@@ -243,7 +244,7 @@ class TriggerPendingCleared(EventData):
     metric: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerFired(EventData):
     TYPE = "trigger.fired"
     trigger: str
@@ -256,7 +257,7 @@ class TriggerFired(EventData):
     at: float | None = None  # launch-clock unix time it fired
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerError(EventData):
     """A trigger's condition could not be evaluated at run time; polling went on."""
 
@@ -266,14 +267,14 @@ class TriggerError(EventData):
     series: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerDeclared(EventData):
     TYPE = "trigger.declared"
     trigger: str
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerCleared(EventData):
     TYPE = "trigger.cleared"
     trigger: str
@@ -286,7 +287,7 @@ class TriggerCleared(EventData):
 
 
 # ---------------------------------------------------------------- notifications
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class NotifySent(EventData):
     """A notification delivered through one channel (engine/notify.py)."""
 
@@ -299,7 +300,7 @@ class NotifySent(EventData):
     receipt: str  # "HTTP 200", "SMTP accepted 2 of 2", "exit 0"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class NotifyFailed(EventData):
     """One failed attempt; `final` when the channel gave up on this notification."""
 
@@ -314,14 +315,14 @@ class NotifyFailed(EventData):
     retry_in: float  # seconds until the next attempt (0 when final)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerAcknowledged(EventData):
     TYPE = "trigger.acknowledged"
     trigger: str
     note: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TriggerWithdrawn(EventData):
     TYPE = "trigger.withdrawn"
     trigger: str
@@ -329,7 +330,7 @@ class TriggerWithdrawn(EventData):
 
 
 # ---------------------------------------------------------------- the rollback
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackArmed(EventData):
     TYPE = "rollback.armed"
     reason: str
@@ -337,7 +338,7 @@ class RollbackArmed(EventData):
     steps: list[str]  # the plan's step ids, in order
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackStepStarted(EventData):
     TYPE = "rollback.step_started"
     step: str
@@ -346,7 +347,7 @@ class RollbackStepStarted(EventData):
     kind: str = ""  # the action's kind, or "manual"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackStepFinished(EventData):
     TYPE = "rollback.step_finished"
     step: str
@@ -357,7 +358,7 @@ class RollbackStepFinished(EventData):
     duration_s: float | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackCompleted(EventData):
     TYPE = "rollback.completed"
     outcome: str  # "rolled back", "rolled back, 1 step skipped"
@@ -365,7 +366,7 @@ class RollbackCompleted(EventData):
     triggers_firing: list[str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackAborted(EventData):
     TYPE = "rollback.aborted"
     reason: str
@@ -374,7 +375,7 @@ class RollbackAborted(EventData):
 
 # ---------------------------------------------------------------- the traffic rollout
 # Folded in engine/rollout_state.py; written by engine/rollout.py (RolloutController).
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutRequested(EventData):
     TYPE = "rollout.requested"
     weight: int
@@ -386,7 +387,7 @@ class RolloutRequested(EventData):
     reason: str = ""  # why, as given (a person's override reason, or tminus's own)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutApplied(EventData):
     TYPE = "rollout.applied"
     weight: int
@@ -405,7 +406,7 @@ class RolloutApplied(EventData):
             raise EventSchemaError(f"at: not an ISO 8601 time: {self.at!r}") from None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutFailed(EventData):
     TYPE = "rollout.failed"
     weight: int
@@ -417,14 +418,14 @@ class RolloutFailed(EventData):
     reason: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutDrift(EventData):
     TYPE = "rollout.drift"
     expected: int  # the weight last applied
     regions: dict[str, Any]  # regions that read back another weight; empty: drift resolved
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutHeld(EventData):
     TYPE = "rollout.held"
     trigger: str  # fired during the step; on_trigger = "hold" keeps the weight
@@ -464,7 +465,7 @@ def _checker(tp: Any) -> Checker:
     raise TypeError(f"events.py uses a field type the validator does not know: {tp!r}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Field:
     name: str
     required: bool

@@ -6,16 +6,17 @@ Memory does not grow with session length: each metric keeps at most `capacity` p
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 
+from tminus.core.records import record
 from tminus.core.ring import PointRing
 from tminus.core.series import SeriesValue
 
 DEFAULT_CAPACITY = 1440  # a day of one-minute points, or two hours of five-second ones
 
 
-@dataclass
+@record
 class MetricSeries:
     """What the views need for one metric: recent points, and how fresh they are."""
 

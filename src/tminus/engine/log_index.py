@@ -17,11 +17,12 @@ import sys
 from array import array
 from bisect import bisect_right
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tminus.core.records import record
 from tminus.engine.session import SAMPLE_LINE, decode_line, open_regular, sample_obj
 
 
@@ -29,7 +30,7 @@ def parse_ts(ts: str) -> float:
     return datetime.fromisoformat(ts).timestamp()  # 3.11 reads the trailing Z
 
 
-@dataclass
+@record
 class Samples:
     """One metric's recorded samples as two compact arrays (unix time, value)."""
 
@@ -40,7 +41,7 @@ class Samples:
         return bisect_right(self.times, t)
 
 
-@dataclass
+@record
 class LogIndex:
     """The index of a log's first `offset` bytes (`lines` complete lines)."""
 

@@ -12,13 +12,13 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, MetricsBackend
 from tminus.core.clock import Clock
 from tminus.core.conditions import Condition, EvalError
+from tminus.core.records import record
 from tminus.core.series import SeriesValue, judge_series, reduce_series, worst
 from tminus.engine.history import MetricSeries
 from tminus.engine.session import iso
@@ -59,7 +59,7 @@ BACKFILL = timedelta(minutes=15)
 Listener = Callable[[str], None]  # metric id
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Poll:
     """One query the poller keeps fresh: a [[metrics]] entry, a criterion's or an alert's."""
 

@@ -23,12 +23,13 @@ from array import array
 from bisect import bisect_right, insort
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tminus.backends.base import BackendError, Backends, QueryResult, RangeResult
+from tminus.core.records import record
 from tminus.engine import log_index
 from tminus.engine.history import MetricSeries
 from tminus.engine.log_index import Samples, parse_ts
@@ -104,7 +105,7 @@ class RecordedMetrics:
         raise BackendError("recorded", "recorded session: no live queries")
 
 
-@dataclass
+@record
 class Recording:
     path: Path
     final: SessionState

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from typing import Any
 
 from tminus.actions.actuators.base import Actuator, Change, ReadBack
@@ -23,6 +23,7 @@ from tminus.actions.actuators.registry import build_actuator
 from tminus.actions.steps import ActionContext, ActionFailed, step_action
 from tminus.backends.base import BackendError, Backends
 from tminus.core.clock import Clock, SystemClock
+from tminus.core.records import record
 from tminus.core.results import Outcome
 from tminus.core.series import is_data
 from tminus.core.units import format_metric
@@ -45,7 +46,7 @@ MAX_HOLD_WATCH = 30.0  # seconds of real time a rehearsal watches a trigger's ho
 Progress = Callable[[str], None]
 
 
-@dataclass
+@record
 class Finding:
     area: str  # check, metric, criterion, trigger, rollout, rollback, notify
     id: str
@@ -55,7 +56,7 @@ class Finding:
     preview: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record
 class Readiness:
     plan: str
     findings: list[Finding] = field(default_factory=list)

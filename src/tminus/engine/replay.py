@@ -17,11 +17,11 @@ its worker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tminus.core.clock import FrozenClock
 from tminus.core.durations import format_tminus
+from tminus.core.records import record
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.history import MetricSeries
 from tminus.engine.recording import Recording, extend, is_decision, tminus_seconds
@@ -42,7 +42,7 @@ def clock_at(rec: Recording, plan: Plan, wall: float) -> datetime:
     return plan.launch.t0 + timedelta(seconds=secs)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Moment:
     """What the console shows at a cursor, computed off the views' thread."""
 

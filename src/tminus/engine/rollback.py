@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from tminus.actions.steps import ActionContext, ActionFailed, step_action
 from tminus.core.clock import Clock, SystemClock
+from tminus.core.records import record
 from tminus.engine.rollback_state import FINISHED, RollbackState, StepRun
 from tminus.engine.state import SessionState
 from tminus.plan.model import Plan, RollbackStep
@@ -33,7 +33,7 @@ class RollbackRefused(Exception):
     """An intent the rollback's state or the console's mode does not allow."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     """A person's answer at a rollback step, with its reason or note."""
 

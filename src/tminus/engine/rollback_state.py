@@ -4,9 +4,10 @@ see the same rollback as the console that ran it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from tminus.core.records import record
 from tminus.engine.session import Event
 
 # a step's status: pending (never started), running, done, failed, skipped, interrupted
@@ -14,7 +15,7 @@ from tminus.engine.session import Event
 FINISHED = frozenset({"done", "skipped"})
 
 
-@dataclass
+@record
 class StepRun:
     """The state of one rollback step in this session."""
 
@@ -28,7 +29,7 @@ class StepRun:
     attempts: int = 0
 
 
-@dataclass
+@record
 class RollbackState:
     """The rollback in this session: armed or not, and each step's run."""
 

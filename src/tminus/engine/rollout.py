@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tminus.actions.actuators.base import Actuator, ActuatorError, Change, ReadBack
 from tminus.core.clock import Clock
+from tminus.core.records import record
 from tminus.engine.refusals import ReadOnlyError
 from tminus.engine.rollout_state import RolloutState
 from tminus.engine.state import SessionState
@@ -39,7 +40,7 @@ class RolloutRefused(Exception):
         self.reasons = reasons
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class GateState:
     """Whether the rollout may move up now, and why not."""
 
@@ -47,7 +48,7 @@ class GateState:
     reasons: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Move:
     """What moving to `target` needs: nothing, or an override with a typed reason."""
 

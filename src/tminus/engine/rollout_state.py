@@ -6,9 +6,10 @@ this, so a resumed or attached console sees exactly what the writer saw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from tminus.core.records import record
 from tminus.engine.session import Event
 
 ROLLOUT_EVENTS = frozenset(
@@ -22,7 +23,7 @@ ROLLOUT_EVENTS = frozenset(
 )
 
 
-@dataclass
+@record
 class RolloutState:
     """The rollout in this session: the weight in force and what is pending."""
 

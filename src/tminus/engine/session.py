@@ -26,12 +26,13 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tminus.core.paths import sessions_dir
+from tminus.core.records import record
 from tminus.core.redact import json_is_clean, scrub
 from tminus.engine.event_basics import EventSchemaError
 
@@ -79,7 +80,7 @@ def current_actor(name: str | None = None) -> str:
     return chosen or os_user()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Event:
     """One line of the session log."""
 
@@ -249,7 +250,7 @@ def parse_line(raw: bytes) -> Event:
     return event_from_obj(obj)
 
 
-@dataclass
+@record
 class LoadResult:
     """A session log read whole: its events and the lines skipped."""
 
@@ -296,7 +297,7 @@ def open_regular(path: Path, flags: int, mode: int = 0o600) -> int:
     return fd
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LogPosition:
     """Where a fold of a log stands: the bytes and lines read, the last seq folded. A scan
     can start here (after a snapshot of the fold) instead of at the first line."""
@@ -307,7 +308,7 @@ class LogPosition:
     count: int = 0  # valid events folded
 
 
-@dataclass
+@record
 class ScanResult:
     """A session log read through: where it ends and what was skipped."""
 

@@ -42,6 +42,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tminus.core.records import record
 from tminus.core.redact import has_registered_secret, scrub, scrub_values
 from tminus.core.ring import PointRing
 from tminus.engine import log_index
@@ -203,7 +204,7 @@ def decode_state(obj: Any) -> SessionState:
 
 
 # ---------------------------------------------------------------- the file
-@dataclasses.dataclass
+@record
 class Loaded:
     """A fold loaded from a snapshot, and where in the log it stops."""
 

@@ -10,11 +10,12 @@ import copy
 import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tminus.core.records import record
 from tminus.core.results import CheckResult
 from tminus.core.ring import PointRing
 from tminus.engine.rollback_state import RollbackState, fold_rollback
@@ -25,7 +26,7 @@ RESULT_HISTORY = 20  # results kept per item; the log keeps them all
 SAMPLE_HISTORY = 2880  # recorded samples kept per metric for charts (a day at 30 s)
 
 
-@dataclass
+@record
 class Stamp:
     """Who did something, when, and their note."""
 
@@ -34,7 +35,7 @@ class Stamp:
     note: str = ""
 
 
-@dataclass
+@record
 class ItemState:
     """One item's state in this session: running, last result, history."""
 
@@ -50,7 +51,7 @@ class ItemState:
     notes: list[Stamp] = field(default_factory=list)
 
 
-@dataclass
+@record
 class AlertState:
     """One series of a trigger, as Prometheus keeps an alert: pending, then firing."""
 
@@ -60,7 +61,7 @@ class AlertState:
     value: Any = None
 
 
-@dataclass
+@record
 class TriggerState:
     """One trigger's state in this session: firing or not, since when."""
 
@@ -83,7 +84,7 @@ class TriggerState:
     withdrawn: Stamp | None = None  # a mistaken declaration taken back, with the reason
 
 
-@dataclass
+@record
 class ChannelState:
     """A notification channel as the log tells it: ok, retrying or failed."""
 
@@ -96,7 +97,7 @@ class ChannelState:
     failed: int = 0  # deliveries given up on
 
 
-@dataclass
+@record
 class SessionState:
     """The session folded from its log: what every view shows."""
 

@@ -5,11 +5,12 @@ a console, a follower of the log and a replay all say the same thing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import datetime
 from typing import Any
 
 from tminus.core.durations import format_tminus, phase_label
+from tminus.core.records import record
 from tminus.core.series import is_data
 from tminus.core.units import format_metric
 from tminus.engine.state import SessionState
@@ -18,7 +19,7 @@ from tminus.plan.model import Plan
 DECISIONS = 8  # the latest decisions shown
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PhaseLine:
     id: str
     title: str
@@ -28,7 +29,7 @@ class PhaseLine:
     signed_off: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MetricLine:
     id: str
     title: str
@@ -38,7 +39,7 @@ class MetricLine:
     at: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TriggerLine:
     id: str
     title: str
@@ -47,14 +48,14 @@ class TriggerLine:
     value: Any = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     ts: str
     text: str
     actor: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Summary:
     launch: str
     environment: str

@@ -14,10 +14,10 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from tminus.core.clock import Clock
+from tminus.core.records import record
 from tminus.core.results import CheckResult, Outcome
 from tminus.engine.runner import CheckRunner
 from tminus.engine.state import SessionState
@@ -39,7 +39,7 @@ def current_phase(plan: Plan, now: datetime) -> Phase | None:
     return max(started, key=lambda p: p.at) if started else plan.phases[0]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Beat:
     """One result in the history bar: when (unix wall time) and how it went."""
 

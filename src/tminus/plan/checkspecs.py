@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from tminus.core.conditions import Condition
+from tminus.core.records import record
 from tminus.core.series import Reducer
 from tminus.plan.schema import Path, Tagged, condition_field, duration_field
 
 Issues = Iterator[tuple[Path, str]]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CheckSpec(Tagged):
     """Fields every check kind shares."""
 
@@ -57,7 +58,7 @@ class CheckSpec(Tagged):
         return Condition.parse(self.DEFAULT_EXPECT) if self.DEFAULT_EXPECT else None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class HttpCheck(CheckSpec):
     """An HTTP(S) request, judged on its status, time, headers and body."""
 
@@ -112,7 +113,7 @@ class HttpCheck(CheckSpec):
         return super().condition
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TlsCheck(CheckSpec):
     """A TLS handshake, judged on the certificate's days left, hostname and chain."""
 
@@ -144,7 +145,7 @@ class TlsCheck(CheckSpec):
 DNS_TYPES = ("A", "AAAA", "CNAME", "TXT", "MX", "CAA", "NS")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class DnsCheck(CheckSpec):
     """A DNS lookup, judged on its answers, their count and TTL."""
 
@@ -172,7 +173,7 @@ class DnsCheck(CheckSpec):
         return None if self.values else Condition.parse("count > 0")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class TcpCheck(CheckSpec):
     """A TCP connect, judged on its connect time."""
 
@@ -191,7 +192,7 @@ class TcpCheck(CheckSpec):
             yield ("port",), "must be a TCP port (1-65535)"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class PrometheusCheck(CheckSpec):
     """A PromQL query (or a [[metrics]] id), judged on its value."""
 
@@ -222,7 +223,7 @@ class PrometheusCheck(CheckSpec):
             yield ("min_samples_query",), "required when min_samples is set"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class KubernetesCheck(CheckSpec):
     """Cluster health: nodes ready, workloads available, no crash loops, HPAs present."""
 
@@ -239,7 +240,7 @@ class KubernetesCheck(CheckSpec):
     hpas: tuple[str, ...] = ()  # workloads ("ns/name" or "name") that must have an autoscaler
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CommandCheck(CheckSpec):
     """A local program, judged on its exit code and output."""
 

@@ -7,10 +7,10 @@ import pkgutil
 import re
 import stat
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
+from tminus.core.records import record
 from tminus.plan.checkspecs import KubernetesCheck, PrometheusCheck
 from tminus.plan.locate import line_for, locate_lines
 from tminus.plan.model import (
@@ -31,7 +31,7 @@ MAX_NESTING = 24  # tables and lists inside each other
 ID_FORMAT = re.compile(r"[a-z0-9][a-z0-9._-]{0,79}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PlanProblem:
     """One problem of a plan file: file, line, field and what is wrong."""
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal
 
 from tminus.core.conditions import Condition
 from tminus.core.durations import parse_duration
+from tminus.core.records import record
 from tminus.core.series import Reducer
 from tminus.plan.checkspecs import CheckSpec, Issues
 from tminus.plan.schema import Tagged, condition_field, duration_field, offset_field
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Launch:
     """What launches, when (T-0) and where."""
 
@@ -24,7 +25,7 @@ class Launch:
     description: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class PrometheusConfig:
     """Where metrics are queried, and how to authenticate."""
 
@@ -45,7 +46,7 @@ class PrometheusConfig:
             yield ("password_env",), "basic auth needs both username_env and password_env"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class KubernetesConfig:
     """The kubeconfig contexts checked, one per region."""
 
@@ -62,7 +63,7 @@ class KubernetesConfig:
 DEMO_SCENARIOS = ("healthy", "bad-release", "flaky-dns")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class DemoConfig:
     """The embedded simulated world; only plans that name it ever use it."""
 
@@ -75,7 +76,7 @@ class DemoConfig:
             yield ("speed",), "must be more than 0"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class BackendsConfig:
     """The real (or demo) systems the plan's checks and metrics read."""
 
@@ -84,7 +85,7 @@ class BackendsConfig:
     demo: DemoConfig | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Settings:
     """How checks and polls run: concurrency, timeouts, intervals, freshness."""
 
@@ -106,7 +107,7 @@ class Settings:
 MIN_WATCH_EVERY = timedelta(seconds=1)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Item:
     """One checklist row: a manual confirmation or an automated check."""
 
@@ -131,7 +132,7 @@ class Item:
             yield (), "needs either manual = true or check = { kind = ... }"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Section:
     """A titled group of items within a phase, optionally timed."""
 
@@ -141,7 +142,7 @@ class Section:
     items: tuple[Item, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Phase:
     """A checklist tab: its sections of items, at an offset from T-0."""
 
@@ -171,7 +172,7 @@ class Phase:
 METRIC_UNITS = ("ratio", "seconds", "per_second", "count", "bytes", "none")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Metric:
     """A live metric: its query, unit and ok/warn ranges."""
 
@@ -188,7 +189,7 @@ class Metric:
     series: Reducer = "each"  # several series: judge each, or fold them into one number
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Trigger:
     """A rollback trigger: a metric condition held for a while, or a person's call."""
 
@@ -244,7 +245,7 @@ def _one_or_more_contexts(context: str, contexts: tuple[str, ...]) -> Issues:
         yield ("contexts",), "contexts are listed twice"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class IngressNginxActuator(Actuator):
     """Traffic weight through an ingress-nginx canary Ingress annotation."""
 
@@ -261,7 +262,7 @@ class IngressNginxActuator(Actuator):
         yield from _one_or_more_contexts(self.context, self.contexts)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class GatewayApiActuator(Actuator):
     """Traffic weight through a Gateway API HTTPRoute's backend weights."""
 
@@ -285,7 +286,7 @@ class GatewayApiActuator(Actuator):
             yield ("rule",), "must be 0 or more"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CommandActuator(Actuator):
     """Traffic weight set (and read back) by local programs."""
 
@@ -304,7 +305,7 @@ class CommandActuator(Actuator):
             yield ("argv",), 'required: the program and its arguments, with "{weight}"'
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class WebhookActuator(Actuator):
     """Traffic weight set (and read back) through an HTTP endpoint."""
 
@@ -323,7 +324,7 @@ class WebhookActuator(Actuator):
                 yield (key,), f"must start with http:// or https://, got {url!r}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class DemoActuator(Actuator):
     """Traffic weight in the embedded demo world."""
 
@@ -346,7 +347,7 @@ Actuator.KINDS.update(
 ON_TRIGGER = ("hold", "zero")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Rollout:
     """The guarded traffic rollout: weight steps, bake time and gate."""
 
@@ -376,7 +377,7 @@ class Action(Tagged):
     KINDS: ClassVar[dict[str, type]] = {}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CommandAction(Action):
     """A rollback step that runs a local program."""
 
@@ -395,7 +396,7 @@ class CommandAction(Action):
             yield ("argv",), "required: the program and its arguments"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class WebhookAction(Action):
     """A rollback step that calls an HTTP endpoint."""
 
@@ -408,7 +409,7 @@ class WebhookAction(Action):
     timeout: timedelta = duration_field(timedelta(seconds=30), positive=True)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class KubernetesPatchAction(Action):
     """A rollback step that patches a Kubernetes object."""
 
@@ -422,7 +423,7 @@ class KubernetesPatchAction(Action):
     patch_type: Literal["merge", "strategic"] = "merge"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RolloutAction(Action):
     """A rollback step that sets the rollout's traffic weight."""
 
@@ -430,7 +431,7 @@ class RolloutAction(Action):
     weight: int = 0  # route this share of traffic to the new version (0: all to previous)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class VerifyAction(Action):
     """Run named checks and judge named metrics against their `ok` range, again and again,
     until all pass or `within` ends."""
@@ -448,7 +449,7 @@ class VerifyAction(Action):
             yield ("every",), "must be more than 0 and no longer than within"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class DemoAction(Action):
     """A rollback step acted out in the embedded demo world."""
 
@@ -469,7 +470,7 @@ Action.KINDS.update(
 )
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class RollbackStep:
     """One step of the rollback checklist: an action, or a person's confirmed task."""
 
@@ -487,14 +488,14 @@ class RollbackStep:
         return str(getattr(self.action, "kind", "manual"))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Rollback:
     """The rollback checklist, in order."""
 
     steps: tuple[RollbackStep, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Contact:
     """Someone to reach during the launch, and how."""
 
@@ -504,7 +505,7 @@ class Contact:
     details: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Channel:
     """A communication channel of the comms plan, for people to read."""
 
@@ -529,7 +530,7 @@ class Notifier(Tagged):
     timeout: timedelta
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class _NotifyCommon:
     """What every notification channel has: topics, retries and timeouts."""
 
@@ -557,7 +558,7 @@ def _url_issues(url: str | None, url_env: str | None) -> Issues:
         yield ("url",), f"must start with http:// or https://, got {url!r}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class WebhookNotifier(Notifier, _NotifyCommon):
     """POSTs the notification as a JSON object."""
 
@@ -575,7 +576,7 @@ class WebhookNotifier(Notifier, _NotifyCommon):
         yield from _url_issues(self.url, self.url_env)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SlackNotifier(Notifier, _NotifyCommon):
     """A Slack-compatible incoming webhook: `{"text": ..., "blocks": [...]}`."""
 
@@ -590,7 +591,7 @@ class SlackNotifier(Notifier, _NotifyCommon):
         yield from _url_issues(self.url, self.url_env)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class EmailNotifier(Notifier, _NotifyCommon):
     """Plain-text mail over SMTP."""
 
@@ -621,7 +622,7 @@ class EmailNotifier(Notifier, _NotifyCommon):
             yield ("sender",), f"not a mail address: {self.sender!r}"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CommandNotifier(Notifier, _NotifyCommon):
     """Runs argv (no shell): `{title}` and `{text}` in arguments are replaced, and the
     notification is in the environment as JSON (TMINUS_NOTIFICATION)."""
@@ -648,7 +649,7 @@ Notifier.KINDS.update(
 NotifyChannel = WebhookNotifier | SlackNotifier | EmailNotifier | CommandNotifier
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Comms:
     """The communication plan and the channels tminus notifies."""
 
@@ -668,7 +669,7 @@ class Comms:
             yield ("status_every",), "must be at least 1m"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SuccessCriterion:
     """A post-launch success criterion: measured by a query, or confirmed by hand."""
 
@@ -695,7 +696,7 @@ class SuccessCriterion:
             yield ("target",), 'required with metric or query, e.g. target = "< 0.001"'
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Plan:
     """The whole launch plan, as loaded and validated."""
 

@@ -8,13 +8,13 @@ line and the rule, never a traceback.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tminus.core.durations import DurationError, parse_duration
+from tminus.core.records import record
 
 
 class RulesError(Exception):
@@ -25,7 +25,7 @@ class RulesError(Exception):
         self.problems = problems
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImportedRule:
     id: str
     title: str

@@ -17,11 +17,12 @@ from typing import Any, ClassVar, Literal
 
 from tminus.core.conditions import Condition, ConditionError
 from tminus.core.durations import DurationError, parse_duration, parse_offset
+from tminus.core.records import record
 
 Path = tuple[str | int, ...]
 
 
-@dataclasses.dataclass(frozen=True)
+@record(frozen=True)
 class Problem:
     """One problem found in a plan: where (a field path) and what."""
 

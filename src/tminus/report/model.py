@@ -9,12 +9,13 @@ new event type gets a line there and appears in every format.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tminus.core.durations import format_duration, format_tminus
+from tminus.core.records import record
 from tminus.core.sparkline import thin_indexes
 from tminus.engine.criteria import scoreboard
 from tminus.engine.history import DEFAULT_CAPACITY
@@ -27,7 +28,7 @@ from tminus.plan.model import Plan
 RECENT = 60  # the recent values kept per metric for a sparkline
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Entry:
     """One decision on the timeline."""
 
@@ -38,7 +39,7 @@ class Entry:
     text: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PhaseSpan:
     id: str
     title: str
@@ -48,7 +49,7 @@ class PhaseSpan:
     by: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CheckIncident:
     item: str
     title: str
@@ -58,7 +59,7 @@ class CheckIncident:
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CriterionLine:
     title: str
     status: str
@@ -66,7 +67,7 @@ class CriterionLine:
     target: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chart:
     id: str
     title: str
@@ -75,7 +76,7 @@ class Chart:
     marks: list[tuple[float, str]]  # (T-minus seconds, label): triggers, rollout steps
 
 
-@dataclass
+@record
 class Report:
     session_id: str
     launch: str

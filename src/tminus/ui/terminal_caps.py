@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+
+from tminus.core.records import record
 
 # terminals without Unicode line drawing or colour
 NO_COLOUR_TERMS = ("dumb", "unknown", "vt52", "vt100", "vt102", "vt220", "vt320")
 ASCII_TERMS = (*NO_COLOUR_TERMS, "linux-m", "ansi")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TerminalCaps:
     """What the terminal can show: Unicode or ASCII, and which colours."""
 

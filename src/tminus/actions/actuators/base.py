@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any
+
+from tminus.core.records import record
 
 
 class ActuatorError(Exception):
     """Setting or reading the weight failed in one region; the message says why."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One change an apply will make, shown verbatim in the confirmation."""
 
@@ -31,7 +32,7 @@ class Change:
         return [f"{self.region}: {self.target}", f"  {self.request}", *self.body.splitlines()]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ReadBack:
     """One region's traffic weight as read back from the system."""
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from tminus.actions.actuators.base import Actuator
 from tminus.backends.base import Backends
+from tminus.core.records import record
 from tminus.plan import model
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ActuatorKind:
     """An actuator kind: its plan spec and where its builder lives."""
 

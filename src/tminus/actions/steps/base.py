@@ -8,12 +8,12 @@ message a person can act on. Kinds are plug-ins looked up in `tminus.actions.ste
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tminus.actions.actuators.base import Change, ReadBack
 from tminus.backends.base import Backends
 from tminus.core.clock import Clock
+from tminus.core.records import record
 from tminus.plan.model import Plan
 
 Output = Callable[[str], None]  # one line of what the action did, for the live tail
@@ -48,7 +48,7 @@ class Rollout(Protocol):
     async def read_back(self) -> list[ReadBack]: ...
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     """The outcome of one verification pass, one line per check or metric."""
 
@@ -62,7 +62,7 @@ class Verifier(Protocol):
     async def verify(self, checks: Sequence[str], metrics: Sequence[str]) -> Verdict: ...
 
 
-@dataclass
+@record
 class ActionContext:
     """What a rollback step's action runs against."""
 

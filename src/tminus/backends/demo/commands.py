@@ -9,14 +9,14 @@ from __future__ import annotations
 import asyncio
 import shlex
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from tminus.backends.base import BackendError, CommandOutput
 from tminus.backends.demo import noise
 from tminus.backends.demo.world import DemoWorld
+from tminus.core.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Run:
     """How a simulated program ended."""
 

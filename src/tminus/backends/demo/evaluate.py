@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tminus.backends.demo import noise
 from tminus.backends.demo.promql import (
@@ -25,17 +24,18 @@ from tminus.backends.demo.promql import (
 )
 from tminus.backends.demo.series import Counter, Gauge, Histogram, Labels, Sample, catalog
 from tminus.backends.demo.world import DemoWorld
+from tminus.core.records import record
 
 Vector = list[Sample]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Range:
     selector: Selector
     window: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Buckets:
     """rate(x_bucket[w]): kept whole until histogram_quantile reads it."""
 

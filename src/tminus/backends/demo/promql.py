@@ -14,8 +14,9 @@ a bad query rather than silently answered wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+
+from tminus.core.records import record
 
 AGGREGATIONS = frozenset({"sum", "avg", "min", "max", "count"})
 FUNCTIONS = frozenset(
@@ -59,12 +60,12 @@ class QueryError(Exception):
     """Malformed, or outside the subset the demo world evaluates."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Num:
     value: float
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Matcher:
     label: str
     op: str  # = != =~ !~
@@ -76,14 +77,14 @@ class Matcher:
         return (actual == self.value) == (self.op == "=")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Selector:
     name: str
     matchers: tuple[Matcher, ...] = ()
     window: float | None = None  # seconds, for a range selector
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Aggregate:
     op: str
     arg: Node
@@ -91,13 +92,13 @@ class Aggregate:
     without: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Call:
     func: str
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Binary:
     op: str
     left: Node
@@ -107,7 +108,7 @@ class Binary:
 Node = Num | Selector | Aggregate | Call | Binary
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Tok:
     kind: str
     text: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from tminus.backends.demo.topology import (
     APEX,
@@ -23,6 +22,7 @@ from tminus.backends.demo.topology import (
     pod_names,
 )
 from tminus.backends.demo.world import DemoWorld
+from tminus.core.records import record
 
 Labels = tuple[tuple[str, str], ...]  # sorted (name, value) pairs
 Sample = tuple[Labels, float]
@@ -60,17 +60,17 @@ def memo(world: DemoWorld, fn: Callable[[float], list[Sample]]) -> Callable[[flo
     return cached
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Counter:
     rates: Callable[[float], list[Sample]]  # per-second rate of each series at time t
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Gauge:
     values: Callable[[float], list[Sample]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Histogram:
     labels: Labels
     p95: Callable[[float], float]  # seconds

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -19,6 +18,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
+from tminus.core.records import record
 from tminus.ui.keys import STATUS_SYMBOLS, key_label
 from tminus.ui.markup import escape
 
@@ -26,13 +26,13 @@ MIN_KEY_WIDTH = 6
 CLOSE_TIP = "Close this help"
 
 
-@dataclass
+@record
 class KeyLine:
     keys: list[str]  # as the user presses them, remapped or not
     text: str  # description: tooltip
 
 
-@dataclass
+@record
 class Section:
     title: str
     lines: list[KeyLine]
