@@ -326,3 +326,24 @@ def test_verify_needs_something_to_verify():
     assert any(
         "rollback.steps[0].action.checks: name at least one check" in p for p in problems(text)
     )
+
+
+def test_field_types_resolve_as_typing_does() -> None:
+    """The converter's own annotation resolver (one compile per class) gives what
+    typing.get_type_hints gives, for every table of the plan."""
+    import dataclasses
+    import typing
+
+    from tminus.plan import checkspecs, model, schema
+
+    tables = [
+        cls
+        for mod in (model, checkspecs)
+        for cls in vars(mod).values()
+        if isinstance(cls, type)
+        and dataclasses.is_dataclass(cls)
+        and cls.__module__ == mod.__name__
+    ]
+    assert len(tables) > 30
+    for cls in tables:
+        assert schema._hints(cls) == typing.get_type_hints(cls), cls.__name__

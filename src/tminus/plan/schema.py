@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import inspect
 import math
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -286,8 +288,26 @@ def _parse_condition(
 
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
-    # resolving string annotations is costly; a 1,000-item plan converts 1,000 Items
-    return typing.get_type_hints(cls)
+    """The class's field types, as `typing.get_type_hints` resolves them (once per class:
+    a 1,000-item plan converts 1,000 Items). That one compiles each string annotation on
+    its own, some 260 for the plan's classes, a sixth of parsing the default plan before
+    the console's first frame; here one class's annotations, from our own source (never
+    plan text), are compiled together as one tuple, looked up as it does: the module's
+    names first, then the class's."""
+    hints: dict[str, Any] = {}
+    for base in reversed(cls.__mro__):
+        annotations = inspect.get_annotations(base)
+        if not annotations:
+            continue
+        texts = list(annotations.values())
+        if not all(isinstance(t, str) for t in texts):
+            return typing.get_type_hints(cls)
+        module = sys.modules[base.__module__].__dict__
+        source = "(" + "".join(f"({t}),\n" for t in texts) + ")"
+        values = eval(source, dict(vars(base)), module)  # noqa: S307 - our annotations
+        for name, value in zip(annotations, values, strict=True):
+            hints[name] = type(None) if value is None else value
+    return hints
 
 
 def _shape_matches(tp: Any, raw: Any) -> bool:
