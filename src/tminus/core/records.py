@@ -61,7 +61,7 @@ def _add_methods(cls: type, own: set[str], frozen: bool) -> None:
 
         def __eq__(self: Any, other: object) -> bool:
             if other.__class__ is self.__class__:
-                return bool(compared(self) == compared(other))
+                return compared(self) == compared(other)
             return NotImplemented
 
         method(__eq__, "__eq__")
