@@ -20,7 +20,7 @@ from tminus.engine.state import fold
 from tminus.plan.loader import default_plan
 from tminus.plan.model import Plan
 
-from console_factory import folded
+from console_factory import eventually, folded
 
 BAKE = 600.0  # the default plan's bake: 10m
 
@@ -153,10 +153,10 @@ async def test_on_trigger_zero_sets_zero_as_tminus(tmp_path):
     await folded(engine)
     assert world.weight == 5
     await engine.declare_trigger("security-breach", "token leaked")
-    for _ in range(20):
-        await folded(engine)
-        if ctl.rollout.weight == 0:
-            break
+    # the trigger's rollout to 0 runs in a task: wait for it (bounded), not for a count
+    # of folds (each returns at once while nothing is written yet)
+    await eventually(lambda: ctl.rollout.weight == 0, "the rollout at 0", seconds=15)
+    await folded(engine)
     assert world.weight == 0 and ctl.rollout.weight == 0
     last = [e for e in rollout_events(engine) if e[0] == "rollout.applied"][-1]
     assert last[1] == "tminus" and last[2]["weight"] == 0
