@@ -92,7 +92,7 @@ def test_rollout_tab_mid_bake(snap_compare, session_dir, size):
     assert snap_compare(app, terminal_size=size, run_before=at_five_percent)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (60, 20), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (120, 40), (200, 50)])
 def test_launch_day_with_metric_errors(snap_compare, session_dir, size):
     from test_small_terminals import errors_plan, wait_for_errors
 

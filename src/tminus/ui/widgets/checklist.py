@@ -21,8 +21,9 @@ from tminus.ui.keys import STATUS_SYMBOLS
 from tminus.ui.widgets.theme_style import theme_style
 
 COLUMNS = ("st", "item", "value", "age", "owner")
-FIXED = {"st": 1, "value": 12, "age": 3, "owner": 14}  # the most each column takes
+FIXED = {"st": 1, "value": 12, "age": 3, "owner": 24}  # the most each column takes
 VALUE_MIN = 8  # "12 days", "HTTP 200": what Value keeps before the title gives way
+OWNER_MIN = 6  # a name clipped shorter says nothing: Owner then takes no room at all
 TITLE_MIN = 16
 CELL_PADDING = 2  # DataTable pads each cell by one on either side
 STATUS_STYLE = {
@@ -64,16 +65,26 @@ def _column_texts(cells: tuple[str, ...]) -> tuple[str, ...]:
     return (f"{status}{symbol}", title, value, age, owner)
 
 
-def column_widths(total: int, title_needed: int) -> dict[str, int]:
+def column_widths(
+    total: int,
+    title_needed: int,
+    value_needed: int = FIXED["value"],
+    owner_needed: int = FIXED["owner"],
+) -> dict[str, int]:
     """Columns give way by priority: the title keeps the room it needs, Value keeps a
-    readable minimum, then Owner and the rest of Value shrink first."""
-    spare = total - FIXED["st"] - FIXED["age"] - CELL_PADDING * len(COLUMNS) - 4
-    title = max(TITLE_MIN, min(title_needed, spare - VALUE_MIN))
-    rest = max(0, spare - title)
-    value = min(FIXED["value"], rest)
-    owner = min(FIXED["owner"], rest - value)
-    title += max(0, rest - value - owner)  # a wide screen: the title takes what is left
-    return {"st": FIXED["st"], "item": title, "value": value, "age": FIXED["age"], "owner": owner}
+    readable minimum (and Age beside it) once it has anything to show, then the rest of
+    Value, then Owner. An empty column takes no room, so a long title is shown whole while
+    no check has a value yet. Room left over stays at the right: stretching a column would
+    put the values far from their titles on a wide screen."""
+    value_cap = min(FIXED["value"], value_needed)
+    age = FIXED["age"] if value_cap else 0  # an age is a value's age
+    spare = total - FIXED["st"] - CELL_PADDING * len(COLUMNS) - 4
+    title = max(TITLE_MIN, min(title_needed, spare - min(VALUE_MIN, value_cap) - age))
+    rest = max(0, spare - title - age)
+    value = min(value_cap, rest)
+    owner = min(FIXED["owner"], owner_needed, rest - value)
+    owner = owner if owner >= min(OWNER_MIN, owner_needed) else 0
+    return {"st": FIXED["st"], "item": title, "value": value, "age": age, "owner": owner}
 
 
 def _clip(text: str, width: int) -> str:
@@ -94,6 +105,10 @@ class Checklist(DataTable[str | Text]):
         self.filter_text = ""
         self._title_width = 40
         self._widths = dict(FIXED, item=self._title_width)
+        # the longest value shown so far: it only grows, so a value that changes length
+        # does not lay the columns out again and again
+        self._value_seen = 0
+        self._owner_needed = max((len(i.owner) for _, i in phase.items()), default=0)
         self._rendered: dict[str, tuple[str, ...]] = {}
         self._sections: dict[str, Section] = {s.id: s for s in phase.sections}
         self._laid_out: tuple[Size, Size, Size] | None = None
@@ -115,18 +130,22 @@ class Checklist(DataTable[str | Text]):
         return super()._size_updated(size, virtual_size, container_size, layout)
 
     def on_mount(self) -> None:
+        for _, item in self.phase.items():
+            self._value_grew(item, self.engine.item_state(item.id))
         self._title_width = self._fit_title(self.size.width or self.first_width)
         self.add_column("", key="st", width=FIXED["st"])
         self.add_column("Item", key="item", width=self._title_width)
         self.add_column("Value", key="value", width=self._widths["value"])
-        self.add_column("Age", key="age", width=FIXED["age"])
+        self.add_column("Age", key="age", width=self._widths["age"])
         self.add_column("Owner", key="owner", width=self._widths["owner"])
         self.rebuild()
         # symbol colours are resolved by hand, so they follow the theme by a rebuild
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.rebuild())
 
     def _fit_title(self, width: int) -> int:
-        self._widths = column_widths(width, self._title_needed())
+        self._widths = column_widths(
+            width, self._title_needed(), self._value_seen, self._owner_needed
+        )
         return self._widths["item"]
 
     def _title_needed(self) -> int:
@@ -135,32 +154,51 @@ class Checklist(DataTable[str | Text]):
         return max(titles, default=TITLE_MIN)
 
     def on_resize(self) -> None:
-        width = self._fit_title(self.size.width)
+        self._lay_out_columns()
+
+    def _lay_out_columns(self) -> bool:
+        """Give the columns their widths for this size and these contents; rebuilds (and
+        says so) only when a width changed."""
+        width = self._fit_title(self.size.width or self.first_width)
         if "item" not in self.columns:
-            return
+            return False
         columns = {key: self.columns[ColumnKey(key)] for key in self._widths}
-        if any(columns[key].width != w for key, w in self._widths.items()):
-            self._title_width = width
-            for key, w in self._widths.items():
-                columns[key].width = w
-            self.rebuild()
+        if all(columns[key].width == w for key, w in self._widths.items()):
+            return False
+        self._title_width = width
+        for key, w in self._widths.items():
+            columns[key].width = w
+        self.rebuild()
+        return True
+
+    def _value_grew(self, item: Item, st: ItemState | None) -> bool:
+        """Whether this item's value is longer than any shown before (up to the most the
+        Value column takes): the columns then make room for it."""
+        value, _ = self._value(item, st)
+        if len(value) <= self._value_seen or self._value_seen >= FIXED["value"]:
+            return False
+        self._value_seen = len(value)
+        return True
 
     def _now(self) -> datetime:
         # event timestamps are wall time, even when the demo world's clock runs elsewhere
         return self.engine.wall_now()
 
+    @staticmethod
+    def _value(item: Item, st: ItemState | None) -> tuple[str, str | None]:
+        """The Value column's text, whole, and the time it is from."""
+        if st is not None:
+            if item.manual and st.confirmed:
+                return (st.confirmed.actor or "").split("@")[0], st.confirmed.ts
+            if st.last is not None:
+                kind = item.check.kind if item.check else ""
+                return format_check_value(kind, st.last.value, st.last.values), st.last_ts
+        return "", None
+
     def _item_cells(self, item: Item, st: ItemState | None) -> tuple[str, ...]:
         status = self.engine.status(item)
         symbol = STATUS_SYMBOLS[status][0]
-        value = ""
-        ts = None
-        if st is not None:
-            if item.manual and st.confirmed:
-                value, ts = (st.confirmed.actor or "").split("@")[0], st.confirmed.ts
-            elif st.last is not None:
-                kind = item.check.kind if item.check else ""
-                value = format_check_value(kind, st.last.value, st.last.values)
-                ts = st.last_ts
+        value, ts = self._value(item, st)
         title = _clip(item.title, self._title_width)
         owner = _clip(item.owner, self._widths["owner"])
         value = _clip(value, self._widths["value"])
@@ -209,11 +247,17 @@ class Checklist(DataTable[str | Text]):
         for section in self.phase.sections:
             if any(i.id == item_id for i in section.items):
                 item = next(i for i in section.items if i.id == item_id)
-                self._update(item_id, self._item_cells(item, self.engine.item_state(item_id)))
+                st = self.engine.item_state(item_id)
+                if self._value_grew(item, st) and self._lay_out_columns():
+                    return  # rebuilt with every row's new text
+                self._update(item_id, self._item_cells(item, st))
                 self._update(f"section:{section.id}", self._section_cells(section))
                 return
 
     def refresh_ages(self) -> None:
+        grew = [self._value_grew(i, self.engine.item_state(i.id)) for _, i in self.phase.items()]
+        if any(grew) and self._lay_out_columns():
+            return
         for section in self.phase.sections:
             for item in section.items:
                 if item.id in self._rendered:

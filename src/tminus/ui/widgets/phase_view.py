@@ -20,31 +20,38 @@ from tminus.ui.widgets.metrics_strip import MetricsStrip
 AGES_EVERY = 20.0  # seconds: ages are coarse ('3m'), so a slow tick repaints rarely
 ITEM_EVENTS = frozenset({"check.started", "check.finished", "item.confirmed", "note.added"})
 NARROW = 110  # below this width the detail pane goes under the list
-DETAIL_SHARE, DETAIL_MAX = 2 / 5, 48  # beside the list, the detail pane's 2fr of 5, at most 48
+# Beside the list, the detail pane takes DETAIL_FR parts of LIST_FR + DETAIL_FR, at most
+# DETAIL_MAX cells: on a wide screen the room goes to the checklist's titles. DEFAULT_CSS
+# is written from these numbers, and list_width computes from them.
+LIST_FR, DETAIL_FR, DETAIL_MAX = 7, 3, 40
 
 
 def list_width(width: int) -> int:
     """The checklist's width in a view `width` cells wide, as DEFAULT_CSS below lays it
     out: known before the first layout, so the first frame has its final columns."""
-    return width if width < NARROW else width - min(round(width * DETAIL_SHARE), DETAIL_MAX)
+    if width < NARROW:
+        return width
+    return width - min(round(width * DETAIL_FR / (LIST_FR + DETAIL_FR)), DETAIL_MAX)
 
 
 class PhaseView(Container):
     """Follows its items' events itself; its ages tick only while it is on screen."""
 
-    DEFAULT_CSS = """
-    PhaseView { layout: horizontal; }
-    PhaseView #phase-main { width: 3fr; }
-    PhaseView ItemDetail { width: 2fr; max-width: 48; border-left: vkey $panel; }
-    PhaseView.narrow { layout: vertical; }
-    PhaseView.narrow #phase-main { width: 1fr; height: 3fr; }
-    PhaseView.narrow ItemDetail {
+    DEFAULT_CSS = f"""
+    PhaseView {{ layout: horizontal; }}
+    PhaseView #phase-main {{ width: {LIST_FR}fr; }}
+    PhaseView ItemDetail {{
+        width: {DETAIL_FR}fr; max-width: {DETAIL_MAX}; border-left: vkey $panel;
+    }}
+    PhaseView.narrow {{ layout: vertical; }}
+    PhaseView.narrow #phase-main {{ width: 1fr; height: 3fr; }}
+    PhaseView.narrow ItemDetail {{
         width: 1fr; max-width: 100%; height: 1fr; max-height: 8;
         border-left: none; border-top: hkey $panel;
-    }
-    PhaseView .phase-status { height: 1; padding: 0 1; background: $surface; }
-    PhaseView Input.filter { display: none; height: 1; border: none; padding: 0 1; }
-    PhaseView Input.filter.shown { display: block; }
+    }}
+    PhaseView .phase-status {{ height: 1; padding: 0 1; background: $surface; }}
+    PhaseView Input.filter {{ display: none; height: 1; border: none; padding: 0 1; }}
+    PhaseView Input.filter.shown {{ display: block; }}
     """
 
     def __init__(
