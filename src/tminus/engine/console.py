@@ -24,7 +24,7 @@ from tminus.engine.criteria import Score, criterion_polls, scoreboard
 from tminus.engine.event_basics import OUTCOMES
 from tminus.engine.history import MetricSeries
 from tminus.engine.metric_history import merged_history
-from tminus.engine.metrics import MetricsPoller, metric_state
+from tminus.engine.metrics import MetricsPoller, is_stale, metric_state
 from tminus.engine.refusals import ReadOnlyError as ReadOnlyError
 from tminus.engine.rollback import RollbackRunner
 from tminus.engine.rollout import RolloutController
@@ -258,7 +258,7 @@ class ConsoleEngine:
                 age = series.age()
                 # judged again only when a poll changed the series or it went stale: the
                 # rollout gate asks every second, for every metric of a 100-metric plan
-                key = (series.version, age is not None and age > stale)
+                key = (series.version, is_stale(age, stale))
                 known = self._verdicts.get(metric.id)
                 # the series object is kept and compared: a replay swaps in new ones
                 if known is None or known[0] is not series or known[1] != key:

@@ -75,6 +75,12 @@ class Poll:
 _SEVERITY = {"ok": 0, "warn": 1, "bad": 2}
 
 
+def is_stale(age: float | None, stale_after: float) -> bool:
+    """The one staleness rule: a value older than `stale_after` seconds is stale (the
+    state the commander reads, the panels' redraws and the rollout gate's verdicts)."""
+    return age is not None and age > stale_after
+
+
 def metric_state(
     metric: Metric, series: MetricSeries, stale_after: float, age: float | None
 ) -> str:
@@ -86,7 +92,7 @@ def metric_state(
         return "error"
     if series.state == "no_data":
         return "no_data"
-    if age is not None and age > stale_after:
+    if is_stale(age, stale_after):
         return "stale"
     judged = reduce_series(series.latest, metric.series) if series.latest else []
     if not judged and series.last_value is not None:  # backfilled history only

@@ -7,7 +7,15 @@ import math
 from tminus.core.sparkline import BLOCKS, blocks, finite
 from tminus.core.units import format_metric
 
-__all__ = ["BLOCKS", "format_metric", "scale_for", "scale_label", "sparkline", "time_columns"]
+__all__ = [
+    "BLOCKS",
+    "format_metric",
+    "scale_for",
+    "scale_label",
+    "scaled_sparkline",
+    "sparkline",
+    "time_columns",
+]
 
 
 RATIO_SPAN = 0.05  # a ratio's scale spans at least 5% of its value: 98.6 -> 95% is no cliff
@@ -42,6 +50,30 @@ def sparkline(
 ) -> str:
     """The last `width` values as block characters; one colour, a few bytes a cell."""
     return blocks(values[-width:], lo, hi) if width > 0 else ""
+
+
+def scaled_sparkline(values: list[float], width: int, unit: str, head: float | None) -> str:
+    """The scale label, then the newest columns as a sparkline, in `width` cells. The
+    scale spans exactly the columns drawn and the head (the latest sample, shown as the
+    metric's value): a column averages its samples, so the latest one can lie above or
+    below every column, and a scale of the columns alone read "49-50" beside a value of
+    51. Columns the label's room leaves out do not stretch the scale either."""
+    if not values or width <= 0:
+        return ""
+    extra = [head] if head is not None and math.isfinite(head) else []
+    room = width
+    for _ in range(3):  # a label shorter than first thought never draws unscaled columns
+        drawn = values[-room:] if room else []
+        lo, hi = scale_for(drawn + extra, unit)
+        label = scale_label(lo, hi, unit)
+        fits = max(0, width - len(label))
+        if fits >= room:
+            break
+        room = fits
+    room = min(room, max(0, width - len(label)))
+    if not room:
+        return ""  # a scale with no line under it says nothing
+    return label + sparkline(drawn[-room:], room, lo, hi)
 
 
 def time_columns(points: list[tuple[float, float]], width: int, bucket: float) -> list[float]:

@@ -19,9 +19,10 @@ from textual.message import Message
 
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.history import MetricSeries
+from tminus.engine.metrics import is_stale
 from tminus.plan.model import Metric
 from tminus.ui.keys import METRIC_PANEL_BINDINGS
-from tminus.ui.widgets.format import format_metric, scale_for, scale_label, sparkline, time_columns
+from tminus.ui.widgets.format import format_metric, scaled_sparkline, time_columns
 from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
@@ -84,15 +85,12 @@ class MetricPanel(Vertical, can_focus=True):
     def on_click(self) -> None:
         self.post_message(self.Open(self.metric.id))
 
-    def _spark_text(self, points: Iterable[tuple[float, float]], width: int) -> str:
+    def _spark_text(
+        self, points: Iterable[tuple[float, float]], width: int, head: float | None
+    ) -> str:
         """Low and high of the scale, then the sparkline on a scrolling time grid."""
         values = time_columns(list(points), width, self._bucket(width))
-        if not values:
-            return ""
-        lo, hi = scale_for(values, self.metric.unit)
-        label = scale_label(lo, hi, self.metric.unit)
-        room = max(0, width - len(label))
-        return label + sparkline(values[-room:], room, lo, hi)
+        return scaled_sparkline(values, width, self.metric.unit, head)
 
     def _bucket(self, width: int) -> float:
         """Seconds per column: the poll interval, or more so the line spans HISTORY."""
@@ -116,7 +114,7 @@ class MetricPanel(Vertical, can_focus=True):
         version, a judging error, the seconds it has been stale, the width, the theme."""
         assert self.engine.poller is not None
         age = series.age()
-        stale = age is not None and age > self.engine.poller.stale_after(self.metric.id)
+        stale = is_stale(age, self.engine.poller.stale_after(self.metric.id))
         return (
             series,
             series.version,
@@ -146,7 +144,7 @@ class MetricPanel(Vertical, can_focus=True):
         if self._spark_series is not series or self._spark_for != key:
             self._spark_series, self._spark_for = series, key  # the object kept: no id reuse
             self._spark_line = self._spark_text(
-                series.points.since(self._since(series, width)), width
+                series.points.since(self._since(series, width)), width, series.last_value
             )
         spark = self._spark_line
         self._head.show(

@@ -13,7 +13,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.history import MetricSeries
 from tminus.plan.model import Metric
 from tminus.ui.signals import signals
-from tminus.ui.widgets.format import format_metric, scale_for, scale_label, sparkline, time_columns
+from tminus.ui.widgets.format import format_metric, scaled_sparkline, time_columns
 from tminus.ui.widgets.in_view import in_view
 from tminus.ui.widgets.live_text import LiveText
 from tminus.ui.widgets.metric_state import STATE_STYLE, describe_state, resolve
@@ -106,10 +106,7 @@ class MetricsStrip(Vertical):
             style = resolve(self, STATE_STYLE.get(state, ""))
             value = format_metric(series.last_value, metric.unit)
             values = time_columns(list(series.points), spark_w, HISTORY / max(1, spark_w))
-            lo, hi = scale_for(values, metric.unit)
-            label = scale_label(lo, hi, metric.unit)
-            room = max(0, spark_w - len(label))
-            spark = label + sparkline(values[-room:], room, lo, hi) if values and room else ""
+            spark = scaled_sparkline(values, spark_w, metric.unit, series.last_value)
             if state == "error":  # the reason, in the sparkline's room, not cut at 12
                 words, spark = words[: 12 + 1 + spark_w], ""
             line.show(
