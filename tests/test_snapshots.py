@@ -625,16 +625,79 @@ def test_a_snapshot_that_cannot_be_written_does_not_fail_the_report(
     assert snap.stale_leftovers(log) == []
 
 
+async def snapshot_written(log: Path, timeout: float = 30.0) -> snap.Loaded:
+    """Until the console's worker has written the snapshot (a deadline, not a delay)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while (loaded := snap.load_snapshot(log)) is None:
+        assert time.monotonic() < deadline, "the snapshot was never written"
+        await asyncio.sleep(0.05)
+    return loaded
+
+
 @pytest.mark.parametrize("command", ["replay", "attach"])
-def test_replay_and_attach_write_the_snapshot(log: Path, command: str) -> None:
+async def test_replay_and_attach_write_the_snapshot(log: Path, command: str) -> None:
     from tminus.commands.recorded import prepare_attach, prepare_replay
 
     snap.snapshot_path(log).unlink(missing_ok=True)
     prepare = prepare_replay if command == "replay" else prepare_attach
-    prepare(str(log))
-    loaded = snap.load_snapshot(log)
-    assert loaded is not None and loaded.position.offset == log.stat().st_size
+    app, _ = prepare(str(log))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        loaded = await snapshot_written(log)
+    assert loaded.position.offset == log.stat().st_size
     assert loaded.state == fold_file(log)[0]
+
+
+async def test_a_replay_opens_before_its_snapshot_is_written(log: Path) -> None:
+    """On a log without a snapshot the replay's first frame comes first; the snapshot is
+    written afterwards, in a worker thread under the recording's lock. Held here, the
+    lock keeps the writer waiting: the order is certain, not a race won."""
+    from screen_lines import screen_lines
+    from tminus.commands.recorded import prepare_replay
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    app, controller = prepare_replay(str(log))
+    assert snap.load_snapshot(log) is None  # prepared: nothing written yet
+    rec = controller.rec
+    rec.lock.acquire()  # this thread runs the console: its own reads pass (an RLock)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            shown = "\n".join(screen_lines(app))
+            assert "REPLAY" in shown and f"event {rec.count}/{rec.count}" in shown, shown
+            deadline = time.monotonic() + 30
+            while not (waiting := [t for t in app.engine.background if t.get_name() == "snapshot"]):
+                assert time.monotonic() < deadline, "the snapshot was never started"
+                await pilot.pause(0.05)  # started once the first frame is drawn
+            assert not waiting[0].done()  # started, and waiting for the lock
+            assert snap.load_snapshot(log) is None
+            rec.lock.release()
+            loaded = await snapshot_written(log)
+    finally:
+        if rec.lock._is_owned():  # type: ignore[attr-defined]
+            rec.lock.release()
+    assert loaded.position.offset == log.stat().st_size
+    assert loaded.state == fold_file(log)[0]
+
+
+async def test_a_snapshot_that_cannot_be_written_is_a_warning_in_the_replay(
+    log: Path, caplog
+) -> None:
+    from tminus.commands.recorded import prepare_replay
+
+    snap.snapshot_path(log).unlink(missing_ok=True)
+    snap.snapshot_path(log).mkdir()  # every write fails for real (root ignores modes)
+    app, _ = prepare_replay(str(log))
+    with caplog.at_level(logging.WARNING, logger="tminus.snapshot"):
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            for task in [t for t in app.engine.background if t.get_name() == "snapshot"]:
+                await task
+            await pilot.pause()
+            assert app.is_running  # the console goes on
+    assert any("snapshot not written" in r.getMessage() for r in caplog.records)
 
 
 def test_the_status_page_starts_from_the_snapshot(log: Path, monkeypatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tminus.core.clock import Clock, FrozenClock
@@ -12,22 +13,49 @@ from tminus.core.errors import UsageError
 from tminus.engine.console import ConsoleEngine
 from tminus.engine.recording import Recording, plan_of, read_recording, with_recorded_metrics
 from tminus.engine.session import SessionError
-from tminus.engine.state import SessionState
+from tminus.engine.state import SessionState, clone
 
 
 def _recording(path: Path, *, final_only: bool = False) -> Recording:
-    """The recording, and its snapshot written when it was missing or stale (a log from
-    elsewhere is read in full once only; a failure is a warning in the console log)."""
-    from tminus.engine.snapshot import refresh_snapshot
-
     try:
-        rec = read_recording(path, final_only=final_only)
+        return read_recording(path, final_only=final_only)
     except (SessionError, OSError) as exc:
         raise UsageError(str(exc)) from None
-    why = refresh_snapshot(rec)
+
+
+def snapshot_later(
+    rec: Recording, engine: ConsoleEngine, then: Callable[[], Awaitable[None]] | None = None
+) -> Callable[[], Awaitable[None]]:
+    """The console's start hook (run after its first frame): write the recording's
+    snapshot when it was missing or stale, so a log from elsewhere is read in full once
+    only, in a worker thread and under the recording's lock (the replay's folds and the
+    growth reads take it too); then `then`. Written before the first frame, it held a
+    big log's console back by seconds. A failure is a warning in the console log."""
+
+    async def start() -> None:
+        task = asyncio.get_running_loop().create_task(_write_snapshot(rec), name="snapshot")
+        engine.background.add(task)
+        task.add_done_callback(engine.background.discard)
+        if then is not None:
+            await then()
+
+    return start
+
+
+async def _write_snapshot(rec: Recording) -> None:
+    from tminus.core.redact import scrub
+    from tminus.engine.snapshot import refresh_snapshot
+
+    def write() -> str | None:
+        with rec.lock:
+            return refresh_snapshot(rec)
+
+    try:
+        why = await asyncio.to_thread(write)
+    except Exception as exc:  # only speed is lost: never the console
+        why = f"{rec.path.name}: snapshot not written ({scrub(f'{type(exc).__name__}: {exc}')})"
     if why:
         logging.getLogger("tminus.snapshot").warning("%s", why)
-    return rec
 
 
 def recorded_engine(
@@ -70,7 +98,9 @@ def prepare_attach(name: str | None, *, why: str = ""):  # type: ignore[no-untyp
         path = Path(newest.path)
     rec = _recording(path, final_only=True)  # no cursor: the snapshot, then the rest
     plan = plan_of(rec.final)
-    engine = recorded_engine(rec, recorded_clock(rec, plan))
+    # its own copy of the state: followed events fold into it on the event loop, while
+    # the snapshot of the recording (rec.final, as read) is written in another thread
+    engine = recorded_engine(rec, recorded_clock(rec, plan), clone(rec.final))
     app: TminusApp | None = None
     notice = f"Attached read-only to {path.stem}: following it live; nothing you do is written."
     if rec.final.closed:
@@ -83,14 +113,19 @@ def prepare_attach(name: str | None, *, why: str = ""):  # type: ignore[no-untyp
             app.notify(text, severity="warning", timeout=30)
             app.sub_title = text
 
-    async def start() -> None:
+    async def follow() -> None:
         task = asyncio.get_running_loop().create_task(
             follow_writer(path, rec.size, engine, rec, status)
         )
         engine.background.add(task)
 
     # in a browser (`tminus serve`) the viewer is not the user whose config this is
-    app = TminusApp(engine, on_start=start, notice=notice, remember_theme=not in_browser())
+    app = TminusApp(
+        engine,
+        on_start=snapshot_later(rec, engine, follow),
+        notice=notice,
+        remember_theme=not in_browser(),
+    )
     return app, engine
 
 
@@ -118,7 +153,7 @@ def prepare_replay(name: str):  # type: ignore[no-untyped-def]
     engine = recorded_engine(rec, clock, rec.state_at(rec.count))
     controller = ReplayController(rec, engine)
     controller.move_to(rec.count)
-    return ReplayApp(engine, controller), controller
+    return ReplayApp(engine, controller, on_start=snapshot_later(rec, engine)), controller
 
 
 def replay(name: str) -> int:
