@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from textual.content import Content
 from textual.widgets import Static
 
 from tminus.core.durations import format_duration
@@ -93,10 +94,31 @@ def trigger_line(engine: ConsoleEngine, trig: Trigger) -> str:
     return f"[$success]○ quiet[/]  {title}  [dim]{escape(rule + now + after)}[/dim]"
 
 
+LEAD = 2  # a trigger line's indent
+HANG = LEAD + len("○ quiet  ")  # its wrapped lines' indent: under the title, past the state
+
+
 def triggers_text(engine: ConsoleEngine) -> str:
     lines = ["[b]Rollback triggers[/b]"]
-    lines += [f"  {trigger_line(engine, t)}" for t in engine.plan.triggers]
+    lines += [f"{' ' * LEAD}{trigger_line(engine, t)}" for t in engine.plan.triggers]
     return "\n".join(lines)
+
+
+def hanging(markup: str, width: int) -> Content:
+    """A trigger line wrapped to `width` with its wrapped lines indented under the title:
+    at 60 columns a trigger takes two lines, and a continuation at the left edge read as
+    a line of its own ("now 86.5%" under the next trigger's state)."""
+    content = Content.from_markup(markup)
+    if width <= HANG + 12 or content.cell_length <= width:
+        return content  # too narrow to indent anything, or nothing to wrap
+    first = content.wrap(width)[0]
+    cut = len(first.plain)
+    plain = content.plain
+    while cut < len(plain) and plain[cut] == " ":
+        cut += 1
+    rest = content.divide([cut])[1] if cut < len(plain) else Content("")
+    tail = rest.wrap(width - HANG) if rest.plain else []
+    return Content("\n").join([first, *(Content(" " * HANG) + line for line in tail)])
 
 
 class TriggerStates(Static):
@@ -106,6 +128,8 @@ class TriggerStates(Static):
         super().__init__("", **kw)  # type: ignore[arg-type]
         self.engine = engine
         self._text = ""
+        self._shown = ""  # the text as wrapped
+        self._width = 0
         self._watched = engine.plan.trigger_metrics()
 
     def on_mount(self) -> None:
@@ -131,13 +155,21 @@ class TriggerStates(Static):
         if self.engine.state.firing and self.is_on_screen:  # "for 2m10s" moves
             self.refresh_states()
 
+    def on_resize(self) -> None:
+        self.refresh_states()  # wrapped again at the new width
+
     def refresh_states(self) -> None:
+        width = self.content_region.width
         text = triggers_text(self.engine)
-        if text != self._text:
+        if text != self._text or width != self._width:
+            lines = [hanging(line, width) if width else line for line in text.split("\n")]
+            shown = Content("\n").join(
+                Content.from_markup(x) if isinstance(x, str) else x for x in lines
+            )
             # a layout pass only when the shape changed (a longer line may wrap)
-            relayout = _shape(text) != _shape(self._text)
-            self._text = text
-            self.update(text, layout=relayout)
+            relayout = _shape(shown.plain) != _shape(self._shown) or width != self._width
+            self._text, self._shown, self._width = text, shown.plain, width
+            self.update(shown, layout=relayout)
 
 
 def _shape(text: str) -> tuple[int, int]:
