@@ -29,6 +29,17 @@ def test_check_values_carry_their_unit():
     assert format_check_value("tcp", None) == ""
 
 
+def test_a_query_value_takes_the_unit_its_condition_compares_it_in():
+    from tminus.core.values import value_unit
+
+    assert format_check_value("prometheus", 0.322, None, "value < 500ms") == "322 ms"
+    assert format_check_value("prometheus", 0.9991, None, "value >= 99.9%") == "99.9%"
+    assert format_check_value("prometheus", 2, None, "value >= 2") == "2"  # a count: bare
+    assert value_unit("value < 2s and samples > 3") == "seconds"
+    assert value_unit("samples > 5%") == ""  # not what the Value column shows
+    assert value_unit("value_total < 5ms") == ""
+
+
 def test_cli_and_console_agree_on_a_tcp_value(tmp_path: Path):
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -70,9 +81,11 @@ async def test_value_column_shows_units(tmp_path: Path):
                 "ssl-certificates-valid-30-days",
                 "backup-systems-tested",
                 "cdn-configuration-validated",
+                "performance-benchmarks-met",  # expect = "value < 500ms"
             )
         }
     values = {key: row[2] for key, row in cells.items()}
+    assert values["performance-benchmarks-met"].endswith(" ms"), values
     assert values["ssl-certificates-valid-30-days"].endswith("days"), values
     assert values["backup-systems-tested"] == "exit 0", values
     assert values["cdn-configuration-validated"] == "HTTP 200", values

@@ -51,7 +51,10 @@ class Row:
         """The value as the console's Value column shows it, with its unit."""
         if self.result is None or self.item.check is None:
             return ""
-        return format_check_value(self.item.check.kind, self.result.value, self.result.values)
+        check = self.item.check
+        return format_check_value(
+            check.kind, self.result.value, self.result.values, str(check.expect or "")
+        )
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result

@@ -191,8 +191,10 @@ class Checklist(DataTable[str | Text]):
             if item.manual and st.confirmed:
                 return (st.confirmed.actor or "").split("@")[0], st.confirmed.ts
             if st.last is not None:
-                kind = item.check.kind if item.check else ""
-                return format_check_value(kind, st.last.value, st.last.values), st.last_ts
+                check = item.check
+                kind, expect = (check.kind, str(check.expect or "")) if check else ("", "")
+                value = format_check_value(kind, st.last.value, st.last.values, expect)
+                return value, st.last_ts
         return "", None
 
     def _item_cells(self, item: Item, st: ItemState | None) -> tuple[str, ...]:
