@@ -47,8 +47,8 @@ def test_owner_gives_way_first_and_never_shows_a_stub():
 
 def test_the_detail_pane_leaves_wide_screens_to_the_list():
     assert list_width(NARROW - 1) == NARROW - 1  # under the list below NARROW
-    assert list_width(120) >= 84
-    assert list_width(200) >= 160
+    assert list_width(120) == 80  # the pane took 48 of 120
+    assert list_width(200) == 160
 
 
 @pytest.mark.parametrize("size", [(110, 30), (120, 40), (157, 40), (200, 50)])

@@ -20,18 +20,17 @@ from tminus.ui.widgets.metrics_strip import MetricsStrip
 AGES_EVERY = 20.0  # seconds: ages are coarse ('3m'), so a slow tick repaints rarely
 ITEM_EVENTS = frozenset({"check.started", "check.finished", "item.confirmed", "note.added"})
 NARROW = 110  # below this width the detail pane goes under the list
-# Beside the list, the detail pane takes DETAIL_FR parts of LIST_FR + DETAIL_FR, at most
-# DETAIL_MAX cells: on a wide screen the room goes to the checklist's titles. DEFAULT_CSS
-# is written from these numbers, and list_width computes from them.
-LIST_FR, DETAIL_FR, DETAIL_MAX = 7, 3, 40
+# Beside the list, the detail pane takes DETAIL_WIDTH cells, whatever the width: on a wide
+# screen the room goes to the checklist's titles, and 40 still holds a region's line
+# ("  ✔ prod-us-east: healthy (4 nodes)") unwrapped. DEFAULT_CSS is written from it, and
+# list_width computes from it.
+DETAIL_WIDTH = 40
 
 
 def list_width(width: int) -> int:
     """The checklist's width in a view `width` cells wide, as DEFAULT_CSS below lays it
     out: known before the first layout, so the first frame has its final columns."""
-    if width < NARROW:
-        return width
-    return width - min(round(width * DETAIL_FR / (LIST_FR + DETAIL_FR)), DETAIL_MAX)
+    return width if width < NARROW else width - DETAIL_WIDTH
 
 
 class PhaseView(Container):
@@ -39,10 +38,8 @@ class PhaseView(Container):
 
     DEFAULT_CSS = f"""
     PhaseView {{ layout: horizontal; }}
-    PhaseView #phase-main {{ width: {LIST_FR}fr; }}
-    PhaseView ItemDetail {{
-        width: {DETAIL_FR}fr; max-width: {DETAIL_MAX}; border-left: vkey $panel;
-    }}
+    PhaseView #phase-main {{ width: 1fr; }}
+    PhaseView ItemDetail {{ width: {DETAIL_WIDTH}; border-left: vkey $panel; }}
     PhaseView.narrow {{ layout: vertical; }}
     PhaseView.narrow #phase-main {{ width: 1fr; height: 3fr; }}
     PhaseView.narrow ItemDetail {{
