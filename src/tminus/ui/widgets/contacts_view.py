@@ -14,6 +14,7 @@ from tminus.engine.session import Event
 from tminus.plan.model import Plan
 from tminus.ui.markup import escape
 from tminus.ui.widgets.comms_state import MARKS
+from tminus.ui.widgets.hanging_text import HangingText
 
 PREVIEW_EVERY = 30.0  # seconds; the preview's clock and values move, events redraw at once
 
@@ -86,8 +87,9 @@ class ContactsView(VerticalScroll):
         self._texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(channels_text(self.engine), id="comms-channels")
-        yield Static(preview_text(self.engine), id="comms-preview")
+        # an indented line that wraps goes on under its own indent, not at the left edge
+        yield HangingText(channels_text(self.engine), id="comms-channels")
+        yield HangingText(preview_text(self.engine), id="comms-preview")
         yield Static(contacts_text(self.engine.plan), id="contacts-text")
 
     def on_mount(self) -> None:
@@ -114,4 +116,4 @@ class ContactsView(VerticalScroll):
         ):
             if self._texts.get(wid) != text:
                 self._texts[wid] = text
-                self.query_one(f"#{wid}", Static).update(text)
+                self.query_one(f"#{wid}", HangingText).show(text)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from textual.content import Content
 from textual.widgets import Static
 
 from tminus.core.durations import format_duration
@@ -14,6 +13,7 @@ from tminus.engine.console import ConsoleEngine
 from tminus.engine.session import Event
 from tminus.engine.state import TriggerState
 from tminus.plan.model import Trigger
+from tminus.ui.hanging import hang_lines
 from tminus.ui.markup import escape
 from tminus.ui.signals import signals
 from tminus.ui.widgets.format import format_metric
@@ -95,30 +95,13 @@ def trigger_line(engine: ConsoleEngine, trig: Trigger) -> str:
 
 
 LEAD = 2  # a trigger line's indent
-HANG = LEAD + len("○ quiet  ")  # its wrapped lines' indent: under the title, past the state
+STATE = len("○ quiet  ")  # its wrapped lines go under the title, past the state
 
 
 def triggers_text(engine: ConsoleEngine) -> str:
     lines = ["[b]Rollback triggers[/b]"]
     lines += [f"{' ' * LEAD}{trigger_line(engine, t)}" for t in engine.plan.triggers]
     return "\n".join(lines)
-
-
-def hanging(markup: str, width: int) -> Content:
-    """A trigger line wrapped to `width` with its wrapped lines indented under the title:
-    at 60 columns a trigger takes two lines, and a continuation at the left edge read as
-    a line of its own ("now 86.5%" under the next trigger's state)."""
-    content = Content.from_markup(markup)
-    if width <= HANG + 12 or content.cell_length <= width:
-        return content  # too narrow to indent anything, or nothing to wrap
-    first = content.wrap(width)[0]
-    cut = len(first.plain)
-    plain = content.plain
-    while cut < len(plain) and plain[cut] == " ":
-        cut += 1
-    rest = content.divide([cut])[1] if cut < len(plain) else Content("")
-    tail = rest.wrap(width - HANG) if rest.plain else []
-    return Content("\n").join([first, *(Content(" " * HANG) + line for line in tail)])
 
 
 class TriggerStates(Static):
@@ -162,10 +145,9 @@ class TriggerStates(Static):
         width = self.content_region.width
         text = triggers_text(self.engine)
         if text != self._text or width != self._width:
-            lines = [hanging(line, width) if width else line for line in text.split("\n")]
-            shown = Content("\n").join(
-                Content.from_markup(x) if isinstance(x, str) else x for x in lines
-            )
+            # at 60 columns a trigger takes two lines: its second half at the left edge
+            # read as a line of its own ("now 86.5%" above the next trigger's state)
+            shown = hang_lines(text, width, STATE)
             # a layout pass only when the shape changed (a longer line may wrap)
             relayout = _shape(shown.plain) != _shape(self._shown) or width != self._width
             self._text, self._shown, self._width = text, shown.plain, width

@@ -1,6 +1,6 @@
-"""Trigger lines that wrap keep their indent, on the Rollback tab and the rollback screen:
-at 60 columns every trigger takes two lines, and a continuation at the left edge ("now
-98.6%") read as a line of its own."""
+"""Lines that wrap keep their indent: the triggers on the Rollback tab and the rollback
+screen (at 60 columns every trigger takes two lines, and a continuation at the left edge,
+"now 98.6%", read as a line of its own) and the status-update preview on Contacts."""
 
 from __future__ import annotations
 
@@ -48,3 +48,30 @@ async def test_wrapped_trigger_lines_hang_under_their_title(tmp_path: Path, size
         assert title.index("Data corruption") == HANG + 1, title
     if size[0] == 60:
         assert len(tab) > len(engine.plan.triggers)  # some did wrap
+
+
+@pytest.mark.parametrize("size", [(60, 20), (80, 24)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_status_update_preview_wraps_under_its_own_indent(tmp_path: Path, size):
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        await pilot.press("7")
+        await pilot.pause(0.3)
+        lines = screen_lines(app)
+    start = next(i for i, line in enumerate(lines) if "Next status update" in line)
+    body = []
+    for line in lines[start + 1 : -1]:  # the preview, up to the blank line after it
+        if not line.strip():
+            break
+        body.append(line)
+    metrics = next(i for i, line in enumerate(body) if line.lstrip().startswith("Metrics:"))
+
+    # the metrics line is the longest: its wrapped lines go on 2 cells past its indent
+    def indent_of(line: str) -> int:
+        return len(line) - len(line.lstrip())
+
+    indent = indent_of(body[metrics])
+    after = body[metrics + 1 :]
+    wrapped = after[: next((i for i, x in enumerate(after) if indent_of(x) <= indent), None)]
+    assert wrapped and all(indent_of(line) == indent + 2 for line in wrapped), (wrapped, body)
+    assert all(len(line) - len(line.lstrip()) >= indent for line in body), body
