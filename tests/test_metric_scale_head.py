@@ -42,10 +42,25 @@ def test_the_scale_takes_in_the_head_and_only_the_columns_drawn():
 
     columns = [49.2, 49.4, 49.8, 50.3]  # each an average of its slot's samples
     line = scaled_sparkline(columns, 20, "count", head=50.6)
-    assert line.startswith("49-51 "), line  # the value shown, 51, lies within
+    assert line.startswith("49.2-50.6 "), line  # the value shown, 50.6, lies within
     # columns the label leaves no room for do not stretch the scale
     old = [10.0, 50.0, 50.2, 50.4, 50.6]  # the first column: no room left for it
-    assert scaled_sparkline(old, 10, "count", head=50.6).startswith("50-51 ")  # not "10-51"
+    assert scaled_sparkline(old, 12, "count", head=50.6).startswith("50-50.6 ")  # not "10-"
+
+
+def test_a_small_count_that_is_not_whole_is_shown_with_the_scales_digits():
+    """The demo's 'Uploads (15m) 12' stood beside a scale of '11.52-11.73': a count
+    rounded to a whole number read as outside the scale its own samples drew."""
+    from tminus.core.units import format_metric
+    from tminus.ui.widgets.format import scaled_sparkline
+
+    head = 11.7
+    assert format_metric(head, "count") == "11.7"
+    line = scaled_sparkline([11.52, 11.6, 11.65], 20, "count", head=head)
+    assert line.startswith("11.5-11.7 "), line
+    # whole counts, and big ones, keep their plain form
+    assert format_metric(12.0, "count") == "12"
+    assert format_metric(4336.4, "count") == "4,336"
     # a ratio stays anchored at the top, with the head in its range
     assert scaled_sparkline([0.99, 0.99], 30, "ratio", head=1.0).startswith("95.0%-100.0% ")
     assert scaled_sparkline([], 20, "count", head=3.0) == ""

@@ -24,5 +24,9 @@ def format_metric(value: float | None, unit: str) -> str:
             value /= 1024
         return f"{value:.3g}TB"
     if unit == "count":
+        # a small count that is not whole (a rate over a window: 11.7 uploads) keeps its
+        # digits: "12" read as above a scale of "11.5-11.7"
+        if abs(value) < 100 and value != round(value):
+            return f"{value:.3g}"
         return f"{value:,.0f}"
     return f"{value:.4g}"
