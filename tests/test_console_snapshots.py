@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from console_factory import make_app, small_plan
+from console_factory import make_app, small_plan, until
 
 
 @pytest.fixture
@@ -124,3 +124,28 @@ def test_ascii_mode(snap_compare, session_dir):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_phase)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("tab", [1, 3, 4, 5, 6, 7])
+def test_every_tab_with_metric_errors(snap_compare, session_dir, size, tab):
+    """Every tab (Launch Day, tab 2, above at four sizes) at the three sizes the issue names,
+    with every metric polling to an error: what a bastion's small terminal shows."""
+    from textual.widgets import TabbedContent
+
+    from test_small_terminals import errors_plan, wait_for_errors
+
+    app, engine = make_app(session_dir, errors_plan(), session_name="snapshot")
+
+    async def on_tab(pilot) -> None:
+        await pilot.pause()
+        await wait_for_errors(engine)
+        panes = [p.id for p in app.screen.query("TabPane")]
+        tabs = app.screen.query_one(TabbedContent)
+        await pilot.press(str(tab))
+        await until(pilot, lambda: tabs.active == panes[tab - 1], f"tab {tab}")
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=on_tab)

@@ -147,6 +147,11 @@ class MetricPanel(Vertical, can_focus=True):
                 series.points.since(self._since(series, width)), width, series.last_value
             )
         spark = self._spark_line
+        if state == "error":
+            # the reason in the sparkline's room, as the strip does: on the head line it
+            # was cut after "query error: query:", and the line below was empty
+            head_words, reason = words.split(": ", 1) if ": " in words else ("error", words)
+            words, spark = head_words, reason
         self._head.show(
             Text.assemble(
                 (self.metric.title, "bold"),
