@@ -36,7 +36,20 @@ from sessions import synthesize
 
 # just under three checkpoint stretches: a move near the end folds almost a whole one
 BIG = 3 * STORED_EVERY - 12
-GROWN = 2 * STORED_EVERY + 3_000  # the growing log's events, once all are written
+# The growing-log tests race folds against extends across checkpoint strides, not long
+# folds: they lower the stride to SMALL_EVERY (as tests/test_snapshots.py does) and scale
+# their logs, batches and pacing with it, so they cross as many strides in a fifth of the
+# events (and of the time: each took about 25 s at the real stride).
+SMALL_EVERY = STORED_EVERY // 5
+GROWN = 2 * SMALL_EVERY + 600  # the growing log's events, once all are written
+BATCH = SMALL_EVERY // 50  # events the writer submits together
+
+
+@pytest.fixture
+def small_stride(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tminus.engine import log_index
+
+    monkeypatch.setattr(log_index, "STORED_EVERY", SMALL_EVERY)
 
 
 @pytest.fixture
@@ -142,14 +155,14 @@ def writer_thread(
     """The real SessionWriter appending the source's remaining events, a few at a time
     (submitted together, as a live console's concurrent events share an fsync).
 
-    Every 2,000 events it waits (10 s at most) until the console has shown the cursor
-    at the end it wrote: on a fast machine the whole log was otherwise written within
-    two growth polls, so few cursors were shown while the log grew."""
+    Every SMALL_EVERY / 5 events it waits (10 s at most) until the console has shown
+    the cursor at the end it wrote: on a fast machine the whole log was otherwise
+    written within two growth polls, so few cursors were shown while the log grew."""
     writer = SessionWriter(path, resume=True)
     try:
         rest = source[writer.last_seq :]
-        for at in range(0, len(rest), 200):
-            if at and at % 2_000 == 0:
+        for at in range(0, len(rest), BATCH):
+            if at and at % (SMALL_EVERY // 5) == 0:
                 written = writer.last_seq
                 deadline = time.monotonic() + 10
                 while not shown_at(written) and time.monotonic() < deadline:
@@ -160,7 +173,7 @@ def writer_thread(
                     obj.get("actor"),
                     **{k: v for k, v in obj.items() if k not in ENVELOPE},
                 )
-                for obj in rest[at : at + 200]
+                for obj in rest[at : at + BATCH]
             ]
             batch[-1].result()
             done.wait(0.005)
@@ -170,16 +183,20 @@ def writer_thread(
 
 
 async def test_moves_stay_exact_while_the_log_grows(
-    tmp_path: Path, big_log: Path, monkeypatch: pytest.MonkeyPatch, fine_switching: None
+    tmp_path: Path,
+    big_log: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    small_stride: None,
+    fine_switching: None,
 ) -> None:
     import tminus.ui.screens.replay as replay_screen
 
-    # each poll reads several hundred lines: long enough for moves to land during one
+    # each poll reads a hundred lines or more: long enough for moves to land during one
     monkeypatch.setattr(replay_screen, "GROWTH_POLL", 0.2)
     lines = big_log.read_text().splitlines()
     source = [json.loads(line) for line in lines[:GROWN]]
     path = tmp_path / "growing.jsonl"
-    path.write_text("\n".join(lines[:5_000]) + "\n")
+    path.write_text("\n".join(lines[: SMALL_EVERY // 2]) + "\n")
     path.chmod(0o600)
     app, controller = prepare_replay(str(path))
     shown: list[tuple[int, dict[str, object], int]] = []
@@ -218,6 +235,8 @@ async def test_moves_stay_exact_while_the_log_grows(
         await pilot.pause()
     written = load_events(path).events
     assert len(written) == len(source)
+    rec = controller.rec  # the log grew across two checkpoint strides while replayed
+    assert {SMALL_EVERY, 2 * SMALL_EVERY} <= {c for c, _ in rec.checkpoints} | set(rec.stored)
     counts = {c for c, _, _ in shown}
     assert len(counts) >= 8 and max(counts) == len(source) and rounds >= 20
     # one pass of the engine's fold, compared at every cursor that was shown
@@ -234,15 +253,15 @@ async def test_moves_stay_exact_while_the_log_grows(
 
 
 def test_folds_agree_with_the_fold_while_another_thread_extends(
-    tmp_path: Path, big_log: Path, fine_switching: None
+    tmp_path: Path, big_log: Path, small_stride: None, fine_switching: None
 ) -> None:
     """The engine's halves without the console: one thread writes (the real
     SessionWriter) and extends the recording as the growth poll does, while this one
     asks for the state at the end again and again, as a cursor following the end does."""
     lines = big_log.read_text().splitlines()
-    source = [json.loads(line) for line in lines[: STORED_EVERY + 4_000]]
+    source = [json.loads(line) for line in lines[: SMALL_EVERY + 800]]
     path = tmp_path / "growing.jsonl"
-    path.write_text("\n".join(lines[:3_000]) + "\n")
+    path.write_text("\n".join(lines[:600]) + "\n")
     path.chmod(0o600)
     rec = read_recording(path, final_only=True)
     done = threading.Event()
@@ -252,8 +271,8 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
         writer = SessionWriter(path, resume=True)
         try:
             rest = source[writer.last_seq :]
-            for at in range(0, len(rest), 200):
-                for obj in rest[at : at + 200]:
+            for at in range(0, len(rest), BATCH):
+                for obj in rest[at : at + BATCH]:
                     data = {k: v for k, v in obj.items() if k not in ENVELOPE}
                     last = writer.submit(obj["type"], obj.get("actor"), **data)
                 last.result()
@@ -280,6 +299,7 @@ def test_folds_agree_with_the_fold_while_another_thread_extends(
         thread.join(30)
     written = load_events(path).events
     assert len(written) == len(source) == rec.count
+    assert SMALL_EVERY in {c for c, _ in rec.checkpoints}  # extended across a stride
     assert len({n for n, _, _ in got}) >= 5
     at: dict[int, tuple[dict[str, object], int]] = {}
     state, i = SessionState(), 0
