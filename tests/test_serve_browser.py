@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyte
@@ -19,7 +20,15 @@ from tminus.commands.console import demo_plan
 from tminus.engine.events import SessionStarted
 from tminus.engine.session import create_session
 
-from fixtures.served import chromium_page, need_chromium, tminus_serve
+from fixtures.served import chromium, chromium_page, need_chromium, tminus_serve
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """One Chromium for the module's pages (each page has its own new context)."""
+    need_chromium()
+    with chromium() as started:
+        yield started
 
 
 def demo_session() -> Path:
@@ -68,10 +77,9 @@ def commands() -> list[list[str]]:
     return out
 
 
-def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
-    need_chromium()
+def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock(browser: object) -> None:
     path = demo_session()
-    with tminus_serve(path.stem) as (base, lines), chromium_page(base) as page:
+    with tminus_serve(path.stem) as (base, lines), chromium_page(browser, base) as page:
         assert any("read-only" in line for line in lines)
         frames: list[bytes] = []
         size: dict[str, int] = {}
@@ -92,33 +100,35 @@ def test_the_console_page_shows_the_phase_tabs_and_the_tminus_clock():
         # what xterm.js draws is what the console wrote: replay its bytes into a terminal
         screen = pyte.Screen(size.get("width", 80), size.get("height", 24))
         stream = pyte.ByteStream(screen)
+        clock = r"T-(\d+d )?\d\d:\d\d:\d\d"
+        wanted = ["1 T-7d Pre-Launch Validation", "2 T-0 Launch Day", "Contacts & Comms"]
+        wanted += ["READ-ONLY"]
+        # until all is drawn (15 s at most): the clock's days too, which the wait once left
+        # out, so it waited its whole 15 s on every run
         for _ in range(150):
             page.wait_for_timeout(100)
             while frames:
                 stream.feed(frames.pop(0))
             text = "\n".join(screen.display)
-            if "Contacts & Comms" in text and re.search(r"T-\d\d:\d\d:\d\d", text):
+            if all(w in text for w in wanted) and re.search(clock, text):
                 break
         text = "\n".join(screen.display)
-        assert "1 T-7d Pre-Launch Validation" in text, text
-        assert "2 T-0 Launch Day" in text
-        assert "Contacts & Comms" in text
-        assert re.search(r"T-(\d+d )?\d\d:\d\d:\d\d", text), text
-        assert "READ-ONLY" in text
+        for w in wanted:
+            assert w in text, text
+        assert re.search(clock, text), text
         # the process drawing it is `tminus attach` on this session
         assert ["-m", "tminus.cli", "attach", str(path)] in [c[1:] for c in commands()], commands()
     # stopping the server stopped the console process it started for this viewer
     assert not [line for line in lines if line.startswith("LEFTOVER")], lines
 
 
-def test_the_console_page_asks_no_host_but_the_server():
+def test_the_console_page_asks_no_host_but_the_server(browser: object) -> None:
     """textual-serve's own page loads a web font from the internet; ours must not (an
     offline bastion would wait on it). Every request the browser makes is recorded."""
     from urllib.parse import urlsplit
 
-    need_chromium()
     path = demo_session()
-    with tminus_serve(str(path)) as (base, _lines), chromium_page(base) as page:
+    with tminus_serve(str(path)) as (base, _lines), chromium_page(browser, base) as page:
         asked: list[str] = []
         page.on("request", lambda request: asked.append(request.url))
         page.goto(base + "/")
@@ -132,10 +142,9 @@ def test_the_console_page_asks_no_host_but_the_server():
         assert page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
 
 
-def test_the_status_page_follows_a_live_session_another_process_writes():
-    need_chromium()
+def test_the_status_page_follows_a_live_session_another_process_writes(browser: object) -> None:
     path = demo_session()
-    with tminus_serve(str(path)) as (base, _lines), chromium_page(base) as page:
+    with tminus_serve(str(path)) as (base, _lines), chromium_page(browser, base) as page:
         page.goto(base + "/status")
         page.wait_for_function("document.getElementById('conn').textContent.startsWith('live')")
         assert page.inner_text("#weight") == "0%"
