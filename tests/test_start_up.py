@@ -218,3 +218,33 @@ async def test_the_first_frame_is_built_in_its_final_shape(tmp_path, monkeypatch
         assert seen["focused at the first layout"] is True
         assert seen["narrow when mounted"] is (size[0] < 110)
         assert isinstance(app.focused, Checklist)  # where the commander's keys go, as before
+
+
+async def test_the_footer_says_ready_only_after_a_paint_that_is_written(tmp_path, monkeypatch):
+    """Textual writes nothing while the app is in its start-up batch (its Mount, which
+    awaits our main screen's): a paint there is for nothing. The footer said Ready after
+    such a paint, so the hidden tabs' mounts and the engine's start ran before the frame
+    was written (0.1 s in a real terminal). Observed, not replaced: Textual's paint and
+    the screen's handler record when they ran, then do their work."""
+    from textual.screen import Screen
+
+    from tminus.ui.screens.main import MainScreen
+
+    seen: list[str] = []
+    paint, handler = Screen._compositor_refresh, MainScreen.on_key_footer_ready
+
+    def observed_paint(self: Screen) -> None:
+        if isinstance(self, MainScreen):
+            seen.append("written" if not self.app._batch_count else "in the batch")
+        paint(self)
+
+    async def observed(self: MainScreen, message: KeyFooter.Ready) -> None:
+        seen.append("ready")
+        await handler(self, message)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", observed_paint)
+    monkeypatch.setattr(MainScreen, "on_key_footer_ready", observed)
+    app, _engine = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "ready" in seen, "the footer's Ready")
+    assert "written" in seen[: seen.index("ready")], seen

@@ -133,6 +133,16 @@ class KeyFooter(Footer):
             self._shown = wanted
         super().bindings_changed(screen)
 
+    def _announce_when_drawn(self) -> None:
+        """Ready once a refresh has written the keys. Textual writes nothing while the
+        app is in its start-up batch (its Mount, which awaits our main screen's): a
+        refresh there lays out and paints for nothing, and announcing then started the
+        hidden tabs' mounts and the engine before the frame was on screen (0.1 s)."""
+        if self.app._batch_count:
+            self.call_after_refresh(self._announce_when_drawn)
+            return
+        self.post_message(self.Ready())
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
@@ -141,7 +151,7 @@ class KeyFooter(Footer):
         self.styles.grid_size_columns = len(chosen)
         if chosen and not self._announced:
             self._announced = True
-            self.call_after_refresh(self.post_message, self.Ready())
+            self.call_after_refresh(self._announce_when_drawn)
         for binding, enabled, tooltip in chosen:
             yield FooterKey(
                 binding.key,
