@@ -238,7 +238,9 @@ async def test_resume_in_the_middle_of_a_bake_restores_the_timer(tmp_path):
         wide = "step 1/4 · 5% · bake 5:50 · gate closed"  # the wide form
 
         def status() -> str:
-            return app2.screen.query_one(RolloutStatus).render().plain  # type: ignore[union-attr]
+            # the main screen is pushed once the app is ready: none before it is composed
+            shown = app2.screen.query(RolloutStatus)
+            return shown.first().render().plain if shown else ""  # type: ignore[union-attr]
 
         await until(pilot, lambda: status() == wide, f"the resumed rollout's status: {wide}")
         await pilot.press(ROLLOUT_TAB)

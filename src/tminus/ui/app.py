@@ -103,6 +103,11 @@ class TminusApp(App[None]):
         if self.engine.poller is not None:
             self.engine.poller.subscribe(self._on_metric)
         self.engine.attach_loop(asyncio.get_running_loop())
+
+    async def on_ready(self) -> None:
+        # the main screen is pushed once Textual's start-up batch is over: pushed from
+        # on_mount, inside the batch, it was laid out and painted twice for nothing (the
+        # batch writes nothing) and a third time for the terminal, 0.1-0.2 s later
         await self.push_screen(self.make_main_screen())
         self._theme_ready = True
         if self.notice:

@@ -154,7 +154,9 @@ class MainScreen(Screen[None]):
         self._apply_width(self.size.width)
         # the screen's own concern: the x key and the alarm; the views follow by themselves
         signals(self).session_signal.subscribe(self, self._on_event)
-        self.call_after_refresh(self._focus_list)
+        # now, not after a refresh: the first paint then has the focus and the footer the
+        # keys that go with it, not a second pass
+        self._focus_list()
 
     def _focus_list(self) -> None:
         view = self.active_phase_view()
