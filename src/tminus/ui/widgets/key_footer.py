@@ -135,9 +135,10 @@ class KeyFooter(Footer):
 
     def _announce_when_drawn(self) -> None:
         """Ready once a refresh has written the keys. Textual writes nothing while the
-        app is in its start-up batch (its Mount, which awaits our main screen's): a
-        refresh there lays out and paints for nothing, and announcing then started the
-        hidden tabs' mounts and the engine before the frame was on screen (0.1 s)."""
+        app is in its start-up batch (its Mount): a refresh there lays out and paints for
+        nothing, and announcing then (when the main screen was pushed from the app's
+        on_mount) started the hidden tabs' mounts and the engine before the frame was
+        on screen (0.1 s)."""
         if self.app._batch_count:
             self.call_after_refresh(self._announce_when_drawn)
             return
